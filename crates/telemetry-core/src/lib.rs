@@ -21,4 +21,5 @@
     clippy::print_stderr
 )]
 
+pub mod metrics;
 pub mod propagation;
