@@ -22,4 +22,6 @@
 )]
 
 pub mod metrics;
+pub mod profile;
 pub mod propagation;
+pub mod settings;
