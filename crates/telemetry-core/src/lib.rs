@@ -21,7 +21,19 @@
     clippy::print_stderr
 )]
 
+pub mod export;
+mod init;
+pub mod level;
+pub mod logging;
 pub mod metrics;
+mod pipeline;
 pub mod profile;
 pub mod propagation;
+pub mod scrub;
 pub mod settings;
+pub mod spans;
+
+pub use init::{
+    DEFAULT_EXPORT_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT, InitError, SCOPE_NAME, Telemetry, TelemetryBuilder,
+    builder, init,
+};
