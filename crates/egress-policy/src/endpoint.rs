@@ -622,23 +622,26 @@ fn address_kind(class: EndpointClass) -> &'static str {
     }
 }
 
-/// Best-effort redaction of an unparseable endpoint: drops user info and query.
+/// Best-effort redaction of an unparseable endpoint: everything up to the last `@` after the
+/// scheme (a password may hold any character) and the query are dropped.
 fn redact_text(raw: &str) -> String {
-    let (prefix, rest) = match raw.find("://") {
-        Some(i) => raw.split_at(i + 3),
-        None => ("", raw),
+    let (prefix, rest) = match split_scheme(raw) {
+        Some((scheme, after)) if after.starts_with("//") => {
+            raw.split_at(scheme.len() + 3)
+        }
+        _ => ("", raw),
     };
-    let authority_end = rest.find(['/', '\\', '?', '#']).unwrap_or(rest.len());
     let mut out = prefix.to_owned();
-    match rest.get(..authority_end).and_then(|a| a.rfind('@')) {
+    match rest.rfind('@') {
         Some(at) => {
             out.push_str("[redacted]@");
             out.push_str(rest.get(at + 1..).unwrap_or(""));
         }
         None => out.push_str(rest),
     }
-    if let Some(q) = out.find('?') {
-        out.truncate(q);
+    let query_from = out.get(prefix.len()..).and_then(|r| r.find('?'));
+    if let Some(q) = query_from {
+        out.truncate(prefix.len() + q);
         out.push_str("?[redacted]");
     }
     out
@@ -855,5 +858,9 @@ mod tests {
         assert!(!e.explain().contains("secret"));
         let invalid = Endpoint::parse("ftp://user:secret@host/x?token=t");
         assert_eq!(invalid.redacted(), "ftp://[redacted]@host/x?[redacted]");
+        let invalid = Endpoint::parse("http://user:pa/ss@host");
+        assert_eq!(invalid.redacted(), "http://[redacted]@host");
+        let invalid = Endpoint::parse("user:secret@host?next=http://127.0.0.1");
+        assert_eq!(invalid.redacted(), "[redacted]@host?[redacted]");
     }
 }
