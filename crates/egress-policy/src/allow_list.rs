@@ -192,13 +192,13 @@ impl EndpointPattern {
         };
         let host = match host_text.strip_prefix("*.") {
             Some(domain) => match parse_host(domain) {
-                Ok(Host::Domain(name)) if !name.contains('*') && !name.ends_with('.') => {
+                Ok(Host::Domain(name)) if is_plain_name(&name) => {
                     HostPattern::Below(format!(".{name}"))
                 }
                 _ => return Err(bad_host()),
             },
             None => match parse_host(host_text) {
-                Ok(Host::Domain(name)) if !name.contains('*') => {
+                Ok(Host::Domain(name)) if is_plain_name(&name) => {
                     HostPattern::Exact(Host::Domain(name))
                 }
                 Ok(host @ (Host::Ipv4(_) | Host::Ipv6(_))) => HostPattern::Exact(host),
@@ -235,6 +235,17 @@ impl EndpointPattern {
             (HostPattern::Below(_), _) => false,
         }
     }
+}
+
+/// Letters, digits, `-` and `_` in non-empty labels, no trailing dot: what a DNS name in a
+/// configuration file looks like. Catches typos such as `exporter:otlp` or `a=b`.
+fn is_plain_name(name: &str) -> bool {
+    name.split('.').all(|label| {
+        !label.is_empty()
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
 }
 
 fn ip_of(host: &Host) -> Option<IpAddr> {
@@ -407,11 +418,9 @@ impl EgressPolicy for ExporterAllowList {
                 self.listed()
             ),
             format!(
-                "point the {} exporter at an allow-listed collector or at one on this host \
+                "point the exporter at an allow-listed collector or at one on this host \
                  (http://127.0.0.1:4317), or, if this destination is approved, {suggestion} \
-                 (or `exporter={}`) to the exporter allow-list",
-                request.signal(),
-                request.component()
+                 to the exporter allow-list"
             ),
         )
     }
@@ -557,6 +566,13 @@ mod tests {
                 },
             ),
             (
+                "a=b:4317",
+                PatternError::BadHost {
+                    pattern: "a=b:4317".into(),
+                    host: "a=b".into(),
+                },
+            ),
+            (
                 "0x7f.1",
                 PatternError::BadHost {
                     pattern: "0x7f.1".into(),
@@ -599,7 +615,6 @@ mod tests {
         assert!(decision.reason().contains("`a.example`, `b.example`"));
         let remediation = decision.remediation().unwrap();
         assert!(remediation.contains("`c.example:4318`"), "{remediation}");
-        assert!(remediation.contains("exporter=otlp"), "{remediation}");
         let empty = ExporterAllowList::default().decide(&request);
         assert!(empty.reason().contains("the list is empty"));
     }

@@ -586,11 +586,10 @@ fn explain_host(host: &Host) -> String {
     match host {
         Host::Domain(name) if name == "localhost" => "host `localhost`".to_owned(),
         Host::Domain(name) if name == "localhost." || name.ends_with(".localhost") => format!(
-            "host `{name}`, which resolvers may send to DNS instead of answering locally (only `localhost` itself counts as local)"
+            "host `{name}` (resolvers may send it to DNS instead of answering locally; only \
+             `localhost` itself is local)"
         ),
-        Host::Domain(name) => format!(
-            "host name `{name}` (no DNS lookup is made to decide: only `localhost` counts as local)"
-        ),
+        Host::Domain(name) => format!("host name `{name}`"),
         Host::Ipv4(ip) => format!("{} address {ip}", address_kind(classify_ipv4(*ip))),
         Host::Ipv6(ip) => match ip.to_ipv4_mapped() {
             Some(v4) => format!(
@@ -601,13 +600,15 @@ fn explain_host(host: &Host) -> String {
         },
         Host::Ambiguous { written, why } => match why {
             Ambiguity::NumericIpv4 { whatwg } => format!(
-                "host `{written}`, a numeric IPv4 form other than a.b.c.d that clients read differently (a WHATWG URL parser reads {whatwg}), so it counts as remote"
+                "host `{written}` (a numeric IPv4 form other than a.b.c.d, which clients read \
+                 differently: a WHATWG URL parser reads {whatwg})"
             ),
             Ambiguity::PercentEncoded { decoded } => format!(
-                "percent-encoded host `{written}` (`{decoded}` once decoded), which some clients decode and others do not, so it counts as remote"
+                "host `{written}` (percent-encoded, `{decoded}` once decoded, which some \
+                 clients decode and others do not)"
             ),
             Ambiguity::NonAscii => format!(
-                "host `{written}` with non-ASCII characters, which IDNA may map to another name, so it counts as remote"
+                "host `{written}` (non-ASCII, which IDNA may map to another name)"
             ),
         },
     }
@@ -617,7 +618,7 @@ fn address_kind(class: EndpointClass) -> &'static str {
     match class {
         EndpointClass::Loopback => "loopback",
         EndpointClass::Private => "private-range",
-        EndpointClass::LinkLocal => "link-local (cloud metadata range)",
+        EndpointClass::LinkLocal => "link-local",
         _ => "public",
     }
 }

@@ -96,12 +96,9 @@ impl EgressDecision {
     pub fn deny_invalid(request: &EgressRequest) -> Self {
         EgressDecision::deny(
             request.endpoint().explain(),
-            format!(
-                "fix the {} exporter's endpoint: write http://host:port or https://host:port \
-                 (a local collector is http://127.0.0.1:4317), host:port, \
-                 unix:///path/to.sock, file:///path, or a path starting with / or ./",
-                request.signal()
-            ),
+            "fix the exporter's endpoint: write http://host:port or https://host:port \
+             (a local collector is http://127.0.0.1:4317), host:port, unix:///path/to.sock, \
+             file:///path, or a path starting with / or ./",
         )
     }
 
@@ -280,7 +277,7 @@ mod tests {
         let decision = AllOf::new().decide(&request("ftp://x"));
         assert!(!decision.allowed());
         assert!(decision.reason().contains("ftp"));
-        assert!(decision.remediation().is_some_and(|r| r.contains("logs exporter")));
+        assert!(decision.remediation().is_some_and(|r| r.contains("fix the exporter's endpoint")));
     }
 
     #[test]

@@ -305,18 +305,13 @@ impl SealWatcher {
 }
 
 /// Remediation for an exporter refused because the site is sealed.
-fn sealed_remediation(request: &EgressRequest) -> String {
-    let signal = request.signal();
-    let upper = signal.as_str().to_ascii_uppercase();
-    format!(
-        "sealed mode allows only loopback, unix-socket or file exporters: point the {signal} \
-         exporter at a collector on this host (OTEL_EXPORTER_OTLP_{upper}_ENDPOINT or \
-         OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317, or unix:///path/to/otel.sock) or \
-         use the file exporter. If data may leave this host, the site must be unsealed by its air-gap administrator \
-         (`stella-telemetry egress check ENDPOINT` without --sealed shows what unsealed \
-         allows)"
-    )
-}
+const SEALED_REMEDIATION: &str = "sealed mode allows only loopback, unix-socket or file \
+     exporters: point the exporter at a collector on this host \
+     (OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317, or the signal's \
+     OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT; unix:///path/to/otel.sock also works) or use the file \
+     exporter. If data may leave this host, the site must be unsealed by its air-gap \
+     administrator (`stella-telemetry egress check ENDPOINT` without --sealed shows what \
+     unsealed allows)";
 
 /// Sealed mode as a policy: while the [`SealedMode`] is sealed, only loopback, Unix socket and
 /// file endpoints are allowed; while unsealed, every valid endpoint is. Reads the state on
@@ -369,11 +364,13 @@ impl EgressPolicy for SealedModePolicy {
         }
         EgressDecision::deny(
             format!(
-                "sealed mode is on and {} is not on this host ({} endpoint)",
+                "sealed mode is on and {} is a {} endpoint, not a local one; local means \
+                 loopback, a Unix socket or a file, and names other than localhost are never \
+                 resolved to decide",
                 endpoint.explain(),
                 endpoint.class()
             ),
-            sealed_remediation(request),
+            SEALED_REMEDIATION,
         )
     }
 }
@@ -485,7 +482,7 @@ mod tests {
         assert!(!denied.allowed());
         assert!(denied.reason().contains("collector.example"));
         let remediation = denied.remediation().unwrap();
-        assert!(remediation.contains("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"));
+        assert!(remediation.contains("OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317"));
         assert!(remediation.contains("file exporter"));
         mode.unseal();
         assert!(policy.decide(&request).allowed());

@@ -212,7 +212,7 @@ fn invalid_endpoints_warn_with_class_invalid() {
     let warnings = events.at(Level::WARN);
     assert_eq!(warnings.len(), 1);
     assert_eq!(warnings[0].fields["class"], "invalid");
-    assert!(warnings[0].fields["remediation"].contains("metrics exporter"));
+    assert!(warnings[0].fields["remediation"].contains("fix the exporter's endpoint"));
 }
 
 #[test]
