@@ -146,7 +146,10 @@ impl EndpointPattern {
         };
         if scheme.is_none() {
             let lower = rest.to_ascii_lowercase();
-            if let Some(local) = ["unix:", "file:"].into_iter().find(|p| lower.starts_with(p)) {
+            if let Some(local) = ["unix:", "file:"]
+                .into_iter()
+                .find(|p| lower.starts_with(p))
+            {
                 return Err(PatternError::BadScheme {
                     pattern: pattern.to_owned(),
                     scheme: local.trim_end_matches(':').to_owned(),
@@ -475,15 +478,33 @@ mod tests {
 
     #[test]
     fn host_port_and_scheme_must_all_match() {
-        assert!(matches("collector.example", "https://collector.example:4318"));
+        assert!(matches(
+            "collector.example",
+            "https://collector.example:4318"
+        ));
         assert!(matches("collector.example:4317", "collector.example:4317"));
         assert!(matches("COLLECTOR.example:*", "http://collector.EXAMPLE:9"));
-        assert!(matches("collector.example:443", "https://collector.example/x"));
+        assert!(matches(
+            "collector.example:443",
+            "https://collector.example/x"
+        ));
         assert!(!matches("collector.example:4317", "collector.example"));
-        assert!(!matches("collector.example", "https://collector.example.evil.com"));
-        assert!(!matches("collector.example", "https://collector.example.:4318"));
-        assert!(!matches("https://collector.example", "collector.example:443"));
-        assert!(!matches("https://collector.example", "http://collector.example"));
+        assert!(!matches(
+            "collector.example",
+            "https://collector.example.evil.com"
+        ));
+        assert!(!matches(
+            "collector.example",
+            "https://collector.example.:4318"
+        ));
+        assert!(!matches(
+            "https://collector.example",
+            "collector.example:443"
+        ));
+        assert!(!matches(
+            "https://collector.example",
+            "http://collector.example"
+        ));
     }
 
     #[test]
@@ -594,7 +615,10 @@ mod tests {
     #[test]
     fn patterns_display_in_normal_form() {
         for (pattern, shown) in [
-            ("HTTPS://*.Corp.Example:4318/", "https://*.corp.example:4318"),
+            (
+                "HTTPS://*.Corp.Example:4318/",
+                "https://*.corp.example:4318",
+            ),
             ("[0:0::1]:*", "[::1]"),
             ("exporter=tempo", "exporter=tempo"),
         ] {

@@ -76,6 +76,7 @@ impl fmt::Display for EndpointClass {
 
 /// The scheme of an endpoint written as a URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Scheme {
     /// `http://` (OTLP/HTTP or OTLP/gRPC without TLS).
     Http,
@@ -457,10 +458,7 @@ fn split_host_port(host_port: &str) -> (&str, Option<&str>) {
             '[' => in_brackets = true,
             ']' => in_brackets = false,
             ':' if !in_brackets => {
-                return (
-                    host_port.get(..i).unwrap_or(""),
-                    host_port.get(i + 1..),
-                );
+                return (host_port.get(..i).unwrap_or(""), host_port.get(i + 1..));
             }
             _ => {}
         }
@@ -607,9 +605,9 @@ fn explain_host(host: &Host) -> String {
                 "host `{written}` (percent-encoded, `{decoded}` once decoded, which some \
                  clients decode and others do not)"
             ),
-            Ambiguity::NonAscii => format!(
-                "host `{written}` (non-ASCII, which IDNA may map to another name)"
-            ),
+            Ambiguity::NonAscii => {
+                format!("host `{written}` (non-ASCII, which IDNA may map to another name)")
+            }
         },
     }
 }
@@ -627,9 +625,7 @@ fn address_kind(class: EndpointClass) -> &'static str {
 /// scheme (a password may hold any character) and the query are dropped.
 fn redact_text(raw: &str) -> String {
     let (prefix, rest) = match split_scheme(raw) {
-        Some((scheme, after)) if after.starts_with("//") => {
-            raw.split_at(scheme.len() + 3)
-        }
+        Some((scheme, after)) if after.starts_with("//") => raw.split_at(scheme.len() + 3),
         _ => ("", raw),
     };
     let mut out = prefix.to_owned();
@@ -719,7 +715,11 @@ mod tests {
         ] {
             assert_eq!(class(unclear), EndpointClass::Public, "{unclear}");
         }
-        assert!(Endpoint::parse("http://0x7f.1/").explain().contains("127.0.0.1"));
+        assert!(
+            Endpoint::parse("http://0x7f.1/")
+                .explain()
+                .contains("127.0.0.1")
+        );
     }
 
     #[test]
@@ -765,9 +765,7 @@ mod tests {
             ("http://:80/", EndpointError::MissingHost),
             (
                 "http://host:0x1/",
-                EndpointError::BadPort {
-                    port: "0x1".into(),
-                },
+                EndpointError::BadPort { port: "0x1".into() },
             ),
             (
                 "http://host:65536/",
@@ -818,7 +816,11 @@ mod tests {
     #[test]
     fn local_paths_and_sockets_keep_their_path() {
         let cases = [
-            ("unix:///run/otel.sock", "/run/otel.sock", EndpointClass::Unix),
+            (
+                "unix:///run/otel.sock",
+                "/run/otel.sock",
+                EndpointClass::Unix,
+            ),
             ("unix:/run/otel.sock", "/run/otel.sock", EndpointClass::Unix),
             ("UNIX:otel.sock", "otel.sock", EndpointClass::Unix),
             ("file:///var/spool/x", "/var/spool/x", EndpointClass::File),

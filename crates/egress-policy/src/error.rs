@@ -79,7 +79,9 @@ pub enum EndpointError {
         found: String,
     },
     /// A `file:` URL naming a host other than `localhost`: a remote share, not a local file.
-    #[error("expected file:///path or file://localhost/path, found a file URL naming host `{host}`")]
+    #[error(
+        "expected file:///path or file://localhost/path, found a file URL naming host `{host}`"
+    )]
     RemoteFile {
         /// The host named by the file URL.
         host: String,

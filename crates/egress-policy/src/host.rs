@@ -226,18 +226,16 @@ fn parse_ipv4_number(part: &str) -> Option<u64> {
     if part.is_empty() {
         return None;
     }
-    let (digits, radix) = if let Some(hex) = part
-        .strip_prefix("0x")
-        .or_else(|| part.strip_prefix("0X"))
-    {
-        (hex, 16)
-    } else if part.len() > 1
-        && let Some(oct) = part.strip_prefix('0')
-    {
-        (oct, 8)
-    } else {
-        (part, 10)
-    };
+    let (digits, radix) =
+        if let Some(hex) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
+            (hex, 16)
+        } else if part.len() > 1
+            && let Some(oct) = part.strip_prefix('0')
+        {
+            (oct, 8)
+        } else {
+            (part, 10)
+        };
     if digits.is_empty() {
         return Some(0);
     }
@@ -302,17 +300,21 @@ mod tests {
             assert_eq!(parse_whatwg_ipv4(form), Some(expected), "{form}");
             assert!(ends_in_number(form), "{form}");
         }
-        for bad in ["4294967296", "0x100000000", "1.2.3.4.5", "1..2", "08.0.0.1", "256.1.1.1"] {
+        for bad in [
+            "4294967296",
+            "0x100000000",
+            "1.2.3.4.5",
+            "1..2",
+            "08.0.0.1",
+            "256.1.1.1",
+        ] {
             assert_eq!(parse_whatwg_ipv4(bad), None, "{bad}");
         }
     }
 
     #[test]
     fn only_dotted_decimal_is_an_unambiguous_ipv4_host() {
-        assert_eq!(
-            parse_host("127.0.0.1"),
-            Ok(Host::Ipv4(Ipv4Addr::LOCALHOST))
-        );
+        assert_eq!(parse_host("127.0.0.1"), Ok(Host::Ipv4(Ipv4Addr::LOCALHOST)));
         assert!(matches!(
             parse_host("0x7f.1"),
             Ok(Host::Ambiguous {
@@ -320,7 +322,10 @@ mod tests {
                 ..
             })
         ));
-        assert!(matches!(parse_host("foo.123"), Err(EndpointError::BadIpv4 { .. })));
+        assert!(matches!(
+            parse_host("foo.123"),
+            Err(EndpointError::BadIpv4 { .. })
+        ));
     }
 
     #[test]
@@ -337,14 +342,26 @@ mod tests {
                 ..
             })
         ));
-        assert!(matches!(parse_host("a%2Fb"), Err(EndpointError::BadHost { .. })));
-        assert!(matches!(parse_host("a%ffb"), Err(EndpointError::BadHost { .. })));
-        assert!(matches!(parse_host("a%zzb"), Err(EndpointError::BadHost { .. })));
+        assert!(matches!(
+            parse_host("a%2Fb"),
+            Err(EndpointError::BadHost { .. })
+        ));
+        assert!(matches!(
+            parse_host("a%ffb"),
+            Err(EndpointError::BadHost { .. })
+        ));
+        assert!(matches!(
+            parse_host("a%zzb"),
+            Err(EndpointError::BadHost { .. })
+        ));
     }
 
     #[test]
     fn domains_are_lower_cased_and_localhost_only_when_exact() {
-        assert_eq!(parse_host("LocalHost"), Ok(Host::Domain("localhost".into())));
+        assert_eq!(
+            parse_host("LocalHost"),
+            Ok(Host::Domain("localhost".into()))
+        );
         assert!(parse_host("LocalHost").is_ok_and(|h| h.is_loopback()));
         assert!(parse_host("localhost.").is_ok_and(|h| !h.is_loopback()));
         assert!(parse_host("a.localhost").is_ok_and(|h| !h.is_loopback()));

@@ -79,7 +79,9 @@ mod signal;
 pub use allow_list::{AllowRule, EndpointPattern, ExporterAllowList, ExporterAllowListBuilder};
 pub use endpoint::{Endpoint, EndpointClass, Scheme};
 pub use error::{EndpointError, PatternError};
-pub use guard::{DECISIONS_METRIC, EVENT_TARGET, EgressGuard, EgressMetrics, MAX_TRACKED_EXPORTERS};
+pub use guard::{
+    DECISIONS_METRIC, EVENT_TARGET, EgressGuard, EgressMetrics, MAX_TRACKED_EXPORTERS,
+};
 pub use host::{Ambiguity, Host};
 pub use policy::{AllOf, EgressDecision, EgressPolicy, EgressRequest, Unrestricted};
 pub use sealed::{

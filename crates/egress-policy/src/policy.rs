@@ -277,7 +277,11 @@ mod tests {
         let decision = AllOf::new().decide(&request("ftp://x"));
         assert!(!decision.allowed());
         assert!(decision.reason().contains("ftp"));
-        assert!(decision.remediation().is_some_and(|r| r.contains("fix the exporter's endpoint")));
+        assert!(
+            decision
+                .remediation()
+                .is_some_and(|r| r.contains("fix the exporter's endpoint"))
+        );
     }
 
     #[test]

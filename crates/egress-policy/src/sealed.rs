@@ -202,7 +202,10 @@ impl SealedMode {
     /// the exporters again, or signal a thread that does). When two threads change the state
     /// at once, listeners may see the changes out of order: compare
     /// [`SealChange::generation`] to drop stale ones.
-    pub fn on_change(&self, listener: impl Fn(SealChange) + Send + Sync + 'static) -> ListenerHandle {
+    pub fn on_change(
+        &self,
+        listener: impl Fn(SealChange) + Send + Sync + 'static,
+    ) -> ListenerHandle {
         let mut listeners = lock(&self.shared.listeners);
         let id = listeners.next_id;
         listeners.next_id = listeners.next_id.wrapping_add(1);
@@ -240,7 +243,9 @@ pub struct ListenerHandle {
 
 impl fmt::Debug for ListenerHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListenerHandle").field("id", &self.id).finish()
+        f.debug_struct("ListenerHandle")
+            .field("id", &self.id)
+            .finish()
     }
 }
 
@@ -417,7 +422,9 @@ mod tests {
         // A pending change is returned at once, and no change times out (zero timeout).
         mode.unseal();
         assert_eq!(
-            watcher.wait_timeout(Duration::from_secs(60)).map(|c| c.state),
+            watcher
+                .wait_timeout(Duration::from_secs(60))
+                .map(|c| c.state),
             Some(SealState::Unsealed)
         );
         assert_eq!(watcher.wait_timeout(Duration::ZERO), None);

@@ -95,8 +95,16 @@ fn a_refused_exporter_warns_once_with_named_fields_however_often_it_is_decided()
     assert_eq!(field("signal"), "traces");
     assert_eq!(field("endpoint"), "https://collector.example:4318");
     assert_eq!(field("class"), "public");
-    assert!(field("reason").contains("sealed mode is on"), "{}", field("reason"));
-    assert!(field("reason").contains("collector.example"), "{}", field("reason"));
+    assert!(
+        field("reason").contains("sealed mode is on"),
+        "{}",
+        field("reason")
+    );
+    assert!(
+        field("reason").contains("collector.example"),
+        "{}",
+        field("reason")
+    );
     assert!(
         field("remediation").contains("http://127.0.0.1:4317"),
         "{}",
@@ -116,7 +124,11 @@ fn each_refused_exporter_warns_and_allowed_ones_stay_quiet() {
             guard.decide(&request("otlp", Signal::Logs, "collector:4317"));
             guard.decide(&request("scanner.otlp", Signal::Traces, "10.0.0.7:4317"));
             guard.decide(&request("otlp", Signal::Metrics, "http://127.0.0.1:4317"));
-            guard.decide(&request("spool", Signal::Logs, "./logs/telemetry-sealed.otlp"));
+            guard.decide(&request(
+                "spool",
+                Signal::Logs,
+                "./logs/telemetry-sealed.otlp",
+            ));
         }
     });
     let warnings = events.at(Level::WARN);
@@ -206,8 +218,16 @@ fn warnings_never_carry_credentials() {
 fn invalid_endpoints_warn_with_class_invalid() {
     let guard = EgressGuard::unrestricted();
     let events = captured(|| {
-        assert!(!guard.decide(&request("otlp", Signal::Metrics, "ftp://x")).allowed());
-        assert!(guard.decide(&request("otlp", Signal::Traces, "https://x.example")).allowed());
+        assert!(
+            !guard
+                .decide(&request("otlp", Signal::Metrics, "ftp://x"))
+                .allowed()
+        );
+        assert!(
+            guard
+                .decide(&request("otlp", Signal::Traces, "https://x.example"))
+                .allowed()
+        );
     });
     let warnings = events.at(Level::WARN);
     assert_eq!(warnings.len(), 1);
@@ -226,13 +246,19 @@ fn the_decision_counter_is_exposed_and_passes_promtool() {
     guard.decide(&request("otlp", Signal::Logs, "unix:///run/otel.sock"));
     let mut text = String::new();
     encode(&mut text, &registry).unwrap();
-    assert!(text.contains("# TYPE telemetry_egress_decisions counter"), "{text}");
+    assert!(
+        text.contains("# TYPE telemetry_egress_decisions counter"),
+        "{text}"
+    );
     for line in [
         "telemetry_egress_decisions_total{signal=\"traces\",decision=\"denied\"} 2",
         "telemetry_egress_decisions_total{signal=\"logs\",decision=\"allowed\"} 1",
         "telemetry_egress_decisions_total{signal=\"metrics\",decision=\"denied\"} 0",
     ] {
-        assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
     }
     assert!(text.contains(DECISIONS_METRIC));
     let lint = Promtool::locate()

@@ -43,7 +43,9 @@ fn remote_ipv4() -> impl Strategy<Value = Ipv4Addr> {
         in_range(0xf000_0000, 4),  // reserved and broadcast
         any::<u32>().prop_map(Ipv4Addr::from),
     ]
-    .prop_filter("not loopback or 0/8", |ip| !matches!(ip.octets()[0], 0 | 127))
+    .prop_filter("not loopback or 0/8", |ip| {
+        !matches!(ip.octets()[0], 0 | 127)
+    })
 }
 
 /// Numeric IPv4 forms other than a.b.c.d, for any address, loopback included: clients read
@@ -67,16 +69,24 @@ fn non_canonical_ipv4() -> impl Strategy<Value = String> {
 
 fn remote_ipv6() -> impl Strategy<Value = Ipv6Addr> {
     let random = any::<[u16; 8]>().prop_map(Ipv6Addr::from);
-    let link_local = any::<[u16; 7]>().prop_map(|s| {
-        Ipv6Addr::new(0xfe80, s[0], s[1], s[2], s[3], s[4], s[5], s[6])
-    });
+    let link_local = any::<[u16; 7]>()
+        .prop_map(|s| Ipv6Addr::new(0xfe80, s[0], s[1], s[2], s[3], s[4], s[5], s[6]));
     let unique_local = any::<[u16; 7]>().prop_map(|s| {
-        Ipv6Addr::new(0xfd00 | (s[0] & 0xff), s[1], s[2], s[3], s[4], s[5], s[6], 1)
+        Ipv6Addr::new(
+            0xfd00 | (s[0] & 0xff),
+            s[1],
+            s[2],
+            s[3],
+            s[4],
+            s[5],
+            s[6],
+            1,
+        )
     });
     let mapped = remote_ipv4().prop_map(|v4| v4.to_ipv6_mapped());
     // IPv4-compatible and NAT64 forms of loopback leave the host.
-    let compatible = any::<[u8; 3]>()
-        .prop_map(|[a, b, c]| Ipv4Addr::new(127, a, b, c).to_ipv6_compatible());
+    let compatible =
+        any::<[u8; 3]>().prop_map(|[a, b, c]| Ipv4Addr::new(127, a, b, c).to_ipv6_compatible());
     let nat64 = any::<[u8; 3]>().prop_map(|[a, b, c]| {
         let v4 = u32::from(Ipv4Addr::new(127, a, b, c));
         Ipv6Addr::from((0x0064_ff9b_u128 << 96) | u128::from(v4))
@@ -118,7 +128,9 @@ fn dns_name() -> impl Strategy<Value = String> {
         Just("ip6-localhost".to_owned()),
     ];
     prop_oneof![4 => plain, 1 => near_localhost]
-        .prop_filter("not localhost", |name| !name.eq_ignore_ascii_case("localhost"))
+        .prop_filter("not localhost", |name| {
+            !name.eq_ignore_ascii_case("localhost")
+        })
         .prop_flat_map(mixed_case)
 }
 
@@ -138,7 +150,14 @@ fn remote_host() -> impl Strategy<Value = String> {
 }
 
 const SCHEMES: &[&str] = &[
-    "http://", "https://", "HTTP://", "HtTpS://", "http:", "http:\\\\", "http:/\\", "https:///",
+    "http://",
+    "https://",
+    "HTTP://",
+    "HtTpS://",
+    "http:",
+    "http:\\\\",
+    "http:/\\",
+    "https:///",
     "",
 ];
 const LOCAL_LOOKING_USERINFO: &[&str] = &[
@@ -173,15 +192,19 @@ fn remote_endpoint() -> impl Strategy<Value = String> {
         remote_host(),
         proptest::option::of(any::<u16>()),
         proptest::sample::select(LOCAL_LOOKING_SUFFIXES),
-        proptest::option::of((any::<proptest::sample::Index>(), prop_oneof!["\t", "\n", "\r"])),
+        proptest::option::of((
+            any::<proptest::sample::Index>(),
+            prop_oneof!["\t", "\n", "\r"],
+        )),
     )
         .prop_map(|(scheme, userinfo, host, port, suffix, control)| {
             let port = port.map(|p| format!(":{p}")).unwrap_or_default();
             let mut text = format!("{scheme}{userinfo}{host}{port}{suffix}");
             if let Some((at, c)) = control {
                 // WHATWG removes tabs and newlines anywhere: they must not change the answer.
-                let boundaries: Vec<usize> =
-                    (0..=text.len()).filter(|i| text.is_char_boundary(*i)).collect();
+                let boundaries: Vec<usize> = (0..=text.len())
+                    .filter(|i| text.is_char_boundary(*i))
+                    .collect();
                 text.insert_str(*at.get(&boundaries), &c);
             }
             text
@@ -212,20 +235,38 @@ fn local_endpoint() -> impl Strategy<Value = String> {
         loopback_host(),
         proptest::option::of(any::<u16>()),
         proptest::sample::select(
-            &["", "/v1/traces", "#@evil.example", "?@evil.example", "/@evil.example", "\\@evil.example"][..],
+            &[
+                "",
+                "/v1/traces",
+                "#@evil.example",
+                "?@evil.example",
+                "/@evil.example",
+                "\\@evil.example",
+            ][..],
         ),
     )
         .prop_map(|(scheme, userinfo, host, port, suffix)| {
             let port = port.map(|p| format!(":{p}")).unwrap_or_default();
             format!("{scheme}{userinfo}{host}{port}{suffix}")
         });
-    let host_port = (loopback_host(), any::<u16>(), proptest::sample::select(&["", "/v1/logs"][..]))
+    let host_port = (
+        loopback_host(),
+        any::<u16>(),
+        proptest::sample::select(&["", "/v1/logs"][..]),
+    )
         .prop_map(|(host, port, path)| format!("{host}:{port}{path}"));
     let paths = (
         path_segments(),
         proptest::sample::select(
             &[
-                "/", "./", "../", "file:///", "file://localhost/", "FILE:/", "unix:///", "unix:/",
+                "/",
+                "./",
+                "../",
+                "file:///",
+                "file://localhost/",
+                "FILE:/",
+                "unix:///",
+                "unix:/",
                 "unix:",
             ][..],
         ),
@@ -338,7 +379,11 @@ fn check_consistent(input: &str) -> Result<(), TestCaseError> {
     let endpoint = Endpoint::parse(input);
     let class = endpoint.class();
     prop_assert_eq!(class == EndpointClass::Invalid, endpoint.error().is_some());
-    let _ = (endpoint.explain(), endpoint.redacted(), endpoint.effective_port());
+    let _ = (
+        endpoint.explain(),
+        endpoint.redacted(),
+        endpoint.effective_port(),
+    );
     match class {
         EndpointClass::Loopback => {
             prop_assert!(endpoint.host().is_some_and(Host::is_loopback), "{input:?}");

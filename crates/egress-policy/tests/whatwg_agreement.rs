@@ -120,9 +120,10 @@ fn unambiguous_hosts_and_ports_are_the_ones_whatwg_reads() {
         if matches!(host, Host::Ambiguous { .. }) {
             continue;
         }
-        let hostname = case.hostname.as_deref().unwrap_or_else(|| {
-            panic!("{:?}: ours host {host}, WHATWG fails", case.input)
-        });
+        let hostname = case
+            .hostname
+            .as_deref()
+            .unwrap_or_else(|| panic!("{:?}: ours host {host}, WHATWG fails", case.input));
         assert!(
             same_host(host, hostname),
             "{:?}: ours {host}, WHATWG {hostname}",
@@ -166,7 +167,10 @@ fn invalid_only_where_whatwg_fails_or_reads_no_destination() {
             whatwg_is_unspecified(hostname) || is_file,
             "{:?}: ours invalid ({}), WHATWG host {hostname}",
             case.input,
-            endpoint.error().map(ToString::to_string).unwrap_or_default()
+            endpoint
+                .error()
+                .map(ToString::to_string)
+                .unwrap_or_default()
         );
     }
 }

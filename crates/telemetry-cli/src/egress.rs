@@ -32,8 +32,10 @@ enum EgressCommand {
     /// "reason", "remediation"}, where class is loopback, unix, file, private, link-local,
     /// public or invalid. No DNS lookup is made; hosts clients could read in more than one way
     /// count as remote.
-    #[command(after_help = "Exit status: 0 when every endpoint is allowed, 3 when any is \
-                            denied (an invalid endpoint is a denial), 2 on a usage error.")]
+    #[command(
+        after_help = "Exit status: 0 when every endpoint is allowed, 3 when any is \
+                            denied (an invalid endpoint is a denial), 2 on a usage error."
+    )]
     Check(CheckArgs),
 }
 
@@ -44,16 +46,26 @@ struct CheckArgs {
     #[arg(long)]
     sealed: bool,
 
-    /// Allow remote endpoints matching PATTERN: [http://|https://]HOST[:PORT], where HOST is
-    /// a DNS name, *.domain (names below domain), a dotted-decimal IPv4 or a [bracketed] IPv6
-    /// address, and PORT a number or * (no port: any). Repeatable. With at least one, remote
-    /// endpoints matching none are denied; local endpoints need no entry.
-    #[arg(long = "allow-exporter", value_name = "PATTERN", value_parser = parse_pattern)]
+    // Help texts are attributes, not doc comments: they contain brackets rustdoc would read
+    // as links.
+    #[arg(
+        long = "allow-exporter",
+        value_name = "PATTERN",
+        value_parser = parse_pattern,
+        help = "Allow remote endpoints matching PATTERN: [http://|https://]HOST[:PORT], where \
+                HOST is a DNS name, *.domain (names below domain), a dotted-decimal IPv4 or a \
+                [bracketed] IPv6 address, and PORT a number or * (no port: any). Repeatable. \
+                With at least one, remote endpoints matching none are denied; local endpoints \
+                need no entry"
+    )]
     allow_exporter: Vec<EndpointPattern>,
 
-    /// Endpoints to check: http(s)://host[:port][/path], host:port, unix:///path/to.sock,
-    /// file:///path, or a path starting with / or ./
-    #[arg(value_name = "ENDPOINT", required = true)]
+    #[arg(
+        value_name = "ENDPOINT",
+        required = true,
+        help = "Endpoints to check: http(s)://host[:port][/path], host:port, \
+                unix:///path/to.sock, file:///path, or a path starting with / or ./"
+    )]
     endpoints: Vec<String>,
 }
 

@@ -49,13 +49,24 @@ fn prints_one_object_per_endpoint_with_the_documented_keys_in_order() {
         let object: Value = serde_json::from_str(line).unwrap();
         assert_eq!(object.as_object().unwrap().len(), 5, "{line}");
     }
-    let objects: Vec<Value> = raw.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let objects: Vec<Value> = raw
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(objects[0]["endpoint"], "http://127.0.0.1:4317");
     assert_eq!(objects[0]["class"], "loopback");
     assert_eq!(objects[0]["allowed"], true);
     assert_eq!(objects[0]["remediation"], Value::Null);
-    assert!(objects[0]["reason"].as_str().unwrap().contains("sealed mode is off"));
-    assert_eq!(objects[1]["endpoint"], "https://collector.example:4318/v1/traces");
+    assert!(
+        objects[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("sealed mode is off")
+    );
+    assert_eq!(
+        objects[1]["endpoint"],
+        "https://collector.example:4318/v1/traces"
+    );
     assert_eq!(objects[1]["class"], "public");
     assert_eq!(objects[1]["allowed"], true);
 }
@@ -90,7 +101,10 @@ fn sealed_allows_only_local_endpoints_and_exits_3_on_any_denial() {
         if *allowed {
             assert_eq!(object["remediation"], Value::Null, "{endpoint}");
         } else {
-            assert!(object["remediation"].as_str().unwrap().len() > 40, "{endpoint}");
+            assert!(
+                object["remediation"].as_str().unwrap().len() > 40,
+                "{endpoint}"
+            );
         }
     }
     let local_only: Vec<&str> = endpoints
@@ -137,14 +151,26 @@ fn url_tricks_are_read_as_http_clients_read_them() {
 
 #[test]
 fn an_invalid_endpoint_is_a_denial_not_a_crash() {
-    for endpoint in ["", "ftp://x", "http://user@/", "//server/share", "http://foo.123/", "http://0.0.0.0:4317"] {
+    for endpoint in [
+        "",
+        "ftp://x",
+        "http://user@/",
+        "//server/share",
+        "http://foo.123/",
+        "http://0.0.0.0:4317",
+    ] {
         let (code, objects) = check(&[endpoint]);
         assert_eq!(code, 3, "{endpoint:?}");
         assert_eq!(objects.len(), 1);
         assert_eq!(objects[0]["class"], "invalid", "{endpoint:?}");
         assert_eq!(objects[0]["allowed"], false);
         assert!(objects[0]["reason"].as_str().unwrap().contains("expected"));
-        assert!(objects[0]["remediation"].as_str().unwrap().contains("fix the exporter's endpoint"));
+        assert!(
+            objects[0]["remediation"]
+                .as_str()
+                .unwrap()
+                .contains("fix the exporter's endpoint")
+        );
     }
 }
 
@@ -163,13 +189,23 @@ fn allow_exporter_patterns_restrict_remote_endpoints() {
         "http://otel.corp.example:4317@evil.example:4317",
     ]);
     assert_eq!(code, 3);
-    let allowed: Vec<bool> = objects.iter().map(|o| o["allowed"].as_bool().unwrap()).collect();
+    let allowed: Vec<bool> = objects
+        .iter()
+        .map(|o| o["allowed"].as_bool().unwrap())
+        .collect();
     assert_eq!(allowed, [true, true, true, false, false, false]);
-    assert!(objects[3]["remediation"]
-        .as_str()
-        .unwrap()
-        .contains("`otel.corp.example:4318`"));
-    assert!(objects[3]["reason"].as_str().unwrap().contains("`*.corp.example:4317`"));
+    assert!(
+        objects[3]["remediation"]
+            .as_str()
+            .unwrap()
+            .contains("`otel.corp.example:4318`")
+    );
+    assert!(
+        objects[3]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("`*.corp.example:4317`")
+    );
 
     let (code, _) = check(&["--allow-exporter", "*.corp.example", "a.corp.example:1"]);
     assert_eq!(code, 0);
@@ -218,7 +254,13 @@ fn help_documents_the_contract() {
     let output = stella(&["egress", "check", "--help"]);
     assert_eq!(output.status.code(), Some(0));
     let help = String::from_utf8(output.stdout).unwrap();
-    for needle in ["--sealed", "--allow-exporter <PATTERN>", "<ENDPOINT>...", "link-local", "3 when any is"] {
+    for needle in [
+        "--sealed",
+        "--allow-exporter <PATTERN>",
+        "<ENDPOINT>...",
+        "link-local",
+        "3 when any is",
+    ] {
         assert!(help.contains(needle), "missing {needle:?} in\n{help}");
     }
 }
