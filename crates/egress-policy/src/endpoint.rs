@@ -332,7 +332,13 @@ fn parse_target(input: &str) -> Result<Target, EndpointError> {
     let Some((scheme, rest)) = split_scheme(&stripped) else {
         return parse_network(None, &stripped).map(Target::Network);
     };
-    match scheme.to_ascii_lowercase().as_str() {
+    let scheme = scheme.to_ascii_lowercase();
+    if matches!(scheme.as_str(), "unix" | "file") && is_port_then_path(rest) {
+        return Err(EndpointError::HostOrPath {
+            found: trimmed.to_owned(),
+        });
+    }
+    match scheme.as_str() {
         "http" => parse_network(Some(Scheme::Http), rest).map(Target::Network),
         "https" => parse_network(Some(Scheme::Https), rest).map(Target::Network),
         "unix" => {
@@ -798,6 +804,18 @@ mod tests {
                 },
             ),
             ("file:", EndpointError::MissingPath),
+            (
+                "unix:4317",
+                EndpointError::HostOrPath {
+                    found: "unix:4317".into(),
+                },
+            ),
+            (
+                "FILE:4317/x",
+                EndpointError::HostOrPath {
+                    found: "FILE:4317/x".into(),
+                },
+            ),
         ] {
             let endpoint = Endpoint::parse(input);
             assert_eq!(endpoint.class(), EndpointClass::Invalid, "{input:?}");

@@ -86,6 +86,15 @@ pub enum EndpointError {
         /// The host named by the file URL.
         host: String,
     },
+    /// `unix:4317` or `file:4317`: a socket or file path to some clients, host `unix` or
+    /// `file` on a port to others.
+    #[error(
+        "expected unix:/path or file:/path, found `{found}`, which clients also read as host:port"
+    )]
+    HostOrPath {
+        /// The endpoint as written.
+        found: String,
+    },
     /// A `file:` URL without a path.
     #[error("expected a path after `file:`, found none")]
     MissingPath,

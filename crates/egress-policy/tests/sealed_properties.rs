@@ -223,8 +223,19 @@ fn loopback_host() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Relative path segments; the first starts with a letter or `_`, since `unix:4317` could
+/// also be host `unix` on port 4317 (and is invalid for that reason).
 fn path_segments() -> impl Strategy<Value = String> {
-    proptest::collection::vec("[a-zA-Z0-9._-]{1,10}", 1..5).prop_map(|s| s.join("/"))
+    (
+        "[a-zA-Z_][a-zA-Z0-9._-]{0,9}",
+        proptest::collection::vec("[a-zA-Z0-9._-]{1,10}", 0..4),
+    )
+        .prop_map(|(first, rest)| {
+            std::iter::once(first)
+                .chain(rest)
+                .collect::<Vec<_>>()
+                .join("/")
+        })
 }
 
 /// A local endpoint, with remote-looking decoys where clients ignore them.
