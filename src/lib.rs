@@ -15,3 +15,8 @@
     clippy::print_stdout,
     clippy::print_stderr
 )]
+
+/// Sealed-mode egress guard: endpoint classification without DNS, the `EgressPolicy` trait,
+/// run-time sealed state, the exporter allow-list, one warning per refused exporter
+/// (crate `stellaops-egress-policy`).
+pub use stellaops_egress_policy as egress;
