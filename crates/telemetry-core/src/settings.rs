@@ -27,36 +27,13 @@ impl Protocol {
     }
 }
 
-/// One of the three signals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Signal {
-    /// Spans.
-    Traces,
-    /// Metrics.
-    Metrics,
-    /// Log records.
-    Logs,
-}
+pub use stellaops_egress_policy::Signal;
 
-impl Signal {
-    /// Every signal.
-    pub const ALL: [Signal; 3] = [Signal::Traces, Signal::Metrics, Signal::Logs];
-
-    /// `traces`, `metrics` or `logs`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Signal::Traces => "traces",
-            Signal::Metrics => "metrics",
-            Signal::Logs => "logs",
-        }
-    }
-
-    fn env_infix(self) -> &'static str {
-        match self {
-            Signal::Traces => "TRACES",
-            Signal::Metrics => "METRICS",
-            Signal::Logs => "LOGS",
-        }
+fn env_infix(signal: Signal) -> &'static str {
+    match signal {
+        Signal::Traces => "TRACES",
+        Signal::Metrics => "METRICS",
+        Signal::Logs => "LOGS",
     }
 }
 
@@ -240,7 +217,7 @@ impl Settings {
                 return Ok(p);
             }
             let vars = signal
-                .map(|s| format!("OTEL_EXPORTER_OTLP_{}_PROTOCOL", s.env_infix()))
+                .map(|s| format!("OTEL_EXPORTER_OTLP_{}_PROTOCOL", env_infix(s)))
                 .into_iter()
                 .chain(std::iter::once("OTEL_EXPORTER_OTLP_PROTOCOL".to_owned()));
             for var in vars {
@@ -255,7 +232,7 @@ impl Settings {
         let mut otlp = BTreeMap::new();
         for signal in Signal::ALL {
             let proto = protocol(Some(signal))?;
-            let specific_var = format!("OTEL_EXPORTER_OTLP_{}_ENDPOINT", signal.env_infix());
+            let specific_var = format!("OTEL_EXPORTER_OTLP_{}_ENDPOINT", env_infix(signal));
             let endpoint = if let Some(e) = code.signal_endpoints.get(&signal) {
                 Some(e.clone())
             } else if let Some(base) = &code.endpoint {

@@ -85,14 +85,6 @@ impl Destination {
         matches!(self.route, Route::Otlp(_))
     }
 
-    fn egress_signal(&self) -> stellaops_egress_policy::Signal {
-        match self.signal {
-            Signal::Traces => stellaops_egress_policy::Signal::Traces,
-            Signal::Metrics => stellaops_egress_policy::Signal::Metrics,
-            Signal::Logs => stellaops_egress_policy::Signal::Logs,
-        }
-    }
-
     fn exporter_name(&self) -> &'static str {
         match (&self.route, self.target.as_ref().map(|t| t.protocol)) {
             (Route::Otlp(_), Some(Protocol::Grpc)) => "otlp-grpc",
@@ -105,7 +97,7 @@ impl Destination {
     fn decide(&mut self) {
         self.route = Route::File;
         let Some(target) = &self.target else { return };
-        let request = EgressRequest::new(EXPORTER_COMPONENT, self.egress_signal(), Endpoint::parse(&target.endpoint))
+        let request = EgressRequest::new(EXPORTER_COMPONENT, self.signal, Endpoint::parse(&target.endpoint))
             .with_intent("otlp-export");
         if !self.guard.decide(&request).allowed() {
             return;
