@@ -1,1 +1,31 @@
-fn main() {}
+//! `stella-telemetry`: the Stella Ops telemetry operator command line. One subcommand group
+//! per concern; each group lives in its own module.
+#![forbid(unsafe_code)]
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod dora;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Stella Ops telemetry operator tool.
+#[derive(Debug, Parser)]
+#[command(name = "stella-telemetry", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// DORA metrics over recorded deployment and incident events.
+    #[command(subcommand)]
+    Dora(dora::DoraArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Dora(args) => dora::run(args),
+    }
+}
