@@ -88,7 +88,10 @@ pub use event::{
 pub use jsonl::{
     EventLineError, EventLines, LineError, event_to_json_line, parse_event_line, read_event_lines,
 };
-pub use metrics::{DoraMetrics, LEAD_TIME_BUCKETS_HOURS, MetricUnits, RECOVERY_BUCKETS_HOURS};
+pub use metrics::{
+    DoraMetrics, LEAD_TIME_BUCKETS_HOURS, MetricUnits, RECOVERY_BUCKETS_HOURS,
+    openmetrics_to_prometheus_text,
+};
 pub use service::{DoraMetricsService, DoraMetricsServiceBuilder, OpenIncident, WindowEvaluation};
 pub use slo::{DoraMetricsOptions, SloMetric};
 pub use store::{DoraStore, InMemoryDoraStore, Recorded};

@@ -200,6 +200,15 @@ impl DoraMetrics {
         Ok(text)
     }
 
+    /// The families in the Prometheus text format 0.0.4 (see [`openmetrics_to_prometheus_text`]),
+    /// which is what `promtool check metrics` lints and what older scrapers accept.
+    ///
+    /// # Errors
+    /// Only if formatting fails, which writing to a `String` does not.
+    pub fn encode_prometheus_text(&self) -> Result<String, std::fmt::Error> {
+        Ok(openmetrics_to_prometheus_text(&self.encode_openmetrics()?))
+    }
+
     /// Counts a newly recorded deployment and observes its lead time.
     pub fn observe_deployment(&self, deployment: &DeploymentEvent) {
         let labels = EnvironmentLabels::new(&deployment.tenant, &deployment.environment);
@@ -274,4 +283,36 @@ impl DoraMetrics {
             .get(&EnvironmentLabels::new(tenant, environment))
             .map_or(0, |c| c.get())
     }
+}
+
+/// Rewrites prometheus-client's OpenMetrics text as Prometheus text format 0.0.4: a counter
+/// family `x` (samples `x_total`) gets its `# HELP` and `# TYPE` lines renamed to `x_total`,
+/// and the `# UNIT` and `# EOF` lines, which that format lacks, are dropped. Gauge and
+/// histogram families are unchanged. Prometheus itself reads OpenMetrics counters this way;
+/// `promtool check metrics` parses only the 0.0.4 format.
+pub fn openmetrics_to_prometheus_text(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len() + 16 * counters.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
+            let rest = line.strip_prefix(prefix)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(name)
+                .then(|| format!("{prefix}{name}_total {tail}"))
+        });
+        match renamed {
+            Some(renamed) => out.push_str(&renamed),
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
 }

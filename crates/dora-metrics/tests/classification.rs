@@ -114,8 +114,17 @@ fn summary_levels_follow_the_table_used() {
     // 12 deployments over 1 day, 1 failure: CFR 8.33 %, lead time 30 h.
     let deployments: Vec<_> = (0..12)
         .map(|i| {
-            let outcome = if i == 0 { Outcome::Failure } else { Outcome::Success };
-            dep(&format!("d-{i}"), -30.0 + f64::from(i), f64::from(i), outcome)
+            let outcome = if i == 0 {
+                Outcome::Failure
+            } else {
+                Outcome::Success
+            };
+            dep(
+                &format!("d-{i}"),
+                -30.0 + f64::from(i),
+                f64::from(i),
+                outcome,
+            )
         })
         .collect();
     let w = window(0.0, 24.0);
@@ -130,5 +139,10 @@ fn summary_levels_follow_the_table_used() {
         &ClassificationThresholds::dora_2023(),
     );
     assert_eq!(dora.levels.change_failure_rate, L::High);
-    assert_eq!(seed_summary.clone().classified_with(&ClassificationThresholds::dora_2023()), dora);
+    assert_eq!(
+        seed_summary
+            .clone()
+            .classified_with(&ClassificationThresholds::dora_2023()),
+        dora
+    );
 }

@@ -57,9 +57,15 @@ fn deployment_frequency_is_count_over_window_days() {
         .map(|i| dep(&format!("d-{i}"), 0.0, 1.0 + f64::from(i), Outcome::Success))
         .collect();
     // 6 deployments over 2 days = 3 per day.
-    assert_eq!(summary(&deployments, &[], 0.0, 48.0).deployment_frequency_per_day, 3.0);
+    assert_eq!(
+        summary(&deployments, &[], 0.0, 48.0).deployment_frequency_per_day,
+        3.0
+    );
     // The same 6 over 12 hours = 12 per day.
-    assert_eq!(summary(&deployments, &[], 0.0, 12.0).deployment_frequency_per_day, 12.0);
+    assert_eq!(
+        summary(&deployments, &[], 0.0, 12.0).deployment_frequency_per_day,
+        12.0
+    );
     // A 7-day window with one deployment: 1/7 per day exactly.
     let one = summary(&deployments[..1], &[], 0.0, 24.0 * 7.0);
     assert_eq!(one.deployment_frequency_per_day, 1.0 / 7.0);
@@ -69,7 +75,12 @@ fn deployment_frequency_is_count_over_window_days() {
 fn window_is_half_open_deployed_at_from_counts_deployed_at_to_does_not() {
     let deployments = [
         dep("at-from", 0.0, 24.0, Outcome::Success),
-        dep("just-before-to", 0.0, 48.0 - 1e-9 / 3600.0, Outcome::Success),
+        dep(
+            "just-before-to",
+            0.0,
+            48.0 - 1e-9 / 3600.0,
+            Outcome::Success,
+        ),
         dep("at-to", 0.0, 48.0, Outcome::Success),
         dep("before-from", 0.0, 24.0 - 1e-9 / 3600.0, Outcome::Success),
     ];
@@ -165,7 +176,11 @@ fn change_failure_rate_is_exact_at_round_percentages() {
     // 3 of 20 is exactly 15 (multiplying first avoids 15.000000000000002).
     let deployments: Vec<_> = (0..20)
         .map(|i| {
-            let outcome = if i < 3 { Outcome::Failure } else { Outcome::Success };
+            let outcome = if i < 3 {
+                Outcome::Failure
+            } else {
+                Outcome::Success
+            };
             dep(&format!("d-{i}"), 0.0, 1.0, outcome)
         })
         .collect();
@@ -177,9 +192,9 @@ fn change_failure_rate_is_exact_at_round_percentages() {
 #[test]
 fn mttr_is_the_mean_over_resolved_incidents_started_in_the_window() {
     let incidents = [
-        inc("i-1", 1.0, None, Some(2.0)),  // 1 h
-        inc("i-2", 2.0, None, Some(5.0)),  // 3 h
-        inc("i-3", 3.0, None, None),       // open: not in MTTR
+        inc("i-1", 1.0, None, Some(2.0)),   // 1 h
+        inc("i-2", 2.0, None, Some(5.0)),   // 3 h
+        inc("i-3", 3.0, None, None),        // open: not in MTTR
         inc("i-4", 20.0, None, Some(30.0)), // resolved after the window end: counts (10 h)
     ];
     let s = summary(&[], &incidents, 0.0, 24.0);
@@ -304,11 +319,22 @@ fn summary_json_has_exactly_the_documented_keys() {
             "reworkRatePercent",
         ]
     );
-    let mut level_keys: Vec<_> = json["levels"].as_object().unwrap().keys().cloned().collect();
+    let mut level_keys: Vec<_> = json["levels"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
     level_keys.sort();
     assert_eq!(
         level_keys,
-        ["changeFailureRate", "deploymentFrequency", "leadTime", "mttr", "overall"]
+        [
+            "changeFailureRate",
+            "deploymentFrequency",
+            "leadTime",
+            "mttr",
+            "overall"
+        ]
     );
     assert_eq!(json["levels"]["overall"], "Elite");
 }

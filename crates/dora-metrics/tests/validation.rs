@@ -62,7 +62,13 @@ fn builder_records_a_complete_deployment_and_reports_missing_fields_by_name() {
             .record()
             .unwrap_err(),
     );
-    assert!(matches!(err, ValidationError::MissingField { field: "outcome", .. }));
+    assert!(matches!(
+        err,
+        ValidationError::MissingField {
+            field: "outcome",
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -82,7 +88,10 @@ fn deploy_before_commit_is_rejected_with_both_times() {
     assert!(matches!(err, ValidationError::DeployedBeforeCommit { ref id, .. } if id == "d-1"));
     assert_eq!(err.code(), "dora.event.deployed_before_commit");
     let text = err.to_string();
-    assert!(text.contains("deployedAt") && text.contains("commitAt"), "{text}");
+    assert!(
+        text.contains("deployedAt") && text.contains("commitAt"),
+        "{text}"
+    );
     // Nothing was stored or counted.
     assert_eq!(dora.metrics().deployment_count("acme", "prod"), 0);
 }
@@ -98,7 +107,13 @@ fn empty_identifiers_are_rejected() {
         .hotfix()
         .build()
         .unwrap_err();
-    assert!(matches!(err, ValidationError::EmptyField { field: "tenant", .. }));
+    assert!(matches!(
+        err,
+        ValidationError::EmptyField {
+            field: "tenant",
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -125,7 +140,10 @@ fn incident_rules_resolve_and_acknowledge_not_before_start() {
         .record()
         .unwrap();
     let err = invalid(dora.acknowledge("acme", "prod", "i-2", t(4.0)).unwrap_err());
-    assert!(matches!(err, ValidationError::AcknowledgedBeforeStart { .. }));
+    assert!(matches!(
+        err,
+        ValidationError::AcknowledgedBeforeStart { .. }
+    ));
     let err = invalid(dora.resolve("acme", "prod", "i-2", t(4.5)).unwrap_err());
     assert!(matches!(err, ValidationError::ResolvedBeforeStart { .. }));
 }
@@ -134,21 +152,48 @@ fn incident_rules_resolve_and_acknowledge_not_before_start() {
 fn acknowledge_and_resolve_are_idempotent_for_the_same_time_and_conflict_otherwise() {
     let dora = DoraMetricsService::new();
     dora.record_incident(&inc("i-1", 1.0, None, None)).unwrap();
-    assert_eq!(dora.acknowledge("acme", "prod", "i-1", t(1.5)).unwrap(), Recorded::New);
-    assert_eq!(dora.acknowledge("acme", "prod", "i-1", t(1.5)).unwrap(), Recorded::Unchanged);
+    assert_eq!(
+        dora.acknowledge("acme", "prod", "i-1", t(1.5)).unwrap(),
+        Recorded::New
+    );
+    assert_eq!(
+        dora.acknowledge("acme", "prod", "i-1", t(1.5)).unwrap(),
+        Recorded::Unchanged
+    );
     let err = invalid(dora.acknowledge("acme", "prod", "i-1", t(1.7)).unwrap_err());
-    assert!(matches!(err, ValidationError::ConflictingUpdate { field: "acknowledgedAt", .. }));
-    assert_eq!(dora.resolve("acme", "prod", "i-1", t(3.0)).unwrap(), Recorded::New);
-    assert_eq!(dora.resolve("acme", "prod", "i-1", t(3.0)).unwrap(), Recorded::Unchanged);
+    assert!(matches!(
+        err,
+        ValidationError::ConflictingUpdate {
+            field: "acknowledgedAt",
+            ..
+        }
+    ));
+    assert_eq!(
+        dora.resolve("acme", "prod", "i-1", t(3.0)).unwrap(),
+        Recorded::New
+    );
+    assert_eq!(
+        dora.resolve("acme", "prod", "i-1", t(3.0)).unwrap(),
+        Recorded::Unchanged
+    );
     let err = invalid(dora.resolve("acme", "prod", "i-1", t(4.0)).unwrap_err());
-    assert!(matches!(err, ValidationError::ConflictingUpdate { field: "resolvedAt", .. }));
+    assert!(matches!(
+        err,
+        ValidationError::ConflictingUpdate {
+            field: "resolvedAt",
+            ..
+        }
+    ));
 }
 
 #[test]
 fn acknowledging_an_unknown_incident_names_tenant_environment_and_id() {
     let dora = DoraMetricsService::new();
     dora.record_incident(&inc("i-1", 1.0, None, None)).unwrap();
-    let err = invalid(dora.acknowledge("acme", "staging", "i-1", t(2.0)).unwrap_err());
+    let err = invalid(
+        dora.acknowledge("acme", "staging", "i-1", t(2.0))
+            .unwrap_err(),
+    );
     assert_eq!(
         err,
         ValidationError::UnknownIncident {
@@ -191,7 +236,13 @@ fn identical_duplicates_are_idempotent_and_different_content_is_a_conflict() {
     let mut changed = i.clone();
     changed.severity = Severity::Low;
     let err = invalid(dora.record_incident(&changed).unwrap_err());
-    assert!(matches!(err, ValidationError::ConflictingDuplicate { field: "severity", .. }));
+    assert!(matches!(
+        err,
+        ValidationError::ConflictingDuplicate {
+            field: "severity",
+            ..
+        }
+    ));
 }
 
 const DEPLOYMENT_LINE: &str = r#"{"kind":"deployment","tenant":"acme","environment":"prod","deploymentId":"d-1","pipeline":"api","commitAt":"2025-03-03T01:00:00Z","deployedAt":"2025-03-03T03:00:00+01:00","outcome":"hotfix","remediatesIncidentId":"i-0"}"#;
@@ -216,7 +267,10 @@ fn json_lines_parse_into_events_with_offsets_normalised_to_utc() {
     assert_eq!(again, DoraEvent::Incident(i));
     let line = event_to_json_line(&DoraEvent::Deployment(d));
     assert!(line.starts_with(r#"{"kind":"deployment","#), "{line}");
-    assert!(line.contains(r#""commitAt":"2025-03-03T01:00:00Z""#), "{line}");
+    assert!(
+        line.contains(r#""commitAt":"2025-03-03T01:00:00Z""#),
+        "{line}"
+    );
 }
 
 fn line_error(line: &str) -> ValidationError {
@@ -231,7 +285,10 @@ fn json_problems_name_the_id_and_the_field() {
     let e = line_error(&DEPLOYMENT_LINE.replace("hotfix", "exploded"));
     assert_eq!(
         e,
-        ValidationError::UnknownOutcome { id: "d-1".into(), found: "exploded".into() }
+        ValidationError::UnknownOutcome {
+            id: "d-1".into(),
+            found: "exploded".into()
+        }
     );
     let e = line_error(&INCIDENT_LINE.replace("critical", "meh"));
     assert!(matches!(e, ValidationError::UnknownSeverity { ref found, .. } if found == "meh"));
@@ -241,18 +298,36 @@ fn json_problems_name_the_id_and_the_field() {
         "{e}"
     );
     let e = line_error(&DEPLOYMENT_LINE.replace(r#""pipeline":"api","#, ""));
-    assert!(matches!(e, ValidationError::MissingField { field: "pipeline", .. }));
+    assert!(matches!(
+        e,
+        ValidationError::MissingField {
+            field: "pipeline",
+            ..
+        }
+    ));
     let e = line_error(&DEPLOYMENT_LINE.replace(r#""tenant":"acme""#, r#""tenant":7"#));
-    assert!(matches!(e, ValidationError::InvalidField { field: "tenant", .. }));
+    assert!(matches!(
+        e,
+        ValidationError::InvalidField {
+            field: "tenant",
+            ..
+        }
+    ));
     let e = line_error(&DEPLOYMENT_LINE.replace("outcome", "severity"));
     assert!(matches!(e, ValidationError::UnexpectedField { ref field, .. } if field == "severity"));
     let e = line_error(&DEPLOYMENT_LINE.replace(r#""kind":"deployment""#, r#""kind":"release""#));
     assert!(matches!(e, ValidationError::UnknownKind { .. }));
     let e = line_error(&DEPLOYMENT_LINE.replace("03T03:00:00+01:00", "03T00:30:00Z"));
     assert!(matches!(e, ValidationError::DeployedBeforeCommit { .. }));
-    let e = line_error(&INCIDENT_LINE.replace(r#""resolvedAt":null"#, r#""resolvedAt":"2025-03-03T03:00:00Z""#));
+    let e = line_error(&INCIDENT_LINE.replace(
+        r#""resolvedAt":null"#,
+        r#""resolvedAt":"2025-03-03T03:00:00Z""#,
+    ));
     assert!(matches!(e, ValidationError::ResolvedBeforeStart { .. }));
-    assert!(matches!(parse_event_line("{not json"), Err(LineError::Json(_))));
+    assert!(matches!(
+        parse_event_line("{not json"),
+        Err(LineError::Json(_))
+    ));
     assert!(matches!(parse_event_line("[1,2]"), Err(LineError::Json(_))));
 }
 

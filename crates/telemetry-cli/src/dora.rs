@@ -67,13 +67,11 @@ fn summary(args: &SummaryArgs) -> ExitCode {
     };
     let dora = DoraMetricsService::new();
     for item in read_event_lines(BufReader::new(file)) {
-        let recorded = item
-            .map_err(|e| e.to_string())
-            .and_then(|(line, event)| {
-                dora.record(&event)
-                    .map(|_| ())
-                    .map_err(|e| format!("line {line}: {e}"))
-            });
+        let recorded = item.map_err(|e| e.to_string()).and_then(|(line, event)| {
+            dora.record(&event)
+                .map(|_| ())
+                .map_err(|e| format!("line {line}: {e}"))
+        });
         if let Err(message) = recorded {
             eprintln!("error: {}: {message}", args.events.display());
             return ExitCode::FAILURE;

@@ -16,7 +16,12 @@ pub(crate) fn window(from_h: f64, to_h: f64) -> Window {
 }
 
 /// A deployment of pipeline `api` in acme/prod.
-pub(crate) fn dep(id: &str, committed_h: f64, deployed_h: f64, outcome: Outcome) -> DeploymentEvent {
+pub(crate) fn dep(
+    id: &str,
+    committed_h: f64,
+    deployed_h: f64,
+    outcome: Outcome,
+) -> DeploymentEvent {
     dep_in("acme", "prod", "api", id, committed_h, deployed_h, outcome)
 }
 
@@ -42,7 +47,12 @@ pub(crate) fn dep_in(
 }
 
 /// An incident in acme/prod.
-pub(crate) fn inc(id: &str, started_h: f64, acked_h: Option<f64>, resolved_h: Option<f64>) -> IncidentEvent {
+pub(crate) fn inc(
+    id: &str,
+    started_h: f64,
+    acked_h: Option<f64>,
+    resolved_h: Option<f64>,
+) -> IncidentEvent {
     IncidentEvent {
         tenant: "acme".into(),
         environment: "prod".into(),
