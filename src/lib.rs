@@ -15,3 +15,7 @@
     clippy::print_stdout,
     clippy::print_stderr
 )]
+
+/// DORA metrics: deployment and incident events, the DORA computations, performance levels,
+/// SLO breaches and Prometheus metrics (the `stellaops-dora-metrics` crate).
+pub use stellaops_dora_metrics as dora;
