@@ -25,6 +25,7 @@ use crate::window::{Window, duration_nanos, hours_between, nanos_to_hours};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// The DORA metrics of one scope and window, with their levels. Serializes to exactly the
 /// CLI's JSON keys; a metric without data is `null`.
@@ -114,6 +115,8 @@ pub fn compute_summary_with<'a>(
     thresholds: &ClassificationThresholds,
 ) -> DoraSummary {
     let mut acc = SummaryAccumulator::new(*window);
+    let deployments = deployments.into_iter();
+    acc.reserve(deployments.size_hint().0);
     for deployment in deployments {
         acc.add_deployment(deployment);
     }
@@ -139,7 +142,7 @@ pub struct SummaryAccumulator {
     remediations: u64,
     lead_times_hours: Vec<f64>,
     /// environment -> pipeline -> index into `tracks`.
-    track_index: HashMap<String, HashMap<String, usize>>,
+    track_index: TrackIndex,
     /// Per (environment, pipeline): failures in the window, successes from the window start.
     tracks: Vec<RecoveryTrack>,
     incidents: u64,
@@ -158,7 +161,7 @@ impl SummaryAccumulator {
             change_failures: 0,
             remediations: 0,
             lead_times_hours: Vec::new(),
-            track_index: HashMap::new(),
+            track_index: TrackIndex::default(),
             tracks: Vec::new(),
             incidents: 0,
             resolved: 0,
@@ -285,22 +288,87 @@ impl SummaryAccumulator {
 
 /// For each failed deployment, the hours to the first success of the same track strictly after
 /// it; failures without a later success are left out.
+///
+/// Only the failures (the minority) are sorted. Each success `s` falls after the first `k`
+/// failures (`k` = failures strictly before `s`); it can be the next success only of those, so
+/// keeping the earliest success per `k` and taking suffix minima gives, for the `j`th failure,
+/// the earliest success with `k > j`: O(S log F) instead of sorting the successes.
 fn recovery_hours(tracks: Vec<RecoveryTrack>) -> Vec<f64> {
     let mut hours = Vec::new();
     for track in tracks {
-        if track.failures.is_empty() {
+        let mut failures = track.failures;
+        if failures.is_empty() {
             continue;
         }
-        let mut successes = track.successes;
-        successes.sort_unstable();
-        for failed_at in track.failures {
-            let next = successes.partition_point(|s| *s <= failed_at);
-            if let Some(recovered_at) = successes.get(next) {
-                hours.push(hours_between(failed_at, *recovered_at));
+        failures.sort_unstable();
+        let mut earliest_after: Vec<Option<DateTime<Utc>>> = vec![None; failures.len() + 1];
+        for success in track.successes {
+            let k = failures.partition_point(|f| *f < success);
+            if let Some(slot) = earliest_after.get_mut(k) {
+                *slot = Some(slot.map_or(success, |e| e.min(success)));
+            }
+        }
+        let mut next: Option<DateTime<Utc>> = None;
+        // Walk k = F..1; the failure at index k - 1 recovers at the earliest success with index
+        // >= k.
+        for (failed_at, candidate) in failures.iter().rev().zip(earliest_after.iter().rev()) {
+            next = match (next, *candidate) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            if let Some(recovered_at) = next {
+                hours.push(hours_between(*failed_at, recovered_at));
             }
         }
     }
     hours
+}
+
+/// Two-level map environment -> pipeline -> track index, hashed with FxHash: the keys are a
+/// handful of short strings looked up once per deployment, where SipHash dominated the cost.
+type TrackIndex = HashMap<String, HashMap<String, usize, FxBuild>, FxBuild>;
+type FxBuild = BuildHasherDefault<FxHasher>;
+
+/// The Firefox/rustc hash: a multiply-rotate over 8-byte words. Not DoS resistant; the maps it
+/// backs live for one summary computation.
+#[derive(Debug, Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            for (dst, src) in word.iter_mut().zip(rest) {
+                *dst = *src;
+            }
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.add(value as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// The median of `values` (the mean of the two middle values for an even count); `None` when
