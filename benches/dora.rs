@@ -12,6 +12,8 @@
 //! `cargo bench --bench dora -- --warm-up-time 1 --measurement-time 3`. Run as a test
 //! (`cargo nextest run --all-targets`) it uses 2 000 deployments so it stays quick.
 
+#![allow(missing_docs)] // criterion_group! defines an undocumented public function
+
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
