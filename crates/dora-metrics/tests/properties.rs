@@ -17,12 +17,13 @@ fn outcome() -> impl Strategy<Value = Outcome> {
     prop::sample::select(Outcome::ALL.to_vec())
 }
 
-/// Deployments over ~10 days in two environments and two pipelines, times to the nanosecond.
+/// Deployments over ~10 days in two environments and two pipelines, times to the nanosecond;
+/// half of them on whole hours of the first two days, so equal times (ties) are common.
 fn deployments() -> impl Strategy<Value = Vec<DeploymentEvent>> {
     prop::collection::vec(
         (
-            0i64..240 * 3600,
-            0i64..1_000_000_000,
+            prop_oneof![0i64..240 * 3600, (0i64..48).prop_map(|h| h * 3600)],
+            prop_oneof![Just(0i64), 0i64..1_000_000_000],
             0i64..72 * 3600,
             outcome(),
             prop::bool::ANY,
@@ -170,6 +171,32 @@ proptest! {
         prop_assert_eq!(s.lead_time_median_hours, median);
         let p90 = (n > 0).then(|| leads[(9 * n).div_ceil(10) - 1]);
         prop_assert_eq!(s.lead_time_p90_hours, p90);
+    }
+
+    #[test]
+    fn failed_deployment_recovery_matches_a_brute_force_reference(ds in deployments(), w in window()) {
+        let mut recoveries: Vec<f64> = ds
+            .iter()
+            .filter(|f| w.contains_deployment(f) && f.outcome.is_change_failure())
+            .filter_map(|f| {
+                ds.iter()
+                    .filter(|s| {
+                        s.outcome == Outcome::Success
+                            && s.environment == f.environment
+                            && s.pipeline == f.pipeline
+                            && s.deployed_at > f.deployed_at
+                    })
+                    .map(|s| s.deployed_at)
+                    .min()
+                    .map(|s| stellaops_dora_metrics::hours_between(f.deployed_at, s))
+            })
+            .collect();
+        recoveries.sort_by(f64::total_cmp);
+        let n = recoveries.len();
+        let expected = (n > 0).then(|| {
+            if n % 2 == 1 { recoveries[n / 2] } else { recoveries[n / 2 - 1] / 2.0 + recoveries[n / 2] / 2.0 }
+        });
+        prop_assert_eq!(compute_summary(&ds, &[], &w).failed_deployment_recovery_hours, expected);
     }
 
     #[test]
