@@ -20,3 +20,6 @@
 /// run-time sealed state, the exporter allow-list, one warning per refused exporter
 /// (crate `stellaops-egress-policy`).
 pub use stellaops_egress_policy as egress;
+/// DORA metrics: deployment and incident events, the DORA computations, performance levels,
+/// SLO breaches and Prometheus metrics (the `stellaops-dora-metrics` crate).
+pub use stellaops_dora_metrics as dora;
