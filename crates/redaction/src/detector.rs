@@ -377,7 +377,7 @@ impl Scanner {
                     Anchor::Prefix(token) => {
                         self.push(out, token.detector, prefix_token(t, s, e, literal, token));
                     }
-                    Anchor::Url => self.push(out, Detector::UrlCredentials, url_userinfo(t, s, e)),
+                    Anchor::Url => self.push(out, Detector::UrlCredentials, url_userinfo(t, e)),
                     Anchor::Email => self.push(out, Detector::Email, email(t, s)),
                 }
             }
@@ -656,10 +656,7 @@ fn key_value(t: &[u8], s: usize, e: usize) -> Option<Range<usize>> {
 }
 
 /// `scheme://user:pass@host`: the `user:pass` part, when it holds a non-empty password.
-fn url_userinfo(t: &[u8], s: usize, e: usize) -> Option<Range<usize>> {
-    if !at(t, s.wrapping_sub(1)).is_some_and(|b| b.is_ascii_alphanumeric()) {
-        return None;
-    }
+fn url_userinfo(t: &[u8], e: usize) -> Option<Range<usize>> {
     let authority_end = run_end(t, e, |b| {
         !(b.is_ascii_whitespace()
             || matches!(b, b'"' | b'\'' | b'<' | b'>' | b'`' | b'?' | b'#' | b'\\'))
@@ -753,18 +750,22 @@ fn card_runs(t: &[u8], stretch_start: usize, stretch_end: usize, out: &mut Vec<F
             }
         }
         let run_end_at = j;
-        let bounded = starts_token(t, run_start_at, |b| b.is_ascii_alphanumeric())
-            && !at(t, run_end_at).is_some_and(|b| b.is_ascii_alphanumeric());
-        if bounded {
-            cards_in_run(t, run_start_at, run_end_at, out);
-        }
+        cards_in_run(t, run_start_at, run_end_at, out);
         i = run_end_at.max(i + 1);
     }
 }
 
+/// Candidates start at a group start that begins a token and end at a group end not followed
+/// by a letter or digit, so digits glued to a word are never a card but the groups after them
+/// can be.
 fn cards_in_run(t: &[u8], start: usize, end: usize, out: &mut Vec<Finding>) {
     let mut group_start = start;
     while group_start < end {
+        if !starts_token(t, group_start, |b| b.is_ascii_alphanumeric()) {
+            let next = run_end(t, group_start, |b| b.is_ascii_digit());
+            group_start = run_end(t, next, |b| b == b' ' || b == b'-');
+            continue;
+        }
         let mut digits = 0;
         let mut k = group_start;
         let mut found = None;
@@ -774,8 +775,9 @@ fn cards_in_run(t: &[u8], start: usize, end: usize, out: &mut Vec<Finding>) {
                 digits += 1;
             }
             k += 1;
-            let group_ends = k == end || !at(t, k).is_some_and(|b| b.is_ascii_digit());
-            if b.is_ascii_digit() && group_ends && (13..=19).contains(&digits) {
+            let group_ends = !at(t, k).is_some_and(|b| b.is_ascii_digit());
+            let whole = !at(t, k).is_some_and(|b| b.is_ascii_alphanumeric());
+            if b.is_ascii_digit() && group_ends && whole && (13..=19).contains(&digits) {
                 let candidate = slice(t, group_start..k);
                 if matches!(candidate.first(), Some(b'2'..=b'6')) && luhn(candidate) {
                     found = Some(k);

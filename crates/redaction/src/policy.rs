@@ -237,10 +237,11 @@ impl Default for PolicyFile {
 /// with `.`):
 /// 1. an unexpired override matching the key or a parent keeps the value untouched (audited);
 /// 2. an always-kept key keeps its value (detectors still run);
-/// 3. a blocked key has its whole value replaced (reason `pattern`);
-/// 4. in allow-list mode, a key that is neither allowed nor under an allowed key is dropped
+/// 3. in allow-list mode, a key that is neither allowed nor under an allowed key is dropped
 ///    (reason `not_allowed`); a map under such a key is kept only as the container of allowed
 ///    descendants;
+/// 4. a blocked key has its whole value replaced (reason `pattern`), also under an allowed
+///    key;
 /// 5. otherwise the value is kept: truncated to `max_value_length` (reason `length`) unless
 ///    it is a text key, and scanned by the detectors (reasons `secret`, `pii`).
 #[derive(Clone, Debug)]

@@ -259,11 +259,11 @@ impl Redactor {
         if policy.always_kept.matches(key) {
             return Decision::Keep;
         }
-        if policy.blocked.matches(key) {
-            return Decision::Redact;
-        }
         if policy.mode() == Mode::AllowList && !policy.allowed.matches(key) {
             return Decision::NotAllowed;
+        }
+        if policy.blocked.matches(key) {
+            return Decision::Redact;
         }
         Decision::Keep
     }
