@@ -1,6 +1,8 @@
 //! Properties of the redactor: a planted secret never survives, allow-list mode never emits a
 //! key outside the list, redacting twice equals redacting once, and no input panics.
 
+use std::sync::LazyLock;
+
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 use stellaops_redaction::{RedactionPolicy, Redactor};
@@ -120,18 +122,47 @@ fn planted() -> impl Strategy<Value = (String, Secret)> {
         .prop_map(|(before, s, after, gap)| (format!("{before}{gap}{}{gap}{after}", s.text), s))
 }
 
-fn default_redactor() -> Redactor {
-    Redactor::new(RedactionPolicy::default())
+/// Building a redactor compiles an automaton and regexes; the properties share a few.
+static DEFAULT: LazyLock<Redactor> = LazyLock::new(|| Redactor::new(RedactionPolicy::default()));
+
+/// Maximum value lengths the length-sensitive properties pick from.
+const MAX_LENGTHS: [usize; 5] = [8, 16, 40, 64, 256];
+
+/// For each of [`MAX_LENGTHS`]: a masking and a hashing redactor.
+static BY_LENGTH: LazyLock<Vec<[Redactor; 2]>> = LazyLock::new(|| {
+    MAX_LENGTHS
+        .iter()
+        .map(|&max| {
+            [
+                Redactor::new(RedactionPolicy::builder().max_value_length(max).build().unwrap()),
+                Redactor::new(
+                    RedactionPolicy::builder()
+                        .hash_with_salt("site-salt")
+                        .max_value_length(max)
+                        .build()
+                        .unwrap(),
+                ),
+            ]
+        })
+        .collect()
+});
+
+static ALLOW_LIST: LazyLock<Redactor> = LazyLock::new(|| {
+    let mut builder = RedactionPolicy::builder().allow_list().max_value_length(64);
+    for key in ALLOWED {
+        builder = builder.allow_key(key);
+    }
+    Redactor::new(builder.build().unwrap())
+});
+
+const ALLOWED: [&str; 3] = ["http.method", "a.b", "service"];
+
+fn default_redactor() -> &'static Redactor {
+    &DEFAULT
 }
 
-fn hashing_redactor(max: usize) -> Redactor {
-    Redactor::new(
-        RedactionPolicy::builder()
-            .hash_with_salt("site-salt")
-            .max_value_length(max)
-            .build()
-            .unwrap(),
-    )
+fn by_length() -> impl Strategy<Value = &'static [Redactor; 2]> {
+    (0..MAX_LENGTHS.len()).prop_map(|i| &BY_LENGTH[i])
 }
 
 fn json_value() -> impl Strategy<Value = Value> {
@@ -174,8 +205,8 @@ proptest! {
     }
 
     #[test]
-    fn planted_secret_never_survives_in_values((text, s) in planted(), max in 16usize..400) {
-        for redactor in [default_redactor(), hashing_redactor(max)] {
+    fn planted_secret_never_survives_in_values((text, s) in planted(), pair in by_length()) {
+        for redactor in [default_redactor()].into_iter().chain(pair) {
             let out = redactor.redact_value("note", &text);
             let value = out.value().unwrap();
             prop_assert!(!value.contains(&s.core), "{:?} survived in {:?}", s.core, value);
@@ -201,7 +232,7 @@ proptest! {
     #[test]
     fn redaction_is_idempotent_on_text((text, _) in planted(), noise in filler()) {
         let text = format!("{text}{noise}");
-        for redactor in [default_redactor(), hashing_redactor(256)] {
+        for redactor in &BY_LENGTH[4] {
             let (once, _) = redactor.redact_text(&text);
             let (twice, report) = redactor.redact_text(&once);
             prop_assert_eq!(&once, &twice);
@@ -213,12 +244,9 @@ proptest! {
     fn redaction_is_idempotent_on_values(
         (text, _) in planted(),
         key in prop::sample::select(vec!["note", "password", "http.request.header.authorization", "msg"]),
-        max in 8usize..300,
+        pair in by_length(),
     ) {
-        for redactor in [
-            Redactor::new(RedactionPolicy::builder().max_value_length(max).build().unwrap()),
-            hashing_redactor(max),
-        ] {
+        for redactor in pair {
             let once = redactor.redact_value(key, &text);
             let once = once.value().unwrap();
             let twice = redactor.redact_value(key, once);
@@ -229,11 +257,7 @@ proptest! {
 
     #[test]
     fn redaction_is_idempotent_on_json(record in json_object(), allow in any::<bool>()) {
-        let mut builder = RedactionPolicy::builder().max_value_length(64);
-        if allow {
-            builder = builder.allow_list().allow_key("http.method").allow_key("a.b").allow_key("service");
-        }
-        let redactor = Redactor::new(builder.build().unwrap());
+        let redactor = if allow { &*ALLOW_LIST } else { &BY_LENGTH[3][1] };
         let mut once = record;
         redactor.redact_json(&mut once);
         let mut twice = once.clone();
@@ -244,18 +268,12 @@ proptest! {
 
     #[test]
     fn allow_list_never_emits_a_key_outside_the_list(record in json_object()) {
-        let allowed = ["http.method", "a.b", "service"];
-        let mut builder = RedactionPolicy::builder().allow_list();
-        for key in allowed {
-            builder = builder.allow_key(key);
-        }
-        let redactor = Redactor::new(builder.build().unwrap());
         let mut out = record;
-        redactor.redact_json(&mut out);
+        ALLOW_LIST.redact_json(&mut out);
         let mut leaves = Vec::new();
         leaf_paths(&out, "", &mut leaves);
         for path in leaves {
-            let kept = allowed.iter().any(|a| path == *a || path.starts_with(&format!("{a}.")));
+            let kept = ALLOWED.iter().any(|a| path == *a || path.starts_with(&format!("{a}.")));
             let last = path.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
             let always = ["tenant", "trace_id"].contains(&last.as_str());
             prop_assert!(kept || always, "{path} is outside the allow-list in {out}");
@@ -269,12 +287,18 @@ proptest! {
         let _ = redactor.redact_value(&text, &text);
         let lossy = String::from_utf8_lossy(&raw);
         let _ = redactor.redact_text(&lossy);
-        let _ = hashing_redactor(3).redact_value("note", &lossy);
+        let _ = BY_LENGTH[0][1].redact_value("note", &lossy);
         let mut record = record;
-        let _ = hashing_redactor(5).redact_json(&mut record);
+        let _ = BY_LENGTH[0][1].redact_json(&mut record);
         let _ = RedactionPolicy::from_json(&text);
         let _ = RedactionPolicy::from_json(&lossy);
     }
+
+}
+
+proptest! {
+    // Each case compiles a whole policy: fewer cases keep the suite quick.
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn any_key_pattern_builds_or_is_rejected_with_a_code(pattern in "[a-z*?\\[\\]!.\\-_]{0,12}") {
