@@ -1,14 +1,16 @@
 //! Value detectors: find the secret and personal-data spans inside a string.
 //!
-//! One Aho-Corasick pass over trigger literals (`eyJ`, `-----BEGIN`, `AKIA`, `ghp_`, `@`,
-//! `://`, `password`, ...) plus a skip-ahead digit-run pass for card numbers finds the few
-//! places worth a look; only there does a hand-written precise check run. Clean text costs the
-//! two passes and nothing else: no allocation, no regex. Replacing the spans is
-//! [`crate::Redactor`]'s job, not this module's.
+//! Three prefilter passes find the few places worth a look, and only there does a
+//! hand-written precise check run: a SIMD multi-literal search (Teddy) for the token prefixes
+//! (`eyJ`, `-----BEGIN`, `AKIA`, `ghp_`, `Bearer`, ...), a `memchr3` search for `@`, `=` and
+//! `:` (e-mail addresses, URL credentials, `key=value` secrets, checked backwards from the
+//! separator), and a skip-ahead digit-run scan for card numbers. Clean text costs those passes
+//! and nothing else: no allocation, no regex. Replacing the spans is [`crate::Redactor`]'s job,
+//! not this module's.
 
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::packed::{self, Searcher};
 use memchr::memmem;
 use serde::{Deserialize, Serialize};
 
@@ -19,9 +21,9 @@ use crate::reason::Reason;
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Detector {
-    /// `Bearer <token>` (any case): the token is masked.
+    /// `Bearer <token>` (`Bearer`, `bearer` or `BEARER`): the token is masked.
     BearerCredential,
-    /// `Basic <base64>` (any case): the credentials are masked.
+    /// `Basic <base64>` (`Basic`, `basic` or `BASIC`): the credentials are masked.
     BasicCredential,
     /// A JSON Web Token: `eyJ…` header, payload and signature segments (JWS and JWE).
     Jwt,
@@ -163,10 +165,8 @@ enum Anchor {
     Jwt,
     Pem,
     Aws,
+    Slack,
     Prefix(PrefixToken),
-    KeyValue,
-    Url,
-    Email,
 }
 
 /// Vendor tokens recognised by a literal prefix and a minimum run of token characters.
@@ -183,8 +183,6 @@ enum Charset {
     Word,
     /// `[A-Za-z0-9_-]`
     WordDash,
-    /// `[A-Za-z0-9-]`
-    AlnumDash,
     /// `[A-Za-z0-9]`
     Alnum,
 }
@@ -194,7 +192,6 @@ impl Charset {
         match self {
             Charset::Word => b.is_ascii_alphanumeric() || b == b'_',
             Charset::WordDash => b.is_ascii_alphanumeric() || b == b'_' || b == b'-',
-            Charset::AlnumDash => b.is_ascii_alphanumeric() || b == b'-',
             Charset::Alnum => b.is_ascii_alphanumeric(),
         }
     }
@@ -211,11 +208,15 @@ const fn prefix(detector: Detector, charset: Charset, min_len: usize) -> Anchor 
 const GITHUB: Anchor = prefix(Detector::GithubToken, Charset::Word, 20);
 const STRIPE: Anchor = prefix(Detector::StripeKey, Charset::Alnum, 10);
 
-/// Trigger literals (matched ASCII-case-insensitively) and the check each leads to. Vendor
-/// prefixes are case-sensitive in their precise check.
+/// Case-sensitive trigger literals for the SIMD search, and the check each leads to. The
+/// authentication schemes are listed in their three usual spellings.
 const TRIGGERS: &[(&str, Anchor)] = &[
+    ("Bearer", Anchor::Bearer),
     ("bearer", Anchor::Bearer),
+    ("BEARER", Anchor::Bearer),
+    ("Basic", Anchor::Basic),
     ("basic", Anchor::Basic),
+    ("BASIC", Anchor::Basic),
     ("eyJ", Anchor::Jwt),
     ("-----BEGIN", Anchor::Pem),
     ("AKIA", Anchor::Aws),
@@ -227,40 +228,27 @@ const TRIGGERS: &[(&str, Anchor)] = &[
     ("ghr_", GITHUB),
     ("github_pat_", GITHUB),
     ("glpat-", prefix(Detector::GitlabToken, Charset::WordDash, 20)),
-    ("xoxa-", prefix(Detector::SlackToken, Charset::AlnumDash, 10)),
-    ("xoxb-", prefix(Detector::SlackToken, Charset::AlnumDash, 10)),
-    ("xoxe-", prefix(Detector::SlackToken, Charset::AlnumDash, 10)),
-    ("xoxp-", prefix(Detector::SlackToken, Charset::AlnumDash, 10)),
-    ("xoxr-", prefix(Detector::SlackToken, Charset::AlnumDash, 10)),
-    ("xoxs-", prefix(Detector::SlackToken, Charset::AlnumDash, 10)),
+    ("xox", Anchor::Slack),
     ("sk_live_", STRIPE),
     ("rk_live_", STRIPE),
     ("sk_test_", STRIPE),
     ("rk_test_", STRIPE),
     ("AIza", prefix(Detector::GoogleApiKey, Charset::WordDash, 35)),
-    ("://", Anchor::Url),
-    ("@", Anchor::Email),
-    ("password", Anchor::KeyValue),
-    ("passwd", Anchor::KeyValue),
-    ("passphrase", Anchor::KeyValue),
-    ("pwd", Anchor::KeyValue),
-    ("secret", Anchor::KeyValue),
-    ("token", Anchor::KeyValue),
-    ("apikey", Anchor::KeyValue),
-    ("api_key", Anchor::KeyValue),
-    ("api-key", Anchor::KeyValue),
-    ("accesskey", Anchor::KeyValue),
-    ("access_key", Anchor::KeyValue),
-    ("access-key", Anchor::KeyValue),
-    ("privatekey", Anchor::KeyValue),
-    ("private_key", Anchor::KeyValue),
-    ("private-key", Anchor::KeyValue),
-    ("credential", Anchor::KeyValue),
-    ("authorization", Anchor::KeyValue),
-    ("cookie", Anchor::KeyValue),
-    ("sessionid", Anchor::KeyValue),
-    ("session_id", Anchor::KeyValue),
-    ("session-id", Anchor::KeyValue),
+];
+
+/// Detectors found through [`TRIGGERS`].
+const LITERAL_DETECTORS: [Detector; 11] = [
+    Detector::BearerCredential,
+    Detector::BasicCredential,
+    Detector::Jwt,
+    Detector::PemPrivateKey,
+    Detector::AwsAccessKeyId,
+    Detector::AwsSecretKey,
+    Detector::GithubToken,
+    Detector::GitlabToken,
+    Detector::SlackToken,
+    Detector::StripeKey,
+    Detector::GoogleApiKey,
 ];
 
 /// A key in `key=value` text names a secret when it ends with one of these (ASCII case
@@ -324,43 +312,39 @@ pub(crate) fn is_marker(s: &str) -> bool {
 /// The compiled detectors of one policy.
 #[derive(Debug, Clone)]
 pub(crate) struct Scanner {
-    triggers: AhoCorasick,
+    /// `None` when no literal-triggered detector is enabled.
+    triggers: Option<Searcher>,
     enabled: DetectorSet,
 }
 
 impl Scanner {
-    pub(crate) fn new(enabled: DetectorSet) -> Result<Self, aho_corasick::BuildError> {
-        let triggers = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(TRIGGERS.iter().map(|(literal, _)| literal))?;
-        Ok(Scanner { triggers, enabled })
+    /// Compiles the trigger search; `None` if it cannot be built (it always can for the fixed
+    /// trigger list).
+    pub(crate) fn new(enabled: DetectorSet) -> Option<Self> {
+        let needs_literals = LITERAL_DETECTORS.iter().any(|d| enabled.contains(*d));
+        let triggers = if needs_literals {
+            let mut builder = packed::Config::new()
+                .match_kind(packed::MatchKind::LeftmostFirst)
+                .builder();
+            builder.extend(TRIGGERS.iter().map(|(literal, _)| literal));
+            Some(builder.build()?)
+        } else {
+            None
+        };
+        Some(Scanner { triggers, enabled })
     }
 
     /// Appends every finding in `text` to `out` (unsorted, possibly overlapping). `out` is
     /// not touched, and nothing is allocated, when the text is clean.
     pub(crate) fn scan(&self, text: &str, out: &mut Vec<Finding>) {
         let t = text.as_bytes();
-        let needs_triggers = self.enabled.0 & !Detector::PaymentCard.bit() != 0;
-        if needs_triggers {
-            // Positions before this were already covered by a key=value check of the same key.
-            let mut key_checked_until = 0;
-            for m in self.triggers.find_overlapping_iter(t) {
+        if let Some(triggers) = &self.triggers {
+            for m in triggers.find_iter(t) {
                 let Some((literal, anchor)) = TRIGGERS.get(m.pattern().as_usize()) else {
                     continue;
                 };
                 let (s, e) = (m.start(), m.end());
                 match *anchor {
-                    Anchor::KeyValue => {
-                        if s < key_checked_until || !self.enabled.contains(Detector::KeyValueSecret)
-                        {
-                            continue;
-                        }
-                        let key_end = run_end(t, e, is_key_byte);
-                        key_checked_until = key_end;
-                        self.push(out, Detector::KeyValueSecret, key_value(t, s, e));
-                    }
                     Anchor::Bearer => self.push(
                         out,
                         Detector::BearerCredential,
@@ -374,11 +358,25 @@ impl Scanner {
                     Anchor::Jwt => self.push(out, Detector::Jwt, jwt(t, s, e)),
                     Anchor::Pem => self.push(out, Detector::PemPrivateKey, pem(t, s, e)),
                     Anchor::Aws => self.aws(t, s, e, out),
+                    Anchor::Slack => self.push(out, Detector::SlackToken, slack(t, s, e)),
                     Anchor::Prefix(token) => {
                         self.push(out, token.detector, prefix_token(t, s, e, literal, token));
                     }
-                    Anchor::Url => self.push(out, Detector::UrlCredentials, url_userinfo(t, e)),
-                    Anchor::Email => self.push(out, Detector::Email, email(t, s)),
+                }
+            }
+        }
+        let key_values = self.enabled.contains(Detector::KeyValueSecret);
+        let at_signs =
+            self.enabled.contains(Detector::Email) || self.enabled.contains(Detector::UrlCredentials);
+        if key_values || at_signs {
+            for i in memchr::memchr3_iter(b'@', b'=', b':', t) {
+                if at(t, i) == Some(b'@') {
+                    if at_signs {
+                        self.push(out, Detector::UrlCredentials, url_userinfo(t, i));
+                        self.push(out, Detector::Email, email(t, i));
+                    }
+                } else if key_values {
+                    self.push(out, Detector::KeyValueSecret, key_value(t, i));
                 }
             }
         }
@@ -593,36 +591,49 @@ fn prefix_token(
     (end - e >= token.min_len).then_some(s..end)
 }
 
-/// `key=value` / `key: value` / `"key": "value"` where the key names a secret. `s..e` is a
-/// trigger literal somewhere inside the key.
-fn key_value(t: &[u8], s: usize, e: usize) -> Option<Range<usize>> {
-    let key_start = run_start(t, s, is_key_byte);
-    let mut key_end = run_end(t, e, is_key_byte);
-    while key_end > e && matches!(at(t, key_end - 1), Some(b'.' | b'-')) {
-        key_end -= 1;
+/// Slack: `xox` + one of `a b e p r s` + `-` + at least 10 characters.
+fn slack(t: &[u8], s: usize, e: usize) -> Option<Range<usize>> {
+    let kind_ok = at(t, e).is_some_and(|b| b"abeprs".contains(&b)) && at(t, e + 1) == Some(b'-');
+    if !kind_ok || !starts_token(t, s, |b| b.is_ascii_alphanumeric()) {
+        return None;
     }
-    let key = slice(t, key_start..key_end);
-    let ends_with = |suffix: &&str| {
+    let end = run_end(t, e + 2, |b| b.is_ascii_alphanumeric() || b == b'-');
+    (end - (e + 2) >= 10).then_some(s..end)
+}
+
+/// Whether a key names a secret: it ends with one of [`SECRET_KEY_SUFFIXES`] (ASCII case
+/// ignored).
+fn ends_with_any(key: &[u8], suffixes: &[&str]) -> bool {
+    suffixes.iter().any(|suffix| {
         key.len() >= suffix.len()
             && slice(key, key.len() - suffix.len()..key.len()).eq_ignore_ascii_case(suffix.as_bytes())
-    };
-    if !SECRET_KEY_SUFFIXES.iter().any(ends_with) {
-        return None;
-    }
-    let header = HEADER_KEY_SUFFIXES.iter().any(ends_with);
+    })
+}
 
-    let mut i = key_end;
-    // A closing quote around the key, possibly escaped: `"password":` or `\"password\":`.
-    if at(t, i) == Some(b'\\') && matches!(at(t, i + 1), Some(b'"' | b'\'')) {
-        i += 2;
-    } else if matches!(at(t, i), Some(b'"' | b'\'')) {
-        i += 1;
+/// `key=value` / `key: value` / `"key": "value"` where the key names a secret; `sep` is the
+/// position of the `=` or `:`. Returns the value's span.
+fn key_value(t: &[u8], sep: usize) -> Option<Range<usize>> {
+    // The key, read backwards: spaces, an optional (escaped) closing quote, key characters.
+    let mut key_end = run_start(t, sep, |b| b == b' ' || b == b'\t');
+    if key_end > 0 && matches!(at(t, key_end - 1), Some(b'"' | b'\'')) {
+        key_end -= 1;
+        if key_end > 0 && at(t, key_end - 1) == Some(b'\\') {
+            key_end -= 1;
+        }
     }
-    i = run_end(t, i, |b| b == b' ' || b == b'\t');
-    if !matches!(at(t, i), Some(b'=' | b':')) {
+    // Every secret key suffix ends in one of these letters: a cheap first test.
+    if !at(t, key_end.wrapping_sub(1))
+        .is_some_and(|b| matches!(b.to_ascii_lowercase(), b'd' | b'e' | b't' | b'n' | b'y' | b'l' | b's'))
+    {
         return None;
     }
-    i = run_end(t, i + 1, |b| b == b' ' || b == b'\t');
+    let key_start = run_start(t, key_end, is_key_byte);
+    let key = slice(t, key_start..key_end);
+    if !ends_with_any(key, SECRET_KEY_SUFFIXES) {
+        return None;
+    }
+    let header = ends_with_any(key, HEADER_KEY_SUFFIXES);
+    let i = run_end(t, sep + 1, |b| b == b' ' || b == b'\t');
 
     let escaped_quote = at(t, i) == Some(b'\\') && matches!(at(t, i + 1), Some(b'"' | b'\''));
     let value = if escaped_quote || matches!(at(t, i), Some(b'"' | b'\'')) {
@@ -656,16 +667,16 @@ fn key_value(t: &[u8], s: usize, e: usize) -> Option<Range<usize>> {
 }
 
 /// `scheme://user:pass@host`: the `user:pass` part, when it holds a non-empty password.
-fn url_userinfo(t: &[u8], e: usize) -> Option<Range<usize>> {
-    let authority_end = run_end(t, e, |b| {
-        !(b.is_ascii_whitespace()
-            || matches!(b, b'"' | b'\'' | b'<' | b'>' | b'`' | b'?' | b'#' | b'\\'))
+/// `at_sign` is the position of an `@`; the URL is the token it sits in.
+fn url_userinfo(t: &[u8], at_sign: usize) -> Option<Range<usize>> {
+    let token_start = run_start(t, at_sign, |b| {
+        !(b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'<' | b'>' | b'`' | b'?' | b'#' | b'\\'))
     });
-    let authority = slice(t, e..authority_end);
-    let at_sign = memchr::memrchr(b'@', authority)?;
-    let userinfo = slice(authority, 0..at_sign);
+    let scheme_end = memmem::rfind(slice(t, token_start..at_sign), b"://")?;
+    let userinfo_start = token_start + scheme_end + 3;
+    let userinfo = slice(t, userinfo_start..at_sign);
     let colon = memchr::memchr(b':', userinfo)?;
-    (colon + 1 < userinfo.len()).then_some(e..e + at_sign)
+    (colon + 1 < userinfo.len()).then_some(userinfo_start..at_sign)
 }
 
 fn is_email_local(b: u8) -> bool {
@@ -847,6 +858,7 @@ mod tests {
 
     fn find(text: &str) -> Vec<(String, Detector)> {
         let scanner = Scanner::new(DetectorSet::all()).unwrap();
+        assert!(scanner.triggers.is_some());
         let mut out = Vec::new();
         scanner.scan(text, &mut out);
         out.sort_by_key(|f| (f.range.start, f.range.end));

@@ -59,9 +59,9 @@ pub enum PolicyError {
     /// `max_value_length` of zero.
     #[error("max_value_length: expected at least 1, found 0")]
     ZeroMaxValueLength,
-    /// The detector automaton could not be built.
-    #[error("detectors: the trigger automaton could not be built: {0}")]
-    Detectors(String),
+    /// The trigger search could not be built.
+    #[error("detectors: expected the trigger literal search to build, found it unsupported here")]
+    Detectors,
 }
 
 impl PolicyError {
@@ -76,7 +76,7 @@ impl PolicyError {
             PolicyError::ExpiredOverride { .. } => "redaction.policy.override_expired",
             PolicyError::MissingSalt => "redaction.policy.hash_salt_missing",
             PolicyError::ZeroMaxValueLength => "redaction.policy.max_value_length_zero",
-            PolicyError::Detectors(_) => "redaction.policy.detectors",
+            PolicyError::Detectors => "redaction.policy.detectors",
         }
     }
 }

@@ -543,8 +543,7 @@ impl RedactionPolicyBuilder {
         for d in &file.disabled_detectors {
             detectors.remove(*d);
         }
-        let scanner =
-            Scanner::new(detectors).map_err(|e| PolicyError::Detectors(e.to_string()))?;
+        let scanner = Scanner::new(detectors).ok_or(PolicyError::Detectors)?;
         Ok(RedactionPolicy {
             file,
             allowed,
