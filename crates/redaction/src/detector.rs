@@ -236,6 +236,10 @@ const TRIGGERS: &[(&str, Anchor)] = &[
     ("AIza", prefix(Detector::GoogleApiKey, Charset::WordDash, 35)),
 ];
 
+/// The shortest text any [`TRIGGERS`] detector can match (a 10-character JWT header and two
+/// one-character segments); shorter values skip the literal search.
+const MIN_LITERAL_FINDING: usize = 13;
+
 /// Detectors found through [`TRIGGERS`].
 const LITERAL_DETECTORS: [Detector; 11] = [
     Detector::BearerCredential,
@@ -338,7 +342,7 @@ impl Scanner {
     /// not touched, and nothing is allocated, when the text is clean.
     pub(crate) fn scan(&self, text: &str, out: &mut Vec<Finding>) {
         let t = text.as_bytes();
-        if let Some(triggers) = &self.triggers {
+        if let Some(triggers) = self.triggers.as_ref().filter(|_| t.len() >= MIN_LITERAL_FINDING) {
             for m in triggers.find_iter(t) {
                 let Some((literal, anchor)) = TRIGGERS.get(m.pattern().as_usize()) else {
                     continue;

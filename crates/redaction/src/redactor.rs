@@ -136,7 +136,7 @@ impl Redactor {
     /// answer is audited as a use. For callers holding non-string values.
     #[must_use]
     pub fn decide_key(&self, key: &str) -> KeyDecision {
-        match self.decide(key) {
+        match self.decide(key.as_bytes()) {
             Decision::Keep => KeyDecision::Keep,
             Decision::Override(grant) => {
                 self.audit_use(grant, key);
@@ -150,7 +150,7 @@ impl Redactor {
     /// Redacts one attribute value under `key` (a dotted path).
     #[must_use]
     pub fn redact_value<'a>(&self, key: &str, value: &'a str) -> Redacted<'a> {
-        match self.decide(key) {
+        match self.decide(key.as_bytes()) {
             Decision::Override(grant) => {
                 self.audit_use(grant, key);
                 Redacted {
@@ -176,7 +176,7 @@ impl Redactor {
                 report: Report::with_reason(Reason::NotAllowed),
             },
             Decision::Keep => {
-                let truncate = !self.policy.text.matches(key);
+                let truncate = !self.policy.text.matches(key.as_bytes());
                 let (value, report) = self.redact_str(value, truncate);
                 Redacted {
                     value: Some(value),
@@ -247,7 +247,7 @@ impl Redactor {
         report
     }
 
-    fn decide(&self, key: &str) -> Decision<'_> {
+    fn decide(&self, key: &[u8]) -> Decision<'_> {
         let policy = &*self.policy;
         if !policy.overrides.is_empty() {
             for (grant, pattern) in &policy.overrides {
@@ -286,7 +286,7 @@ impl Redactor {
     ) {
         map.retain(|key, value| {
             let mark = path.push(key);
-            let keep = match self.decide(path.as_str()) {
+            let keep = match self.decide(path.as_bytes()) {
                 Decision::Override(grant) => {
                     self.audit_use(grant, path.as_str());
                     true
@@ -320,7 +320,7 @@ impl Redactor {
     fn walk_kept(&self, path: &mut KeyPath, value: &mut Value, report: &mut Report) {
         match value {
             Value::String(s) => {
-                let truncate = !self.policy.text.matches(path.as_str());
+                let truncate = !self.policy.text.matches(path.as_bytes());
                 let (out, r) = self.redact_str(s, truncate);
                 report.merge(r);
                 match out {
@@ -552,10 +552,20 @@ impl KeyPath {
         }
     }
 
+    /// Always valid UTF-8: only whole `&str` segments and `.` are ever written, and
+    /// truncation goes back to a segment boundary. Checked anyway (no `unsafe`).
     fn inline_str(&self) -> &str {
-        std::str::from_utf8(self.inline.get(..self.len).unwrap_or_default()).unwrap_or_default()
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
     }
 
+    fn as_bytes(&self) -> &[u8] {
+        match &self.spilled {
+            Some(heap) => heap.as_bytes(),
+            None => self.inline.get(..self.len).unwrap_or_default(),
+        }
+    }
+
+    /// The path as text, for audit records (not on the clean path).
     fn as_str(&self) -> &str {
         match &self.spilled {
             Some(heap) => heap,
