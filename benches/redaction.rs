@@ -13,6 +13,10 @@
 //!   over each string value plus one regex per blocked key pattern. Throughput in records.
 //!
 //! Run: `cargo bench --bench redaction -- --warm-up-time 1 --measurement-time 3`.
+#![allow(
+    missing_docs,
+    reason = "criterion_group! generates an undocumented public function"
+)]
 
 use std::borrow::Cow;
 use std::hint::black_box;
@@ -57,10 +61,21 @@ impl Gen {
 }
 
 const ROUTES: &[&str] = &[
-    "/api/v1/scans", "/api/v1/scans/{id}", "/api/v1/policies/evaluate", "/healthz",
-    "/api/v1/findings", "/telemetry/config/profile/default", "/api/v1/sbom/upload",
+    "/api/v1/scans",
+    "/api/v1/scans/{id}",
+    "/api/v1/policies/evaluate",
+    "/healthz",
+    "/api/v1/findings",
+    "/telemetry/config/profile/default",
+    "/api/v1/sbom/upload",
 ];
-const SERVICES: &[&str] = &["scanner", "policy-engine", "authority", "orchestrator", "notify"];
+const SERVICES: &[&str] = &[
+    "scanner",
+    "policy-engine",
+    "authority",
+    "orchestrator",
+    "notify",
+];
 const TENANTS: &[&str] = &["acme-corp", "globex", "initech", "umbrella", "hooli"];
 
 fn clean_line(g: &mut Gen) -> String {
@@ -116,19 +131,37 @@ fn clean_line(g: &mut Gen) -> String {
 
 fn dirty_line(g: &mut Gen) -> String {
     match g.below(10) {
-        0 => format!("login failed for {}@example.com with password={}", g.alnum(6).to_lowercase(), g.alnum(12)),
-        1 => format!("calling upstream with Authorization: Bearer {}", g.alnum(40)),
+        0 => format!(
+            "login failed for {}@example.com with password={}",
+            g.alnum(6).to_lowercase(),
+            g.alnum(12)
+        ),
+        1 => format!(
+            "calling upstream with Authorization: Bearer {}",
+            g.alnum(40)
+        ),
         2 => format!(
             "token accepted: eyJhbGciOiJIUzI1NiJ9.eyJ{}.{}",
             g.alnum(40),
             g.alnum(43)
         ),
-        3 => format!("using credentials AKIA{} for bucket {}", g.alnum(16).to_uppercase(), g.alnum(8)),
-        4 => format!("connecting to postgres://app:{}@db.internal:5432/scans", g.alnum(14)),
+        3 => format!(
+            "using credentials AKIA{} for bucket {}",
+            g.alnum(16).to_uppercase(),
+            g.alnum(8)
+        ),
+        4 => format!(
+            "connecting to postgres://app:{}@db.internal:5432/scans",
+            g.alnum(14)
+        ),
         5 => format!("github push with ghp_{} failed", g.alnum(36)),
         6 => "charged card 4111 1111 1111 1111 for order 1234".to_owned(),
         7 => format!("config loaded: api_key={} region=eu-west-1", g.alnum(32)),
-        8 => format!("slack notify via xoxb-{}-{}", g.below(1_000_000_000_000), g.alnum(24)),
+        8 => format!(
+            "slack notify via xoxb-{}-{}",
+            g.below(1_000_000_000_000),
+            g.alnum(24)
+        ),
         _ => format!("stripe charge with sk_live_{} ok", g.alnum(24)),
     }
 }
@@ -136,7 +169,13 @@ fn dirty_line(g: &mut Gen) -> String {
 fn corpus() -> Vec<String> {
     let mut g = Gen(0x5EED_CAFE);
     (0..2_000)
-        .map(|_| if g.below(100) < 5 { dirty_line(&mut g) } else { clean_line(&mut g) })
+        .map(|_| {
+            if g.below(100) < 5 {
+                dirty_line(&mut g)
+            } else {
+                clean_line(&mut g)
+            }
+        })
         .collect()
 }
 
@@ -191,7 +230,11 @@ impl Naive {
         let blocked = DEFAULT_BLOCKED_KEYS
             .iter()
             .map(|p| {
-                let body = regex::escape(p).replace(r"\*", "[^.]*").replace(r"\[", "[").replace(r"\]", "]").replace(r"\-", "-");
+                let body = regex::escape(p)
+                    .replace(r"\*", "[^.]*")
+                    .replace(r"\[", "[")
+                    .replace(r"\]", "]")
+                    .replace(r"\-", "-");
                 Regex::new(&format!(r"(?i)(?:^|\.){body}(?:\.|$)")).unwrap()
             })
             .collect();
@@ -211,7 +254,11 @@ impl Naive {
         }
         let card = self.card.replace_all(&current, |c: &Captures<'_>| {
             let digits = &c[0];
-            if luhn(digits) { "[redacted]".to_owned() } else { digits.to_owned() }
+            if luhn(digits) {
+                "[redacted]".to_owned()
+            } else {
+                digits.to_owned()
+            }
         });
         if let Cow::Owned(replaced) = card {
             current = Cow::Owned(replaced);
@@ -230,7 +277,11 @@ impl Naive {
             }
             Value::Object(map) => {
                 for (k, v) in map.iter_mut() {
-                    let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    let child = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
                     self.redact_json(&child, v);
                 }
             }
@@ -267,9 +318,18 @@ fn bench(c: &mut Criterion) {
     let naive = Naive::new();
 
     // Both sides must agree that the dirty lines are dirty, or the comparison is meaningless.
-    let dirty = lines.iter().filter(|l| redactor.redact_text(l).1.scrubbed()).count();
-    let naive_dirty = lines.iter().filter(|l| matches!(naive.redact(l), Cow::Owned(_))).count();
-    assert!(dirty > 50 && naive_dirty >= dirty * 9 / 10, "{dirty} vs {naive_dirty}");
+    let dirty = lines
+        .iter()
+        .filter(|l| redactor.redact_text(l).1.scrubbed())
+        .count();
+    let naive_dirty = lines
+        .iter()
+        .filter(|l| matches!(naive.redact(l), Cow::Owned(_)))
+        .count();
+    assert!(
+        dirty > 50 && naive_dirty >= dirty * 9 / 10,
+        "{dirty} vs {naive_dirty}"
+    );
 
     let bytes: usize = lines.iter().map(String::len).sum();
     let mut group = c.benchmark_group("redaction/text");
@@ -290,7 +350,10 @@ fn bench(c: &mut Criterion) {
     });
     group.finish();
 
-    let clean: Vec<&String> = lines.iter().filter(|l| !redactor.redact_text(l).1.scrubbed()).collect();
+    let clean: Vec<&String> = lines
+        .iter()
+        .filter(|l| !redactor.redact_text(l).1.scrubbed())
+        .collect();
     let clean_bytes: usize = clean.iter().map(|l| l.len()).sum();
     let mut group = c.benchmark_group("redaction/clean_text");
     group.throughput(Throughput::Bytes(clean_bytes as u64));

@@ -15,3 +15,8 @@
     clippy::print_stdout,
     clippy::print_stderr
 )]
+
+/// Fail-closed redaction of attributes, log messages and records: allow/block key policies,
+/// secret and personal-data detectors, salted hashing, audited overrides
+/// (`stellaops-redaction`).
+pub use stellaops_redaction as redaction;

@@ -103,13 +103,8 @@ impl DetectorSet {
     /// Every detector (the default).
     #[must_use]
     pub const fn all() -> Self {
-        let mut bits = 0;
-        let mut i = 0;
-        while i < Detector::ALL.len() {
-            bits |= Detector::ALL[i].bit();
-            i += 1;
-        }
-        DetectorSet(bits)
+        // One bit per variant, and the variants are numbered from zero.
+        DetectorSet((1 << Detector::ALL.len()) - 1)
     }
 
     /// Whether `detector` is in the set.
@@ -227,13 +222,19 @@ const TRIGGERS: &[(&str, Anchor)] = &[
     ("ghs_", GITHUB),
     ("ghr_", GITHUB),
     ("github_pat_", GITHUB),
-    ("glpat-", prefix(Detector::GitlabToken, Charset::WordDash, 20)),
+    (
+        "glpat-",
+        prefix(Detector::GitlabToken, Charset::WordDash, 20),
+    ),
     ("xox", Anchor::Slack),
     ("sk_live_", STRIPE),
     ("rk_live_", STRIPE),
     ("sk_test_", STRIPE),
     ("rk_test_", STRIPE),
-    ("AIza", prefix(Detector::GoogleApiKey, Charset::WordDash, 35)),
+    (
+        "AIza",
+        prefix(Detector::GoogleApiKey, Charset::WordDash, 35),
+    ),
 ];
 
 /// The shortest text any [`TRIGGERS`] detector can match (a 10-character JWT header and two
@@ -342,7 +343,11 @@ impl Scanner {
     /// not touched, and nothing is allocated, when the text is clean.
     pub(crate) fn scan(&self, text: &str, out: &mut Vec<Finding>) {
         let t = text.as_bytes();
-        if let Some(triggers) = self.triggers.as_ref().filter(|_| t.len() >= MIN_LITERAL_FINDING) {
+        if let Some(triggers) = self
+            .triggers
+            .as_ref()
+            .filter(|_| t.len() >= MIN_LITERAL_FINDING)
+        {
             for m in triggers.find_iter(t) {
                 let Some((literal, anchor)) = TRIGGERS.get(m.pattern().as_usize()) else {
                     continue;
@@ -370,8 +375,8 @@ impl Scanner {
             }
         }
         let key_values = self.enabled.contains(Detector::KeyValueSecret);
-        let at_signs =
-            self.enabled.contains(Detector::Email) || self.enabled.contains(Detector::UrlCredentials);
+        let at_signs = self.enabled.contains(Detector::Email)
+            || self.enabled.contains(Detector::UrlCredentials);
         if key_values || at_signs {
             for i in memchr::memchr3_iter(b'@', b'=', b':', t) {
                 if at(t, i) == Some(b'@') {
@@ -390,10 +395,10 @@ impl Scanner {
     }
 
     fn push(&self, out: &mut Vec<Finding>, detector: Detector, range: Option<Range<usize>>) {
-        if let Some(range) = range {
-            if self.enabled.contains(detector) {
-                out.push(Finding { range, detector });
-            }
+        if let Some(range) = range
+            && self.enabled.contains(detector)
+        {
+            out.push(Finding { range, detector });
         }
     }
 
@@ -561,7 +566,8 @@ fn pem(t: &[u8], s: usize, e: usize) -> Option<Range<usize>> {
     let end = memmem::find(slice(t, body..t.len()), b"-----END ")
         .and_then(|end_line| {
             let after_end = body + end_line + 9;
-            memmem::find(slice(t, after_end..t.len()), b"-----").map(|dashes| after_end + dashes + 5)
+            memmem::find(slice(t, after_end..t.len()), b"-----")
+                .map(|dashes| after_end + dashes + 5)
         })
         .unwrap_or(t.len());
     Some(s..end)
@@ -570,8 +576,7 @@ fn pem(t: &[u8], s: usize, e: usize) -> Option<Range<usize>> {
 /// `AKIA`/`ASIA` followed by exactly 16 uppercase letters or digits, as a whole token.
 fn aws_access_key_id(t: &[u8], s: usize, e: usize) -> Option<Range<usize>> {
     let head = slice(t, s..e);
-    if !(head == b"AKIA" || head == b"ASIA") || !starts_token(t, s, |b| b.is_ascii_alphanumeric())
-    {
+    if !(head == b"AKIA" || head == b"ASIA") || !starts_token(t, s, |b| b.is_ascii_alphanumeric()) {
         return None;
     }
     let end = run_end(t, e, |b| b.is_ascii_uppercase() || b.is_ascii_digit());
@@ -610,7 +615,8 @@ fn slack(t: &[u8], s: usize, e: usize) -> Option<Range<usize>> {
 fn ends_with_any(key: &[u8], suffixes: &[&str]) -> bool {
     suffixes.iter().any(|suffix| {
         key.len() >= suffix.len()
-            && slice(key, key.len() - suffix.len()..key.len()).eq_ignore_ascii_case(suffix.as_bytes())
+            && slice(key, key.len() - suffix.len()..key.len())
+                .eq_ignore_ascii_case(suffix.as_bytes())
     })
 }
 
@@ -626,9 +632,12 @@ fn key_value(t: &[u8], sep: usize) -> Option<Range<usize>> {
         }
     }
     // Every secret key suffix ends in one of these letters: a cheap first test.
-    if !at(t, key_end.wrapping_sub(1))
-        .is_some_and(|b| matches!(b.to_ascii_lowercase(), b'd' | b'e' | b't' | b'n' | b'y' | b'l' | b's'))
-    {
+    if !at(t, key_end.wrapping_sub(1)).is_some_and(|b| {
+        matches!(
+            b.to_ascii_lowercase(),
+            b'd' | b'e' | b't' | b'n' | b'y' | b'l' | b's'
+        )
+    }) {
         return None;
     }
     let key_start = run_start(t, key_end, is_key_byte);
@@ -645,7 +654,8 @@ fn key_value(t: &[u8], sep: usize) -> Option<Range<usize>> {
         let quote = at(t, quote_at).unwrap_or(b'"');
         let start = quote_at + 1;
         let line_end = run_end(t, start, |b| b != b'\n' && b != b'\r');
-        let mut end = memchr::memchr(quote, slice(t, start..line_end)).map_or(line_end, |q| start + q);
+        let mut end =
+            memchr::memchr(quote, slice(t, start..line_end)).map_or(line_end, |q| start + q);
         if escaped_quote && end > start && at(t, end - 1) == Some(b'\\') {
             end -= 1;
         }
@@ -674,7 +684,8 @@ fn key_value(t: &[u8], sep: usize) -> Option<Range<usize>> {
 /// `at_sign` is the position of an `@`; the URL is the token it sits in.
 fn url_userinfo(t: &[u8], at_sign: usize) -> Option<Range<usize>> {
     let token_start = run_start(t, at_sign, |b| {
-        !(b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'<' | b'>' | b'`' | b'?' | b'#' | b'\\'))
+        !(b.is_ascii_whitespace()
+            || matches!(b, b'"' | b'\'' | b'<' | b'>' | b'`' | b'?' | b'#' | b'\\'))
     });
     let scheme_end = memmem::rfind(slice(t, token_start..at_sign), b"://")?;
     let userinfo_start = token_start + scheme_end + 3;
@@ -833,7 +844,7 @@ pub(crate) fn luhn(s: &[u8]) -> bool {
         sum += d;
         double = !double;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Whether an integer's decimal digits form a card number (JSON numbers are checked this way).
@@ -909,18 +920,30 @@ mod tests {
             ]
         );
         let found = find("auth header basic dXNlcjpwYXNzd29yZA== sent");
-        assert_eq!(found, [("dXNlcjpwYXNzd29yZA==".into(), Detector::BasicCredential)]);
+        assert_eq!(
+            found,
+            [("dXNlcjpwYXNzd29yZA==".into(), Detector::BasicCredential)]
+        );
     }
 
     #[test]
     fn vendor_tokens() {
         let cases = [
-            ("ghp_0123456789abcdefghijABCDEFGHIJ012345", Detector::GithubToken),
-            ("github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", Detector::GithubToken),
+            (
+                "ghp_0123456789abcdefghijABCDEFGHIJ012345",
+                Detector::GithubToken,
+            ),
+            (
+                "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
+                Detector::GithubToken,
+            ),
             ("glpat-abcdefghij0123456789", Detector::GitlabToken),
             ("xoxb-1234567890-abcdefghij", Detector::SlackToken),
             ("sk_live_4eC39HqLyjWDarjtT1zdp7dc", Detector::StripeKey),
-            ("AIzaSyA-abcdefghijklmnopqrstuvwxyz01234", Detector::GoogleApiKey),
+            (
+                "AIzaSyA-abcdefghijklmnopqrstuvwxyz01234",
+                Detector::GoogleApiKey,
+            ),
             ("AKIAIOSFODNN7EXAMPLE", Detector::AwsAccessKeyId),
         ];
         for (token, detector) in cases {
@@ -936,7 +959,10 @@ mod tests {
             find(text),
             [
                 ("AKIAIOSFODNN7EXAMPLE".into(), Detector::AwsAccessKeyId),
-                ("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(), Detector::AwsSecretKey),
+                (
+                    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
+                    Detector::AwsSecretKey
+                ),
             ]
         );
     }
@@ -946,16 +972,28 @@ mod tests {
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl";
         assert_eq!(only(&format!("t={jwt}.")), (jwt.into(), Detector::Jwt));
         let pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----";
-        assert_eq!(only(&format!("key:\n{pem}\ndone")), (pem.into(), Detector::PemPrivateKey));
+        assert_eq!(
+            only(&format!("key:\n{pem}\ndone")),
+            (pem.into(), Detector::PemPrivateKey)
+        );
         let cut = "-----BEGIN PRIVATE KEY-----\nMIIEow";
         assert_eq!(only(cut), (cut.into(), Detector::PemPrivateKey));
-        assert_eq!(find("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"), []);
+        assert_eq!(
+            find("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"),
+            []
+        );
     }
 
     #[test]
     fn key_value_secrets_keep_the_key() {
-        assert_eq!(only("login password=hunter2 ok"), ("hunter2".into(), Detector::KeyValueSecret));
-        assert_eq!(only("db_password: 's3cr3t pass'"), ("s3cr3t pass".into(), Detector::KeyValueSecret));
+        assert_eq!(
+            only("login password=hunter2 ok"),
+            ("hunter2".into(), Detector::KeyValueSecret)
+        );
+        assert_eq!(
+            only("db_password: 's3cr3t pass'"),
+            ("s3cr3t pass".into(), Detector::KeyValueSecret)
+        );
         assert_eq!(
             only(r#"{"client_secret":"abc","x":1}"#),
             ("abc".into(), Detector::KeyValueSecret)
@@ -988,15 +1026,27 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(only("mail bob.smith+x@mail.example.org."), ("bob.smith+x@mail.example.org".into(), Detector::Email));
+        assert_eq!(
+            only("mail bob.smith+x@mail.example.org."),
+            ("bob.smith+x@mail.example.org".into(), Detector::Email)
+        );
         assert_eq!(find("bob@localhost and a@b.c0m"), []);
     }
 
     #[test]
     fn cards_are_luhn_checked_and_whole() {
-        assert_eq!(only("card 4111 1111 1111 1111 ok"), ("4111 1111 1111 1111".into(), Detector::PaymentCard));
-        assert_eq!(only("card 5500-0000-0000-0004"), ("5500-0000-0000-0004".into(), Detector::PaymentCard));
-        assert_eq!(only("n=4111111111111111"), ("4111111111111111".into(), Detector::PaymentCard));
+        assert_eq!(
+            only("card 4111 1111 1111 1111 ok"),
+            ("4111 1111 1111 1111".into(), Detector::PaymentCard)
+        );
+        assert_eq!(
+            only("card 5500-0000-0000-0004"),
+            ("5500-0000-0000-0004".into(), Detector::PaymentCard)
+        );
+        assert_eq!(
+            only("n=4111111111111111"),
+            ("4111111111111111".into(), Detector::PaymentCard)
+        );
         assert_eq!(find("4111111111111112"), [], "Luhn fails");
         assert_eq!(find("x4111111111111111"), [], "inside a token");
         assert_eq!(find("1111111111111117"), [], "not a card network range");

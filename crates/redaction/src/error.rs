@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 #[non_exhaustive]
 pub enum PolicyError {
     /// The policy file is not valid JSON or does not have the policy file's shape.
-    #[error("policy file: expected a redaction policy JSON object, found an error at line {line} column {column}: {message}")]
+    #[error(
+        "policy file: expected a redaction policy JSON object, found an error at line {line} column {column}: {message}"
+    )]
     Parse {
         /// 1-based line of the error.
         line: usize,
@@ -34,7 +36,9 @@ pub enum PolicyError {
         key: String,
     },
     /// An override whose TTL is zero.
-    #[error("overrides: the override {ticket:?} for key {key:?} has a zero TTL; expected at least one second")]
+    #[error(
+        "overrides: the override {ticket:?} for key {key:?} has a zero TTL; expected at least one second"
+    )]
     ZeroTtl {
         /// The ticket.
         ticket: String,
@@ -42,7 +46,9 @@ pub enum PolicyError {
         key: String,
     },
     /// An override that has already expired: a service refuses to start with it.
-    #[error("overrides: the override {ticket:?} for key {key:?} expired at {expired_at}, before now ({now}); remove it or grant a new one")]
+    #[error(
+        "overrides: the override {ticket:?} for key {key:?} expired at {expired_at}, before now ({now}); remove it or grant a new one"
+    )]
     ExpiredOverride {
         /// The ticket.
         ticket: String,

@@ -49,11 +49,13 @@ impl KeyPatterns {
         }
         let mut parts = Vec::with_capacity(patterns.len());
         for pattern in patterns {
-            parts.push(glob_to_regex(pattern).map_err(|problem| PolicyError::InvalidPattern {
-                field,
-                pattern: pattern.clone(),
-                problem,
-            })?);
+            parts.push(
+                glob_to_regex(pattern).map_err(|problem| PolicyError::InvalidPattern {
+                    field,
+                    pattern: pattern.clone(),
+                    problem,
+                })?,
+            );
         }
         let alternation = parts.join("|");
         let source = match anchoring {
@@ -70,7 +72,9 @@ impl KeyPatterns {
             .build()
             .map_err(|e| invalid(e.to_string()))?;
         let pieces: Option<Vec<&str>> = patterns.iter().map(|p| longest_literal(p)).collect();
-        let required = pieces.and_then(|pieces| Trigrams::new(&pieces)).map(Box::new);
+        let required = pieces
+            .and_then(|pieces| Trigrams::new(&pieces))
+            .map(Box::new);
         Ok(KeyPatterns::Globs { regex, required })
     }
 
@@ -85,7 +89,9 @@ impl KeyPatterns {
             });
         }
         Ok(KeyPatterns::Suffixes(
-            keys.iter().map(|k| k.to_ascii_lowercase().into_bytes()).collect(),
+            keys.iter()
+                .map(|k| k.to_ascii_lowercase().into_bytes())
+                .collect(),
         ))
     }
 
@@ -107,7 +113,8 @@ impl KeyPatterns {
                     let Some(start) = key.len().checked_sub(literal.len()) else {
                         return false;
                     };
-                    key.get(start..).is_some_and(|tail| tail.eq_ignore_ascii_case(literal))
+                    key.get(start..)
+                        .is_some_and(|tail| tail.eq_ignore_ascii_case(literal))
                         && (start == 0 || key.get(start - 1) == Some(&b'.'))
                 })
             }
@@ -147,13 +154,22 @@ impl Trigrams {
         key.windows(3).any(|w| {
             let &[a, b, c] = w else { return false };
             let i = Self::index(a, b, c);
-            self.bits.get(i / 64).is_some_and(|word| word & (1 << (i % 64)) != 0)
+            self.bits
+                .get(i / 64)
+                .is_some_and(|word| word & (1 << (i % 64)) != 0)
         })
     }
 }
 
 /// The longest run of literal characters in a glob, or `None` if it has none.
 fn longest_literal(glob: &str) -> Option<&str> {
+    fn longer<'a>(best: Option<&'a str>, piece: Option<&'a str>) -> Option<&'a str> {
+        match (best, piece.filter(|p| !p.is_empty())) {
+            (Some(b), Some(p)) if p.len() > b.len() => Some(p),
+            (None, p) => p,
+            (b, _) => b,
+        }
+    }
     let mut best: Option<&str> = None;
     let mut piece_start = 0;
     let mut in_class = false;
@@ -172,20 +188,12 @@ fn longest_literal(glob: &str) -> Option<&str> {
             _ => in_class,
         };
         if meta {
-            if let Some(piece) = glob.get(piece_start..i) {
-                if best.is_none_or(|b| piece.len() > b.len()) && !piece.is_empty() {
-                    best = Some(piece);
-                }
-            }
+            best = longer(best, glob.get(piece_start..i));
             piece_start = i + c.len_utf8();
         }
     }
     if !in_class {
-        if let Some(piece) = glob.get(piece_start..) {
-            if best.is_none_or(|b| piece.len() > b.len()) && !piece.is_empty() {
-                best = Some(piece);
-            }
-        }
+        best = longer(best, glob.get(piece_start..));
     }
     best
 }
@@ -266,7 +274,15 @@ mod tests {
 
     #[test]
     fn window_matches_whole_segments_anywhere_ignoring_case() {
-        let blocked = set(&["authorization", "*secret*", "api[-_]key", "request.header.*"], Anchoring::Window);
+        let blocked = set(
+            &[
+                "authorization",
+                "*secret*",
+                "api[-_]key",
+                "request.header.*",
+            ],
+            Anchoring::Window,
+        );
         for key in [
             "authorization",
             "http.request.header.authorization",
@@ -280,7 +296,14 @@ mod tests {
         ] {
             assert!(blocked.matches(key.as_bytes()), "{key}");
         }
-        for key in ["authorizations", "x-authorization-mode", "apikey", "api.key", "http.method", "request.headers"] {
+        for key in [
+            "authorizations",
+            "x-authorization-mode",
+            "apikey",
+            "api.key",
+            "http.method",
+            "request.headers",
+        ] {
             assert!(!blocked.matches(key.as_bytes()), "{key}");
         }
     }
@@ -312,7 +335,10 @@ mod tests {
     #[test]
     fn longest_literal_pieces_feed_the_prefilter() {
         assert_eq!(longest_literal("*api[-_]key*"), Some("api"));
-        assert_eq!(longest_literal("proxy-authorization"), Some("proxy-authorization"));
+        assert_eq!(
+            longest_literal("proxy-authorization"),
+            Some("proxy-authorization")
+        );
         assert_eq!(longest_literal("a.**.zz"), Some(".zz"));
         assert_eq!(longest_literal("*"), None);
         assert_eq!(longest_literal("[ab]"), None);
@@ -323,7 +349,8 @@ mod tests {
 
     #[test]
     fn bad_patterns_name_the_problem() {
-        let err = KeyPatterns::globs("blocked_keys", &["api[-_key".into()], Anchoring::Window).unwrap_err();
+        let err = KeyPatterns::globs("blocked_keys", &["api[-_key".into()], Anchoring::Window)
+            .unwrap_err();
         assert_eq!(err.code(), "redaction.policy.invalid_pattern");
         assert!(err.to_string().contains("not closed"), "{err}");
         assert!(KeyPatterns::globs("f", &[String::new()], Anchoring::Window).is_err());

@@ -32,9 +32,10 @@
 //! - [`ScrubMetrics`]: the `telemetry_scrub_events_total{tenant,reason}` counter family.
 //! - [`OverrideAudit`]: where override uses are reported (a `tracing` event by default).
 //!
-//! The detectors ([`Detector`]) sit behind one Aho-Corasick prefilter pass over trigger
-//! literals and a skip-ahead digit scan, so clean text costs two linear passes. See
-//! `docs/redaction.md` for the policy file format and what each reason means.
+//! The detectors ([`Detector`]) sit behind three prefilter passes (a SIMD search for token
+//! prefixes, a `memchr3` search for `@`, `=` and `:`, a skip-ahead digit scan), so clean text
+//! costs three fast linear passes and no allocation. See `docs/redaction.md` for the policy
+//! file format and what each reason means.
 //!
 //! # Feature flags
 //!

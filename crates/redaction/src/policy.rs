@@ -99,7 +99,11 @@ fn default_ttl_seconds() -> u64 {
 impl Override {
     /// An override of `key` (a key pattern, matching the key and its subtree) under `ticket`,
     /// granted at `granted_at`, with the default TTL of 24 hours.
-    pub fn new(key: impl Into<String>, ticket: impl Into<String>, granted_at: DateTime<Utc>) -> Self {
+    pub fn new(
+        key: impl Into<String>,
+        ticket: impl Into<String>,
+        granted_at: DateTime<Utc>,
+    ) -> Self {
         Override {
             key: key.into(),
             ticket: ticket.into(),
@@ -271,7 +275,6 @@ impl Default for RedactionPolicy {
 
 impl RedactionPolicy {
     /// A builder starting from the defaults.
-    #[must_use]
     pub fn builder() -> RedactionPolicyBuilder {
         RedactionPolicyBuilder {
             file: PolicyFile::default(),
@@ -342,7 +345,6 @@ impl RedactionPolicy {
 
 impl PolicyFile {
     /// A builder holding this file's settings.
-    #[must_use]
     pub fn into_builder(self) -> RedactionPolicyBuilder {
         RedactionPolicyBuilder { file: self }
     }
@@ -497,12 +499,20 @@ impl RedactionPolicyBuilder {
         };
         let blocked = KeyPatterns::globs(
             "blocked_keys",
-            &with_defaults(DEFAULT_BLOCKED_KEYS, file.default_blocked_keys, &file.blocked_keys),
+            &with_defaults(
+                DEFAULT_BLOCKED_KEYS,
+                file.default_blocked_keys,
+                &file.blocked_keys,
+            ),
             Anchoring::Window,
         )?;
         let always_kept = KeyPatterns::suffixes(
             "always_kept",
-            &with_defaults(DEFAULT_ALWAYS_KEPT, file.default_always_kept, &file.always_kept),
+            &with_defaults(
+                DEFAULT_ALWAYS_KEPT,
+                file.default_always_kept,
+                &file.always_kept,
+            ),
         )?;
         let text = KeyPatterns::suffixes(
             "text_keys",
@@ -532,8 +542,11 @@ impl RedactionPolicyBuilder {
                     now,
                 });
             }
-            let pattern =
-                KeyPatterns::globs("overrides", std::slice::from_ref(&grant.key), Anchoring::Prefix)?;
+            let pattern = KeyPatterns::globs(
+                "overrides",
+                std::slice::from_ref(&grant.key),
+                Anchoring::Prefix,
+            )?;
             overrides.push((grant.clone(), pattern));
         }
 
@@ -627,9 +640,15 @@ mod tests {
 
     #[test]
     fn hashing_needs_a_salt_and_lengths_must_be_positive() {
-        let err = RedactionPolicy::builder().hash_with_salt("").build_at(noon()).unwrap_err();
+        let err = RedactionPolicy::builder()
+            .hash_with_salt("")
+            .build_at(noon())
+            .unwrap_err();
         assert_eq!(err, PolicyError::MissingSalt);
-        let err = RedactionPolicy::builder().max_value_length(0).build_at(noon()).unwrap_err();
+        let err = RedactionPolicy::builder()
+            .max_value_length(0)
+            .build_at(noon())
+            .unwrap_err();
         assert_eq!(err.code(), "redaction.policy.max_value_length_zero");
     }
 
@@ -650,7 +669,8 @@ mod tests {
         let reparsed = RedactionPolicy::from_json_with_clock(&again, &clock).unwrap();
         assert_eq!(reparsed.to_file(), policy.to_file());
 
-        let err = RedactionPolicy::from_json_with_clock(r#"{"blocked_key": ["x"]}"#, &clock).unwrap_err();
+        let err =
+            RedactionPolicy::from_json_with_clock(r#"{"blocked_key": ["x"]}"#, &clock).unwrap_err();
         assert_eq!(err.code(), "redaction.policy.parse");
         assert!(err.to_string().contains("blocked_key"), "{err}");
         assert!(err.to_string().contains("line 1"), "{err}");

@@ -218,6 +218,9 @@ mod tests {
             report.reasons().iter().collect::<Vec<_>>(),
             [Reason::Pii, Reason::Pattern]
         );
-        assert_eq!(format!("{report:?}"), "Report { scrubbed: true, reasons: {Pii, Pattern}, hashed: true }");
+        assert_eq!(
+            format!("{report:?}"),
+            "Report { scrubbed: true, reasons: {Pii, Pattern}, hashed: true }"
+        );
     }
 }

@@ -355,7 +355,9 @@ impl Redactor {
             Value::String(s) if is_marker(s) => return,
             Value::String(s) => self.replace_whole(s),
             Value::Number(_) | Value::Bool(_) => self.replace_whole(&value.to_string()),
-            Value::Object(_) | Value::Array(_) => (MASK.to_owned(), Report::with_reason(Reason::Pattern)),
+            Value::Object(_) | Value::Array(_) => {
+                (MASK.to_owned(), Report::with_reason(Reason::Pattern))
+            }
         };
         report.merge(replacement.1);
         *value = Value::String(replacement.0);
@@ -410,7 +412,11 @@ impl Redactor {
                 Some(b'[' | b's') => marker_len_at(bytes.get(i..).unwrap_or_default()),
                 _ => None,
             }
-            .or_else(|| s.get(i..).and_then(|rest| rest.chars().next()).map(char::len_utf8))
+            .or_else(|| {
+                s.get(i..)
+                    .and_then(|rest| rest.chars().next())
+                    .map(char::len_utf8)
+            })
             .unwrap_or(1);
             chars += 1;
             i += step;
@@ -611,24 +617,44 @@ mod tests {
         let r = redactor();
         let v = r.redact_value("headers.Authorization", "Basic dXNlcjpwYXNz");
         assert_eq!(v.value(), Some("[redacted]"));
-        assert_eq!(v.report().reasons().iter().collect::<Vec<_>>(), [Reason::Pattern]);
+        assert_eq!(
+            v.report().reasons().iter().collect::<Vec<_>>(),
+            [Reason::Pattern]
+        );
         let again = r.redact_value("headers.Authorization", "[redacted]");
         assert!(!again.report().scrubbed());
     }
 
     #[test]
     fn long_values_are_truncated_and_marked() {
-        let r = Redactor::new(RedactionPolicy::builder().max_value_length(10).build().unwrap());
+        let r = Redactor::new(
+            RedactionPolicy::builder()
+                .max_value_length(10)
+                .build()
+                .unwrap(),
+        );
         let v = r.redact_value("note", "abcdefghijklmnop");
         assert_eq!(v.value(), Some("abcdefghij"));
-        assert_eq!(v.report().reasons().iter().collect::<Vec<_>>(), [Reason::Length]);
+        assert_eq!(
+            v.report().reasons().iter().collect::<Vec<_>>(),
+            [Reason::Length]
+        );
         let msg = r.redact_value("message", "abcdefghijklmnop");
-        assert_eq!(msg.value(), Some("abcdefghijklmnop"), "text keys are not truncated");
+        assert_eq!(
+            msg.value(),
+            Some("abcdefghijklmnop"),
+            "text keys are not truncated"
+        );
     }
 
     #[test]
     fn hash_mode_hashes_pii_and_blocked_keys_but_masks_secrets() {
-        let r = Redactor::new(RedactionPolicy::builder().hash_with_salt("s").build().unwrap());
+        let r = Redactor::new(
+            RedactionPolicy::builder()
+                .hash_with_salt("s")
+                .build()
+                .unwrap(),
+        );
         let mut expected = Sha256::new();
         expected.update(b"sbob@example.com");
         let expected = format!("sha256:{}", hex::encode(expected.finalize().as_slice()));
@@ -719,7 +745,11 @@ mod tests {
         assert_eq!(records[0].expires_at, noon + TimeDelta::hours(1));
 
         let v = at(noon + TimeDelta::hours(1)).redact_value(key, "Bearer abc123def456");
-        assert_eq!(v.value(), Some("[redacted]"), "expired overrides stop applying");
+        assert_eq!(
+            v.value(),
+            Some("[redacted]"),
+            "expired overrides stop applying"
+        );
         assert_eq!(audit.records().len(), 1);
     }
 

@@ -61,7 +61,11 @@ fn clean_path_allocates_nothing_and_dirty_path_is_counted() {
     }
     let clean = region.change();
     assert_eq!(
-        (clean.allocations, clean.reallocations, clean.bytes_allocated),
+        (
+            clean.allocations,
+            clean.reallocations,
+            clean.bytes_allocated
+        ),
         (0, 0, 0),
         "the clean path allocated: {clean:?}"
     );

@@ -19,8 +19,15 @@ fn secret(text: String, core: String) -> Secret {
 }
 
 /// A credential-like token: random characters with a digit, so it is never a dictionary word.
-fn token(chars: &'static str, len: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = String> {
-    (proptest::string::string_regex(&format!("[{chars}]{{{},{}}}", len.start(), len.end())).unwrap(), 0..10u8)
+fn token(
+    chars: &'static str,
+    len: std::ops::RangeInclusive<usize>,
+) -> impl Strategy<Value = String> {
+    (
+        proptest::string::string_regex(&format!("[{chars}]{{{},{}}}", len.start(), len.end()))
+            .unwrap(),
+        0..10u8,
+    )
         .prop_map(|(t, d)| format!("{t}{d}"))
 }
 
@@ -40,7 +47,11 @@ fn luhn_complete(body: &[u8]) -> u8 {
 }
 
 fn card() -> impl Strategy<Value = Secret> {
-    (2..=6u8, prop::collection::vec(0..10u8, 11..=17), prop::sample::select(vec!["", " ", "-"]))
+    (
+        2..=6u8,
+        prop::collection::vec(0..10u8, 11..=17),
+        prop::sample::select(vec!["", " ", "-"]),
+    )
         .prop_map(|(first, rest, sep)| {
             let mut digits = vec![first];
             digits.extend(rest);
@@ -62,14 +73,24 @@ fn any_secret() -> impl Strategy<Value = Secret> {
     prop_oneof![
         token("A-Za-z0-9._~+/-", 8..=40).prop_map(|t| secret(format!("Bearer {t}"), t)),
         token("A-Za-z0-9+/", 12..=40).prop_map(|t| secret(format!("basic {t}=="), t)),
-        (token("A-Za-z0-9_-", 10..=40), token("A-Za-z0-9_-", 5..=60), token("A-Za-z0-9_-", 10..=60))
+        (
+            token("A-Za-z0-9_-", 10..=40),
+            token("A-Za-z0-9_-", 5..=60),
+            token("A-Za-z0-9_-", 10..=60)
+        )
             .prop_map(|(h, p, s)| {
                 let jwt = format!("eyJ{h}.eyJ{p}.{s}");
                 secret(jwt.clone(), jwt)
             }),
-        (prop::sample::select(vec!["RSA ", "EC ", "OPENSSH ", "ENCRYPTED ", ""]), token(b64, 20..=64), token(b64, 20..=64))
+        (
+            prop::sample::select(vec!["RSA ", "EC ", "OPENSSH ", "ENCRYPTED ", ""]),
+            token(b64, 20..=64),
+            token(b64, 20..=64)
+        )
             .prop_map(|(kind, l1, l2)| secret(
-                format!("-----BEGIN {kind}PRIVATE KEY-----\n{l1}\n{l2}\n-----END {kind}PRIVATE KEY-----"),
+                format!(
+                    "-----BEGIN {kind}PRIVATE KEY-----\n{l1}\n{l2}\n-----END {kind}PRIVATE KEY-----"
+                ),
                 l1,
             )),
         (prop::sample::select(vec!["AKIA", "ASIA"]), "[A-Z0-9]{16}").prop_map(|(p, rest)| {
@@ -80,34 +101,90 @@ fn any_secret() -> impl Strategy<Value = Secret> {
             let key = format!("{s}{d}");
             secret(format!("AKIA{id} {key}"), key)
         }),
-        (prop::sample::select(vec!["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]), token("A-Za-z0-9_", 20..=82))
-            .prop_map(|(p, t)| { let s = format!("{p}{t}"); secret(s.clone(), s) }),
-        token("A-Za-z0-9_-", 20..=30).prop_map(|t| { let s = format!("glpat-{t}"); secret(s.clone(), s) }),
-        (prop::sample::select(vec!["xoxa-", "xoxb-", "xoxp-", "xoxr-", "xoxs-"]), token("A-Za-z0-9-", 10..=40))
-            .prop_map(|(p, t)| { let s = format!("{p}{t}"); secret(s.clone(), s) }),
-        (prop::sample::select(vec!["sk_live_", "rk_live_", "sk_test_", "rk_test_"]), token(b64, 10..=40))
-            .prop_map(|(p, t)| { let s = format!("{p}{t}"); secret(s.clone(), s) }),
-        "[A-Za-z0-9_-]{35}".prop_map(|t| { let s = format!("AIza{t}"); secret(s.clone(), s) }),
+        (
+            prop::sample::select(vec!["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]),
+            token("A-Za-z0-9_", 20..=82)
+        )
+            .prop_map(|(p, t)| {
+                let s = format!("{p}{t}");
+                secret(s.clone(), s)
+            }),
+        token("A-Za-z0-9_-", 20..=30).prop_map(|t| {
+            let s = format!("glpat-{t}");
+            secret(s.clone(), s)
+        }),
+        (
+            prop::sample::select(vec!["xoxa-", "xoxb-", "xoxp-", "xoxr-", "xoxs-"]),
+            token("A-Za-z0-9-", 10..=40)
+        )
+            .prop_map(|(p, t)| {
+                let s = format!("{p}{t}");
+                secret(s.clone(), s)
+            }),
+        (
+            prop::sample::select(vec!["sk_live_", "rk_live_", "sk_test_", "rk_test_"]),
+            token(b64, 10..=40)
+        )
+            .prop_map(|(p, t)| {
+                let s = format!("{p}{t}");
+                secret(s.clone(), s)
+            }),
+        "[A-Za-z0-9_-]{35}".prop_map(|t| {
+            let s = format!("AIza{t}");
+            secret(s.clone(), s)
+        }),
         (
             prop::sample::select(vec![
-                "password", "db_password", "passwd", "pwd", "secret", "client_secret", "token",
-                "access_token", "apiKey", "api_key", "x-api-key", "aws_secret_access_key",
-                "private_key", "credentials", "session_id",
+                "password",
+                "db_password",
+                "passwd",
+                "pwd",
+                "secret",
+                "client_secret",
+                "token",
+                "access_token",
+                "apiKey",
+                "api_key",
+                "x-api-key",
+                "aws_secret_access_key",
+                "private_key",
+                "credentials",
+                "session_id",
             ]),
             prop::sample::select(vec!["=", ": ", " = ", ":"]),
             token("A-Za-z0-9!#$%*+/?^~.-", 6..=24),
             prop::sample::select(vec!["", "\"", "'"]),
         )
             .prop_map(|(key, sep, value, quote)| {
-                let (open, close) = if quote.is_empty() { ("", "") } else { (quote, quote) };
-                secret(format!("{open}{key}{close}{sep}{open}{value}{close}"), value)
+                let (open, close) = if quote.is_empty() {
+                    ("", "")
+                } else {
+                    (quote, quote)
+                };
+                secret(
+                    format!("{open}{key}{close}{sep}{open}{value}{close}"),
+                    value,
+                )
             }),
-        ("[a-z][a-z0-9+.-]{1,8}", "[a-z]{3,10}", token(b64, 8..=20), "[a-z]{3,10}\\.(com|internal|io)")
-            .prop_map(|(scheme, user, pass, host)| secret(format!("{scheme}://{user}:{pass}@{host}/x"), pass)),
-        ("[a-z0-9][a-z0-9._%+-]{0,15}", "[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", "[a-z]{2,6}").prop_map(|(l, d, tld)| {
-            let email = format!("{l}@{d}.{tld}");
-            secret(email.clone(), email)
-        }),
+        (
+            "[a-z][a-z0-9+.-]{1,8}",
+            "[a-z]{3,10}",
+            token(b64, 8..=20),
+            "[a-z]{3,10}\\.(com|internal|io)"
+        )
+            .prop_map(|(scheme, user, pass, host)| secret(
+                format!("{scheme}://{user}:{pass}@{host}/x"),
+                pass
+            )),
+        (
+            "[a-z0-9][a-z0-9._%+-]{0,15}",
+            "[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?",
+            "[a-z]{2,6}"
+        )
+            .prop_map(|(l, d, tld)| {
+                let email = format!("{l}@{d}.{tld}");
+                secret(email.clone(), email)
+            }),
         card(),
     ]
 }
@@ -118,7 +195,12 @@ fn filler() -> impl Strategy<Value = String> {
 }
 
 fn planted() -> impl Strategy<Value = (String, Secret)> {
-    (filler(), any_secret(), filler(), prop::sample::select(vec![" ", "\n", "\t", " (", ", "]))
+    (
+        filler(),
+        any_secret(),
+        filler(),
+        prop::sample::select(vec![" ", "\n", "\t", " (", ", "]),
+    )
         .prop_map(|(before, s, after, gap)| (format!("{before}{gap}{}{gap}{after}", s.text), s))
 }
 
@@ -134,7 +216,12 @@ static BY_LENGTH: LazyLock<Vec<[Redactor; 2]>> = LazyLock::new(|| {
         .iter()
         .map(|&max| {
             [
-                Redactor::new(RedactionPolicy::builder().max_value_length(max).build().unwrap()),
+                Redactor::new(
+                    RedactionPolicy::builder()
+                        .max_value_length(max)
+                        .build()
+                        .unwrap(),
+                ),
                 Redactor::new(
                     RedactionPolicy::builder()
                         .hash_with_salt("site-salt")
@@ -167,8 +254,20 @@ fn by_length() -> impl Strategy<Value = &'static [Redactor; 2]> {
 
 fn json_value() -> impl Strategy<Value = Value> {
     let key = prop::sample::select(vec![
-        "http", "method", "db", "password", "tenant", "user", "a", "b", "trace_id", "service",
-        "msg", "Authorization", "cookie", "note",
+        "http",
+        "method",
+        "db",
+        "password",
+        "tenant",
+        "user",
+        "a",
+        "b",
+        "trace_id",
+        "service",
+        "msg",
+        "Authorization",
+        "cookie",
+        "note",
     ]);
     let leaf = prop_oneof![
         Just(Value::Null),
@@ -181,8 +280,12 @@ fn json_value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(3, 24, 5, move |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::vec((key.clone(), inner), 0..5)
-                .prop_map(|entries| Value::Object(entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect::<Map<_, _>>())),
+            prop::collection::vec((key.clone(), inner), 0..5).prop_map(|entries| Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect::<Map<_, _>>()
+            )),
         ]
     })
 }
@@ -314,7 +417,11 @@ fn leaf_paths(value: &Value, path: &str, out: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
             for (k, v) in map {
-                let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let child = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 leaf_paths(v, &child, out);
             }
         }

@@ -25,10 +25,11 @@ pub(crate) struct RedactArgs {
 const EXIT_SETUP: u8 = 2;
 
 pub(crate) fn run(args: RedactArgs) -> ExitCode {
-    let policy = match &args.policy {
+    let RedactArgs { policy } = args;
+    let policy = match policy {
         None => RedactionPolicy::default(),
         Some(path) => {
-            let text = match std::fs::read_to_string(path) {
+            let text = match std::fs::read_to_string(&path) {
                 Ok(text) => text,
                 Err(e) => {
                     eprintln!("error: cannot read policy file {}: {e}", path.display());
@@ -62,13 +63,18 @@ pub(crate) fn run(args: RedactArgs) -> ExitCode {
         let mut record = match serde_json::from_str::<Value>(&line) {
             Ok(value @ Value::Object(_)) => value,
             Ok(other) => {
-                eprintln!("error: line {number}: expected a JSON object, found {}", kind(&other));
+                eprintln!(
+                    "error: line {number}: expected a JSON object, found {}",
+                    kind(&other)
+                );
                 rejected += 1;
                 continue;
             }
             Err(e) => {
                 let message = e.to_string();
-                let reason = message.rsplit_once(" at line ").map_or(message.as_str(), |(r, _)| r);
+                let reason = message
+                    .rsplit_once(" at line ")
+                    .map_or(message.as_str(), |(r, _)| r);
                 eprintln!(
                     "error: line {number}: expected a JSON object, found invalid JSON at column {}: {reason}",
                     e.column()
@@ -110,7 +116,12 @@ fn report_overrides(audit: &RecordingAudit) {
             .find(|(ticket, pattern, _, _)| *ticket == record.ticket && *pattern == record.pattern)
         {
             Some(entry) => entry.3 += 1,
-            None => summary.push((record.ticket, record.pattern, record.expires_at.to_rfc3339(), 1)),
+            None => summary.push((
+                record.ticket,
+                record.pattern,
+                record.expires_at.to_rfc3339(),
+                1,
+            )),
         }
     }
     for (ticket, pattern, expires_at, uses) in summary {

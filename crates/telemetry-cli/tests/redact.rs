@@ -12,7 +12,12 @@ fn redact(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -27,12 +32,20 @@ fn lines(bytes: &[u8]) -> Vec<serde_json::Value> {
 #[test]
 fn default_policy_redacts_each_line_in_order() {
     let input = concat!(
-        r#"{"tenant":"acme","msg":"login failed for bob@example.com with password=hunter2"}"#, "\n",
-        r#"{"http":{"request":{"header":{"authorization":"Bearer abc123def456"}}},"level":"info"}"#, "\n",
-        r#"{"msg":"GET /healthz 200","n":1}"#, "\n",
+        r#"{"tenant":"acme","msg":"login failed for bob@example.com with password=hunter2"}"#,
+        "\n",
+        r#"{"http":{"request":{"header":{"authorization":"Bearer abc123def456"}}},"level":"info"}"#,
+        "\n",
+        r#"{"msg":"GET /healthz 200","n":1}"#,
+        "\n",
     );
     let out = redact(&[], input);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         lines(&out.stdout),
         [
@@ -51,13 +64,28 @@ fn non_object_lines_are_reported_by_number_and_not_echoed_and_the_run_fails() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         lines(&out.stdout),
-        [serde_json::json!({"a": "[redacted]"}), serde_json::json!({"b": 2})]
+        [
+            serde_json::json!({"a": "[redacted]"}),
+            serde_json::json!({"b": 2})
+        ]
     );
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("line 2: expected a JSON object, found an array"), "{stderr}");
-    assert!(stderr.contains("line 3: expected a JSON object, found invalid JSON"), "{stderr}");
-    assert!(stderr.contains("line 4: expected a JSON object"), "{stderr}");
-    assert!(!stderr.contains("line 1:") && !stderr.contains("line 5:"), "{stderr}");
+    assert!(
+        stderr.contains("line 2: expected a JSON object, found an array"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 3: expected a JSON object, found invalid JSON"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 4: expected a JSON object"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("line 1:") && !stderr.contains("line 5:"),
+        "{stderr}"
+    );
     assert!(stderr.contains("3 line(s) rejected"), "{stderr}");
 }
 
@@ -72,7 +100,12 @@ fn policy_file_switches_to_allow_list_and_hashing() {
     .unwrap();
     let input = r#"{"tenant":"acme","http":{"method":"GET","url":"https://u:p4ss@x.io/"},"user":{"email":"bob@example.com"},"extra":1}"#;
     let out = redact(&["--policy", path.to_str().unwrap()], &format!("{input}\n"));
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let record = &lines(&out.stdout)[0];
     assert_eq!(record["tenant"], "acme");
     assert_eq!(record["http"], serde_json::json!({"method": "GET"}));
@@ -102,7 +135,10 @@ fn override_keeps_a_value_and_is_reported_on_stderr() {
         [serde_json::json!({"debug": {"cookie": "sid=42"}, "cookie": "[redacted]"})]
     );
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("audit: override INC-77 (key debug.cookie"), "{stderr}");
+    assert!(
+        stderr.contains("audit: override INC-77 (key debug.cookie"),
+        "{stderr}"
+    );
     assert!(stderr.contains("kept 1 value(s)"), "{stderr}");
 }
 
@@ -119,7 +155,10 @@ fn expired_override_refuses_to_start() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("INC-1") && stderr.contains("redaction.policy.override_expired"), "{stderr}");
+    assert!(
+        stderr.contains("INC-1") && stderr.contains("redaction.policy.override_expired"),
+        "{stderr}"
+    );
 }
 
 #[test]
