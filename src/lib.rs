@@ -23,3 +23,7 @@ pub use stellaops_egress_policy as egress;
 /// DORA metrics: deployment and incident events, the DORA computations, performance levels,
 /// SLO breaches and Prometheus metrics (the `stellaops-dora-metrics` crate).
 pub use stellaops_dora_metrics as dora;
+/// Fail-closed redaction of attributes, log messages and records: allow/block key policies,
+/// secret and personal-data detectors, salted hashing, audited overrides
+/// (`stellaops-redaction`).
+pub use stellaops_redaction as redaction;

@@ -5,6 +5,7 @@
 
 mod dora;
 mod egress;
+mod redact;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -24,6 +25,8 @@ enum Command {
     Dora(dora::DoraArgs),
     /// Egress policy: which exporter endpoints may be used, sealed or not.
     Egress(egress::EgressArgs),
+    /// Redact JSON lines from stdin to stdout with a redaction policy.
+    Redact(redact::RedactArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,5 +34,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Dora(args) => dora::run(args),
         Command::Egress(args) => egress::run(args),
+        Command::Redact(args) => redact::run(args),
     }
 }
