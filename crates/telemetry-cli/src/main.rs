@@ -1,12 +1,14 @@
-//! `stella-telemetry`: the Stella Ops telemetry operator CLI.
+//! `stella-telemetry`: the Stella Ops telemetry operator command line. One subcommand group
+//! per concern; each group lives in its own module. Exit codes are documented in `docs/cli.md`.
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::process::ExitCode;
+mod dora;
+mod egress;
+mod redact;
 
 use clap::{Parser, Subcommand};
-
-mod egress;
+use std::process::ExitCode;
 
 /// Stella Ops telemetry operator tool.
 #[derive(Debug, Parser)]
@@ -18,13 +20,20 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// DORA metrics over recorded deployment and incident events.
+    #[command(subcommand)]
+    Dora(dora::DoraArgs),
     /// Egress policy: which exporter endpoints may be used, sealed or not.
     Egress(egress::EgressArgs),
+    /// Redact JSON lines from stdin to stdout with a redaction policy.
+    Redact(redact::RedactArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Dora(args) => dora::run(args),
         Command::Egress(args) => egress::run(args),
+        Command::Redact(args) => redact::run(args),
     }
 }

@@ -7,8 +7,12 @@
 use crate::export::{BatchConfig, Destination, ExportRequest, ExportWorker};
 use crate::level::DynamicLevel;
 use crate::logging::{JsonLogLayer, LogClock, LogSink};
-use crate::metrics::{MetricCatalogue, encode_openmetrics, encode_prometheus_text, openmetrics_to_otlp};
-use crate::pipeline::{QueueLogProcessor, QueueSpanProcessor, build_logs, build_traces, proto_resource};
+use crate::metrics::{
+    MetricCatalogue, encode_openmetrics, encode_prometheus_text, openmetrics_to_otlp,
+};
+use crate::pipeline::{
+    QueueLogProcessor, QueueSpanProcessor, build_logs, build_traces, proto_resource,
+};
 use crate::profile::{ExporterKind, LogLevel};
 use crate::scrub::OtlpScrubber;
 use crate::settings::{CodeSettings, ConfigError, Protocol, Settings, Signal};
@@ -23,8 +27,10 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use stellaops_egress_policy::{AllOf, EgressGuard, EgressPolicy, SealState, SealedMode, SealedModePolicy};
-use stellaops_redaction::{RedactionPolicy, Redactor, ScrubMetrics};
+use stellaops_egress_policy::{
+    AllOf, EgressGuard, EgressPolicy, SealState, SealedMode, SealedModePolicy,
+};
+use stellaops_redaction::{RedactionPolicy, Redactor};
 use tracing_subscriber::Layer as _;
 use tracing_subscriber::layer::SubscriberExt as _;
 
@@ -42,13 +48,17 @@ pub const SCOPE_NAME: &str = "stellaops-telemetry";
 #[non_exhaustive]
 pub enum InitError {
     /// `init` was already called in this process.
-    #[error("telemetry is already initialised in this process: call init() once, at start-up, and keep its guard")]
+    #[error(
+        "telemetry is already initialised in this process: call init() once, at start-up, and keep its guard"
+    )]
     AlreadyInitialized,
     /// A setting from code or the environment was unusable.
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// Another global tracing subscriber is installed.
-    #[error("a global tracing subscriber is already installed: {0}; remove it or use TelemetryBuilder::build")]
+    #[error(
+        "a global tracing subscriber is already installed: {0}; remove it or use TelemetryBuilder::build"
+    )]
     GlobalSubscriber(String),
     /// An export thread could not be started.
     #[error("starting the {signal} export thread: {source}")]
@@ -77,7 +87,9 @@ pub struct TelemetryBuilder {
 
 impl std::fmt::Debug for TelemetryBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TelemetryBuilder").field("code", &self.code).finish_non_exhaustive()
+        f.debug_struct("TelemetryBuilder")
+            .field("code", &self.code)
+            .finish_non_exhaustive()
     }
 }
 
@@ -140,7 +152,9 @@ impl TelemetryBuilder {
 
     /// An extra resource attribute.
     pub fn resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.code.resource_attributes.push((key.into(), value.into()));
+        self.code
+            .resource_attributes
+            .push((key.into(), value.into()));
         self
     }
 
@@ -233,7 +247,8 @@ impl TelemetryBuilder {
                 return Err(e);
             }
         };
-        tracing::dispatcher::set_global_default(dispatch).map_err(|e| InitError::GlobalSubscriber(e.to_string()))?;
+        tracing::dispatcher::set_global_default(dispatch)
+            .map_err(|e| InitError::GlobalSubscriber(e.to_string()))?;
         Ok(telemetry)
     }
 
@@ -246,7 +261,11 @@ impl TelemetryBuilder {
     pub fn build(self) -> Result<(Telemetry, tracing::Dispatch), InitError> {
         let settings = Settings::resolve(&self.code)?;
         let sealed = self.sealed_mode.clone().unwrap_or_else(|| {
-            SealedMode::new(if settings.sealed { SealState::Sealed } else { SealState::Unsealed })
+            SealedMode::new(if settings.sealed {
+                SealState::Sealed
+            } else {
+                SealState::Unsealed
+            })
         });
         let mut policy = AllOf::new().with(SealedModePolicy::new(sealed.clone()));
         if let Some(extra) = &self.egress {
@@ -254,25 +273,31 @@ impl TelemetryBuilder {
         }
         let guard = Arc::new(EgressGuard::new(policy));
         let redactor = Arc::new(Redactor::new(self.redaction.clone().unwrap_or_default()));
-        let scrub_metrics = ScrubMetrics::new();
 
         let catalogue = Arc::new(MetricCatalogue::default());
         let mut registry = Registry::default();
         catalogue.register(&mut registry);
-        scrub_metrics.register(&mut registry);
         guard.metrics().register(&mut registry);
         let registry = Arc::new(Mutex::new(registry));
 
         let resource = resource(&settings);
         let attrs = ResourceAttributesWithSchema::from(&resource);
-        let scrubber = OtlpScrubber::new(redactor.clone(), scrub_metrics);
+        let scrubber = OtlpScrubber::new(redactor.clone(), catalogue.scrub_events().clone());
         let timeout = self.export_timeout.unwrap_or(DEFAULT_EXPORT_TIMEOUT);
         let destination = |signal: Signal| {
             let target = match settings.profile.exporter {
                 ExporterKind::Otlp => settings.otlp.get(&signal).cloned(),
                 ExporterKind::File => None,
             };
-            Destination::new(signal, target, guard.clone(), Some(sealed.clone()), &settings.spool_dir, catalogue.clone(), timeout)
+            Destination::new(
+                signal,
+                target,
+                guard.clone(),
+                Some(sealed.clone()),
+                &settings.spool_dir,
+                catalogue.clone(),
+                timeout,
+            )
         };
         let batch_interval = batch_interval(settings.profile.export_interval);
         let thread_err = |signal: &'static str| move |source| InitError::Thread { signal, source };
@@ -283,7 +308,10 @@ impl TelemetryBuilder {
                 self.batch,
                 batch_interval,
                 catalogue.export_dropped("traces"),
-                Box::new(build_traces(attrs.clone(), scrubber.clone())),
+                Box::new(build_traces(
+                    ResourceAttributesWithSchema::from(&resource),
+                    scrubber.clone(),
+                )),
                 destination(Signal::Traces),
             )
             .map_err(thread_err("traces"))?,
@@ -294,7 +322,10 @@ impl TelemetryBuilder {
                 self.batch,
                 batch_interval,
                 catalogue.export_dropped("logs"),
-                Box::new(build_logs(attrs.clone(), scrubber)),
+                Box::new(build_logs(
+                    ResourceAttributesWithSchema::from(&resource),
+                    scrubber,
+                )),
                 destination(Signal::Logs),
             )
             .map_err(thread_err("logs"))?,
@@ -306,10 +337,21 @@ impl TelemetryBuilder {
             if !tick {
                 return None;
             }
-            let text = encode_openmetrics(&metric_registry.lock().unwrap_or_else(PoisonError::into_inner)).ok()?;
-            openmetrics_to_otlp(&text, metric_resource.clone(), SCOPE_NAME, start, unix_nanos(SystemTime::now()))
-                .ok()
-                .map(ExportRequest::Metrics)
+            let text = encode_openmetrics(
+                &metric_registry
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner),
+            )
+            .ok()?;
+            openmetrics_to_otlp(
+                &text,
+                metric_resource.clone(),
+                SCOPE_NAME,
+                start,
+                unix_nanos(SystemTime::now()),
+            )
+            .ok()
+            .map(ExportRequest::Metrics)
         };
         let metrics = Arc::new(
             ExportWorker::spawn(
@@ -326,28 +368,49 @@ impl TelemetryBuilder {
         let tracer_provider = SdkTracerProvider::builder()
             .with_resource(resource.clone())
             .with_sampler(Sampler::AlwaysOn)
-            .with_span_processor(QueueSpanProcessor { worker: traces.clone() })
+            .with_span_processor(QueueSpanProcessor {
+                worker: traces.clone(),
+            })
             .build();
         let logger_provider = SdkLoggerProvider::builder()
             .with_resource(resource)
-            .with_log_processor(QueueLogProcessor { worker: logs.clone() })
+            .with_log_processor(QueueLogProcessor {
+                worker: logs.clone(),
+            })
             .build();
 
         let level = DynamicLevel::new(settings.profile.log_level);
-        let clock: LogClock = self.clock.clone().unwrap_or_else(|| Arc::new(chrono::Utc::now));
+        let clock: LogClock = self
+            .clock
+            .clone()
+            .unwrap_or_else(|| Arc::new(chrono::Utc::now));
         let stdout = self.stdout_logs.unwrap_or(true).then(|| {
-            let sink = self.log_sink.clone().unwrap_or_else(JsonLogLayer::stdout_sink);
-            JsonLogLayer::new(settings.service_name.clone(), sink, redactor.clone(), clock).with_filter(level.clone())
+            let sink = self
+                .log_sink
+                .clone()
+                .unwrap_or_else(JsonLogLayer::stdout_sink);
+            JsonLogLayer::new(settings.service_name.clone(), sink, redactor.clone(), clock)
+                .with_filter(level.clone())
         });
         let tracer = tracer_provider.tracer(SCOPE_NAME);
         let subscriber = tracing_subscriber::registry()
             .with(stdout)
-            .with(tracing_opentelemetry::layer().with_tracer(tracer).with_filter(level.clone()))
             .with(
-                opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(&logger_provider)
+                tracing_opentelemetry::layer()
+                    .with_tracer(tracer)
                     .with_filter(level.clone()),
+            )
+            .with(
+                opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(
+                    &logger_provider,
+                )
+                .with_filter(level.clone()),
             );
 
+        let dispatch = tracing::Dispatch::new(subscriber);
+        for attach in [&traces as &dyn Attach, &logs, &metrics] {
+            attach.attach_dispatch(dispatch.clone());
+        }
         let telemetry = Telemetry {
             settings,
             registry,
@@ -358,10 +421,25 @@ impl TelemetryBuilder {
             redactor,
             tracer_provider,
             logger_provider,
-            workers: Workers { traces, logs, metrics },
+            workers: Workers {
+                traces,
+                logs,
+                metrics,
+            },
             shut_down: AtomicBool::new(false),
         };
-        Ok((telemetry, tracing::Dispatch::new(subscriber)))
+        Ok((telemetry, dispatch))
+    }
+}
+
+/// Any export worker, whatever it carries.
+trait Attach {
+    fn attach_dispatch(&self, dispatch: tracing::Dispatch);
+}
+
+impl<T: Send + 'static> Attach for Arc<ExportWorker<T>> {
+    fn attach_dispatch(&self, dispatch: tracing::Dispatch) {
+        self.attach(dispatch);
     }
 }
 
@@ -372,7 +450,8 @@ fn batch_interval(export_interval: Duration) -> Duration {
 }
 
 fn unix_nanos(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 fn resource(settings: &Settings) -> Resource {
@@ -421,7 +500,9 @@ pub struct Telemetry {
 
 impl std::fmt::Debug for Telemetry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Telemetry").field("settings", &self.settings).finish_non_exhaustive()
+        f.debug_struct("Telemetry")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
     }
 }
 
@@ -449,12 +530,14 @@ impl Telemetry {
 
     /// `/metrics` in the Prometheus text format 0.0.4.
     pub fn render_prometheus(&self) -> String {
-        encode_prometheus_text(&self.registry.lock().unwrap_or_else(PoisonError::into_inner)).unwrap_or_default()
+        encode_prometheus_text(&self.registry.lock().unwrap_or_else(PoisonError::into_inner))
+            .unwrap_or_default()
     }
 
     /// `/metrics` in OpenMetrics text.
     pub fn render_openmetrics(&self) -> String {
-        encode_openmetrics(&self.registry.lock().unwrap_or_else(PoisonError::into_inner)).unwrap_or_default()
+        encode_openmetrics(&self.registry.lock().unwrap_or_else(PoisonError::into_inner))
+            .unwrap_or_default()
     }
 
     /// The run-time log level switch.

@@ -34,6 +34,6 @@ pub mod settings;
 pub mod spans;
 
 pub use init::{
-    DEFAULT_EXPORT_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT, InitError, SCOPE_NAME, Telemetry, TelemetryBuilder,
-    builder, init,
+    DEFAULT_EXPORT_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT, InitError, SCOPE_NAME, Telemetry,
+    TelemetryBuilder, builder, init,
 };

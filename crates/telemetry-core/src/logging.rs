@@ -13,7 +13,6 @@ use stellaops_redaction::Redactor;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Subscriber};
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
@@ -40,14 +39,26 @@ pub struct JsonLogLayer {
 
 impl std::fmt::Debug for JsonLogLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JsonLogLayer").field("service", &self.service).finish_non_exhaustive()
+        f.debug_struct("JsonLogLayer")
+            .field("service", &self.service)
+            .finish_non_exhaustive()
     }
 }
 
 impl JsonLogLayer {
     /// A layer writing to `sink` for `service`, redacting with `redactor`.
-    pub fn new(service: impl Into<String>, sink: LogSink, redactor: Arc<Redactor>, clock: LogClock) -> Self {
-        Self { service: service.into(), sink, redactor, clock }
+    pub fn new(
+        service: impl Into<String>,
+        sink: LogSink,
+        redactor: Arc<Redactor>,
+        clock: LogClock,
+    ) -> Self {
+        Self {
+            service: service.into(),
+            sink,
+            redactor,
+            clock,
+        }
     }
 
     /// A sink writing to the process's standard output.
@@ -86,20 +97,27 @@ impl Visit for Fields {
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.pairs.push((field.name(), FieldValue::Raw(value.to_string())));
+        self.pairs
+            .push((field.name(), FieldValue::Raw(value.to_string())));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.pairs.push((field.name(), FieldValue::Raw(value.to_string())));
+        self.pairs
+            .push((field.name(), FieldValue::Raw(value.to_string())));
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        let raw = if value.is_finite() { value.to_string() } else { format!("\"{value}\"") };
+        let raw = if value.is_finite() {
+            value.to_string()
+        } else {
+            format!("\"{value}\"")
+        };
         self.pairs.push((field.name(), FieldValue::Raw(raw)));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.pairs.push((field.name(), FieldValue::Raw(value.to_string())));
+        self.pairs
+            .push((field.name(), FieldValue::Raw(value.to_string())));
     }
 }
 
@@ -185,9 +203,15 @@ where
 
         let mut line = String::with_capacity(256);
         line.push_str("{\"timestamp\":");
-        push_json_str(&mut line, &(self.clock)().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+        push_json_str(
+            &mut line,
+            &(self.clock)().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        );
         line.push_str(",\"level\":");
-        push_json_str(&mut line, &event.metadata().level().as_str().to_ascii_lowercase());
+        push_json_str(
+            &mut line,
+            &event.metadata().level().as_str().to_ascii_lowercase(),
+        );
         line.push_str(",\"message\":");
         let message = fields.message.as_deref().unwrap_or_default();
         let (message, report) = self.redactor.redact_text(message);
@@ -196,7 +220,11 @@ where
         line.push_str(",\"service\":");
         push_json_str(&mut line, &self.service);
         if let Some(t) = trace_id {
-            let _ = write!(line, ",\"traceId\":\"{t}\",\"spanId\":\"{}\"", span_id.unwrap_or_default());
+            let _ = write!(
+                line,
+                ",\"traceId\":\"{t}\",\"spanId\":\"{}\"",
+                span_id.unwrap_or_default()
+            );
         }
         if let Some(t) = &tenant {
             line.push_str(",\"tenant\":");
@@ -248,12 +276,18 @@ where
 }
 
 /// The trace and span ids (lower-case hex) of the current span, if it is being traced.
+///
+/// Read from OpenTelemetry's thread-local context, which the span bridge activates when a
+/// span is entered (`tracing::Span::current()` is not available inside a subscriber callback).
 fn current_ids() -> (Option<String>, Option<String>) {
-    let cx = tracing::Span::current().context();
+    let cx = opentelemetry::Context::current();
     let span = cx.span();
     let sc = span.span_context();
     if sc.is_valid() {
-        (Some(sc.trace_id().to_string()), Some(sc.span_id().to_string()))
+        (
+            Some(sc.trace_id().to_string()),
+            Some(sc.span_id().to_string()),
+        )
     } else {
         (None, None)
     }

@@ -38,11 +38,19 @@ impl SpanProcessor for QueueSpanProcessor {
     }
 
     fn force_flush(&self) -> OTelSdkResult {
-        if self.worker.flush(FLUSH_TIMEOUT) { Ok(()) } else { Err(OTelSdkError::Timeout(FLUSH_TIMEOUT)) }
+        if self.worker.flush(FLUSH_TIMEOUT) {
+            Ok(())
+        } else {
+            Err(OTelSdkError::Timeout(FLUSH_TIMEOUT))
+        }
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        if self.worker.shutdown(timeout) { Ok(()) } else { Err(OTelSdkError::Timeout(timeout)) }
+        if self.worker.shutdown(timeout) {
+            Ok(())
+        } else {
+            Err(OTelSdkError::Timeout(timeout))
+        }
     }
 }
 
@@ -65,17 +73,28 @@ impl LogProcessor for QueueLogProcessor {
     }
 
     fn force_flush(&self) -> OTelSdkResult {
-        if self.worker.flush(FLUSH_TIMEOUT) { Ok(()) } else { Err(OTelSdkError::Timeout(FLUSH_TIMEOUT)) }
+        if self.worker.flush(FLUSH_TIMEOUT) {
+            Ok(())
+        } else {
+            Err(OTelSdkError::Timeout(FLUSH_TIMEOUT))
+        }
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        if self.worker.shutdown(timeout) { Ok(()) } else { Err(OTelSdkError::Timeout(timeout)) }
+        if self.worker.shutdown(timeout) {
+            Ok(())
+        } else {
+            Err(OTelSdkError::Timeout(timeout))
+        }
     }
 }
 
 /// The proto form of the service's resource.
 pub(crate) fn proto_resource(resource: &ResourceAttributesWithSchema) -> ProtoResource {
-    ProtoResource { attributes: resource.attributes.0.clone(), ..Default::default() }
+    ProtoResource {
+        attributes: resource.attributes.0.clone(),
+        ..Default::default()
+    }
 }
 
 /// Turns a batch of spans into one redacted trace export.
@@ -89,7 +108,9 @@ pub(crate) fn build_traces(
         }
         let mut resource_spans = group_spans_by_resource_and_scope(spans, &resource);
         scrubber.spans(&mut resource_spans);
-        Some(ExportRequest::Traces(ExportTraceServiceRequest { resource_spans }))
+        Some(ExportRequest::Traces(ExportTraceServiceRequest {
+            resource_spans,
+        }))
     }
 }
 
@@ -111,7 +132,10 @@ pub(crate) fn build_logs(
             scope_logs: by_scope
                 .into_iter()
                 .map(|(name, log_records)| ScopeLogs {
-                    scope: Some(ProtoScope { name, ..Default::default() }),
+                    scope: Some(ProtoScope {
+                        name,
+                        ..Default::default()
+                    }),
                     log_records,
                     schema_url: String::new(),
                 })
@@ -119,6 +143,8 @@ pub(crate) fn build_logs(
             schema_url: resource.schema_url.clone().unwrap_or_default(),
         }];
         scrubber.logs(&mut resource_logs);
-        Some(ExportRequest::Logs(ExportLogsServiceRequest { resource_logs }))
+        Some(ExportRequest::Logs(ExportLogsServiceRequest {
+            resource_logs,
+        }))
     }
 }

@@ -8,7 +8,10 @@
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::logs::v1::ResourceLogs;
 use opentelemetry_proto::tonic::trace::v1::ResourceSpans;
-use stellaops_redaction::{Redactor, Report, ScrubMetrics};
+use stellaops_redaction::{KeyDecision, Reason, Redactor, Report, ScrubMetrics};
+
+/// What a refused non-text value becomes.
+const REDACTED: &str = "[redacted]";
 
 /// Applies a redactor to OTLP records and counts what it scrubbed.
 #[derive(Debug, Clone)]
@@ -18,18 +21,27 @@ pub struct OtlpScrubber {
 }
 
 fn string_value(s: String) -> Option<AnyValue> {
-    Some(AnyValue { value: Some(any_value::Value::StringValue(s)) })
+    Some(AnyValue {
+        value: Some(any_value::Value::StringValue(s)),
+    })
 }
 
 fn kv(key: &str, value: Option<AnyValue>) -> KeyValue {
-    KeyValue { key: key.to_owned(), value, ..Default::default() }
+    KeyValue {
+        key: key.to_owned(),
+        value,
+        ..Default::default()
+    }
 }
 
 fn tenant_of(attributes: &[KeyValue]) -> Option<String> {
-    attributes.iter().find(|kv| kv.key == "tenant").and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
-        any_value::Value::StringValue(s) => Some(s.clone()),
-        _ => None,
-    })
+    attributes
+        .iter()
+        .find(|kv| kv.key == "tenant")
+        .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
+            any_value::Value::StringValue(s) => Some(s.clone()),
+            _ => None,
+        })
 }
 
 impl OtlpScrubber {
@@ -47,7 +59,11 @@ impl OtlpScrubber {
     pub fn attributes(&self, attributes: &mut Vec<KeyValue>, prefix: &str) -> Report {
         let mut report = Report::default();
         attributes.retain_mut(|kv| {
-            let key = if prefix.is_empty() { kv.key.clone() } else { format!("{prefix}.{}", kv.key) };
+            let key = if prefix.is_empty() {
+                kv.key.clone()
+            } else {
+                format!("{prefix}.{}", kv.key)
+            };
             match kv.value.as_mut() {
                 Some(value) => self.value(&key, value, &mut report),
                 None => true,
@@ -79,12 +95,20 @@ impl OtlpScrubber {
                 report.merge(self.attributes(&mut list.values, key));
                 true
             }
-            Some(any_value::Value::BytesValue(_)) | Some(any_value::Value::IntValue(_))
-            | Some(any_value::Value::DoubleValue(_)) | Some(any_value::Value::BoolValue(_)) => {
-                // Non-text values carry no secret text, but a key the policy refuses is still refused.
-                let probe = self.redactor.redact_value(key, "");
-                report.merge(probe.report());
-                !probe.is_dropped()
+            Some(_) => {
+                // Numbers, booleans, bytes: no text to scan, but the key rules still apply.
+                match self.redactor.decide_key(key) {
+                    KeyDecision::Drop => {
+                        report.add(Reason::NotAllowed);
+                        false
+                    }
+                    KeyDecision::Redact => {
+                        report.add(Reason::Pattern);
+                        value.value = Some(any_value::Value::StringValue(REDACTED.to_owned()));
+                        true
+                    }
+                    _ => true,
+                }
             }
             None => true,
         }
@@ -95,10 +119,20 @@ impl OtlpScrubber {
             return;
         }
         let reasons: Vec<&str> = report.reasons().iter().map(|r| r.as_str()).collect();
-        attributes.push(kv("scrubbed", Some(AnyValue { value: Some(any_value::Value::BoolValue(true)) })));
+        attributes.push(kv(
+            "scrubbed",
+            Some(AnyValue {
+                value: Some(any_value::Value::BoolValue(true)),
+            }),
+        ));
         attributes.push(kv("scrub.reasons", string_value(reasons.join(","))));
         if report.hashed() {
-            attributes.push(kv("hashed", Some(AnyValue { value: Some(any_value::Value::BoolValue(true)) })));
+            attributes.push(kv(
+                "hashed",
+                Some(AnyValue {
+                    value: Some(any_value::Value::BoolValue(true)),
+                }),
+            ));
         }
         self.metrics.record(tenant.unwrap_or("unknown"), report);
     }

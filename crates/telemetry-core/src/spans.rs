@@ -28,7 +28,7 @@ pub fn http_request(method: &str, path: &str) -> Span {
         http.response.status_code = Empty,
         tenant = Empty,
         otel.status_code = Empty,
-        otel.status_message = Empty,
+        otel.status_description = Empty,
     )
 }
 
@@ -41,7 +41,7 @@ pub fn db_query(collection: &str, operation: &str) -> Span {
         db.collection.name = collection,
         db.operation.name = operation,
         otel.status_code = Empty,
-        otel.status_message = Empty,
+        otel.status_description = Empty,
     )
 }
 
@@ -53,7 +53,7 @@ pub fn policy_evaluate(policy_id: &str, version: &str) -> Span {
         version = version,
         tenant = Empty,
         otel.status_code = Empty,
-        otel.status_message = Empty,
+        otel.status_description = Empty,
     )
 }
 
@@ -65,7 +65,7 @@ pub fn scan_image(image_ref: &str, digest: &str) -> Span {
         digest = digest,
         tenant = Empty,
         otel.status_code = Empty,
-        otel.status_message = Empty,
+        otel.status_description = Empty,
     )
 }
 
@@ -75,7 +75,7 @@ pub fn sign_dsse(predicate_type: &str) -> Span {
         "sign.dsse",
         predicateType = predicate_type,
         otel.status_code = Empty,
-        otel.status_message = Empty,
+        otel.status_description = Empty,
     )
 }
 
@@ -83,15 +83,15 @@ pub fn sign_dsse(predicate_type: &str) -> Span {
 pub fn record_http_status(span: &Span, status: u16) {
     span.record("http.response.status_code", i64::from(status));
     if status >= 500 {
-        span.record("otel.status_code", "ERROR");
-        span.record("otel.status_message", format!("HTTP {status}").as_str());
+        span.record("otel.status_description", format!("HTTP {status}").as_str());
     }
 }
 
 /// Marks the span as failed with the error's message (the tail sampler keeps such traces).
 pub fn record_error(span: &Span, error: &dyn std::error::Error) {
-    span.record("otel.status_code", "ERROR");
-    span.record("otel.status_message", error.to_string().as_str());
+    // tracing-opentelemetry turns `otel.status_description` into an error status with this
+    // message (`otel.status_code = "ERROR"` alone would lose the message).
+    span.record("otel.status_description", error.to_string().as_str());
 }
 
 /// Records the tenant on a span made by these helpers.

@@ -11,7 +11,12 @@ use support::{Captured, fixed_clock};
 
 const WAIT: Duration = Duration::from_secs(30);
 
-fn started(collector: &Collector, protocol: Protocol, logs: &Captured, spool: &std::path::Path) -> (stellaops_telemetry_core::Telemetry, tracing::Dispatch) {
+fn started(
+    collector: &Collector,
+    protocol: Protocol,
+    logs: &Captured,
+    spool: &std::path::Path,
+) -> (stellaops_telemetry_core::Telemetry, tracing::Dispatch) {
     let endpoint = match protocol {
         Protocol::Grpc => collector.grpc_endpoint(),
         Protocol::HttpProtobuf => collector.http_endpoint(),
@@ -31,7 +36,12 @@ fn started(collector: &Collector, protocol: Protocol, logs: &Captured, spool: &s
 
 fn exercise(telemetry: &stellaops_telemetry_core::Telemetry, dispatch: &tracing::Dispatch) {
     tracing::dispatcher::with_default(dispatch, || {
-        let root = tracing::info_span!("http.request", http.request.method = "POST", url.path = "/api/scan", tenant = "acme-corp");
+        let root = tracing::info_span!(
+            "http.request",
+            http.request.method = "POST",
+            url.path = "/api/scan",
+            tenant = "acme-corp"
+        );
         let _entered = root.enter();
         {
             let child = tracing::info_span!("scan.image", image.ref = "registry.local/app:1.2.3", image.digest = "sha256:abc");
@@ -54,20 +64,38 @@ fn spans_logs_and_metrics_arrive_over_grpc_with_correlation() {
     let root = collector.wait_for_span("http.request", WAIT).unwrap();
     assert_eq!(root.attr("http.request.method").as_deref(), Some("POST"));
     assert_eq!(root.attr("url.path").as_deref(), Some("/api/scan"));
-    assert_eq!(root.resource_attr("service.name").as_deref(), Some("scanner"));
-    assert_eq!(root.resource_attr("service.version").as_deref(), Some("1.2.3"));
+    assert_eq!(
+        root.resource_attr("service.name").as_deref(),
+        Some("scanner")
+    );
+    assert_eq!(
+        root.resource_attr("service.version").as_deref(),
+        Some("1.2.3")
+    );
     let child = collector.wait_for_span("scan.image", WAIT).unwrap();
     assert_eq!(child.span.trace_id, root.span.trace_id);
     assert_eq!(child.span.parent_span_id, root.span.span_id);
 
     let log = collector.wait_for_log("Scan completed", WAIT).unwrap();
-    assert_eq!(log.record.trace_id, child.span.trace_id, "log carries the trace id");
-    assert_eq!(log.record.span_id, child.span.span_id, "log carries the span id");
+    assert_eq!(
+        log.record.trace_id, child.span.trace_id,
+        "log carries the trace id"
+    );
+    assert_eq!(
+        log.record.span_id, child.span.span_id,
+        "log carries the span id"
+    );
     assert_eq!(log.attr("componentCount").as_deref(), Some("245"));
 
-    collector.wait_for_metric("stellaops_request_total", WAIT).unwrap();
+    collector
+        .wait_for_metric("stellaops_request_total", WAIT)
+        .unwrap();
 
-    let line = logs.lines().into_iter().find(|l| l["message"] == "Scan completed").unwrap();
+    let line = logs
+        .lines()
+        .into_iter()
+        .find(|l| l["message"] == "Scan completed")
+        .unwrap();
     assert_eq!(line["timestamp"], "2025-11-29T12:00:00.123Z");
     assert_eq!(line["level"], "info");
     assert_eq!(line["service"], "scanner");
@@ -75,12 +103,33 @@ fn spans_logs_and_metrics_arrive_over_grpc_with_correlation() {
     assert_eq!(line["componentCount"], 245);
     assert_eq!(line["traceId"], hex(&child.span.trace_id));
     assert_eq!(line["spanId"], hex(&child.span.span_id));
-    let first = logs.text().lines().find(|l| l.contains("Scan completed")).unwrap().to_owned();
-    let order: Vec<usize> = ["\"timestamp\"", "\"level\"", "\"message\"", "\"service\"", "\"traceId\"", "\"spanId\"", "\"tenant\"", "\"componentCount\""]
-        .iter()
-        .map(|k| first.find(k).unwrap_or_else(|| panic!("{k} missing in {first}")))
-        .collect();
-    assert!(order.windows(2).all(|w| w[0] < w[1]), "fields out of the advisory's order: {first}");
+    let first = logs
+        .text()
+        .lines()
+        .find(|l| l.contains("Scan completed"))
+        .unwrap()
+        .to_owned();
+    let order: Vec<usize> = [
+        "\"timestamp\"",
+        "\"level\"",
+        "\"message\"",
+        "\"service\"",
+        "\"traceId\"",
+        "\"spanId\"",
+        "\"tenant\"",
+        "\"componentCount\"",
+    ]
+    .iter()
+    .map(|k| {
+        first
+            .find(k)
+            .unwrap_or_else(|| panic!("{k} missing in {first}"))
+    })
+    .collect();
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "fields out of the advisory's order: {first}"
+    );
 }
 
 #[test]
@@ -107,19 +156,38 @@ fn secrets_reach_neither_the_collector_nor_stdout() {
     let (telemetry, dispatch) = started(&collector, Protocol::Grpc, &logs, dir.path());
     let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlc2lnbmF0dXJl";
     tracing::dispatcher::with_default(&dispatch, || {
-        let span = tracing::info_span!("http.request", http.request.header.authorization = "Bearer hunter2-token-value", user.email = "alice@example.com");
+        let span = tracing::info_span!(
+            "http.request",
+            http.request.header.authorization = "Bearer hunter2-token-value",
+            user.email = "alice@example.com"
+        );
         let _e = span.enter();
-        tracing::info!(token = jwt, "login by bob@example.com with password=hunter2 ok");
-        tracing::error!(note = "aws key AKIAIOSFODNN7EXAMPLE leaked", "request failed");
+        tracing::info!(
+            token = jwt,
+            "login by bob@example.com with password=hunter2 ok"
+        );
+        tracing::error!(
+            note = "aws key AKIAIOSFODNN7EXAMPLE leaked",
+            "request failed"
+        );
     });
     assert!(telemetry.flush());
     collector.wait_for_span("http.request", WAIT).unwrap();
     collector.wait_for_log("request failed", WAIT).unwrap();
     let received = format!("{:?}", collector.received());
     let stdout = logs.text();
-    for secret in ["hunter2", "alice@example.com", "bob@example.com", jwt, "AKIAIOSFODNN7EXAMPLE"] {
+    for secret in [
+        "hunter2",
+        "alice@example.com",
+        "bob@example.com",
+        jwt,
+        "AKIAIOSFODNN7EXAMPLE",
+    ] {
         assert!(!received.contains(secret), "{secret} reached the collector");
-        assert!(!stdout.contains(secret), "{secret} reached stdout: {stdout}");
+        assert!(
+            !stdout.contains(secret),
+            "{secret} reached stdout: {stdout}"
+        );
     }
     assert!(stdout.contains("[redacted]"));
     let span = collector.wait_for_span("http.request", WAIT).unwrap();
@@ -134,11 +202,18 @@ fn metrics_output_is_promtool_clean() {
         .stdout_logs(false)
         .build()
         .unwrap();
-    telemetry.metrics().policy_run("full", "acme-corp", "baseline").observe(0.3);
+    telemetry
+        .metrics()
+        .policy_run("full", "acme-corp", "baseline")
+        .observe(0.3);
     telemetry.metrics().active_jobs("acme-corp", "scan").set(2);
     let text = telemetry.render_prometheus();
     let out = Promtool::locate().unwrap().check_metrics(&text).unwrap();
-    assert!(out.success && out.combined().trim().is_empty(), "{}\n{text}", out.combined());
+    assert!(
+        out.success && out.combined().trim().is_empty(),
+        "{}\n{text}",
+        out.combined()
+    );
 }
 
 #[test]
@@ -151,7 +226,10 @@ fn collector_outage_never_blocks_counts_failures_and_recovers() {
         .protocol(Protocol::Grpc)
         .spool_dir(dir.path())
         .export_timeout(Duration::from_secs(2))
-        .batch(stellaops_telemetry_core::export::BatchConfig { queue_capacity: 64, max_batch: 16 })
+        .batch(stellaops_telemetry_core::export::BatchConfig {
+            queue_capacity: 64,
+            max_batch: 16,
+        })
         .stdout_logs(false)
         .log_sink(logs.sink())
         .build()
@@ -162,7 +240,12 @@ fn collector_outage_never_blocks_counts_failures_and_recovers() {
     // collector; a full queue drops and counts instead.
     tracing::dispatcher::with_default(&dispatch, || {
         for i in 0..20_000 {
-            let span = tracing::info_span!("db.query", db.collection.name = "scans", db.operation.name = "find", i);
+            let span = tracing::info_span!(
+                "db.query",
+                db.collection.name = "scans",
+                db.operation.name = "find",
+                i
+            );
             let _e = span.enter();
         }
     });
@@ -175,9 +258,27 @@ fn collector_outage_never_blocks_counts_failures_and_recovers() {
             .sum::<f64>()
     };
     let metrics = telemetry.render_prometheus();
-    assert!(value(&telemetry, "telemetry_otlp_export_failures_total{signal=\"traces\"}") >= 1.0, "{metrics}");
-    assert!(value(&telemetry, "collector_export_failures_total{signal=\"traces\",exporter=\"otlp-grpc\"}") >= 1.0, "{metrics}");
-    assert!(value(&telemetry, "telemetry_export_dropped_total{signal=\"traces\"}") >= 1.0, "a full queue drops: {metrics}");
+    assert!(
+        value(
+            &telemetry,
+            "telemetry_otlp_export_failures_total{signal=\"traces\"}"
+        ) >= 1.0,
+        "{metrics}"
+    );
+    assert!(
+        value(
+            &telemetry,
+            "collector_export_failures_total{signal=\"traces\",exporter=\"otlp-grpc\"}"
+        ) >= 1.0,
+        "{metrics}"
+    );
+    assert!(
+        value(
+            &telemetry,
+            "telemetry_export_dropped_total{signal=\"traces\"}"
+        ) >= 1.0,
+        "a full queue drops: {metrics}"
+    );
     // Nothing accepted is lost: failed batches went to the spool.
     assert!(!support::framed_records(&dir.path().join("traces.otlp")).is_empty());
 

@@ -37,7 +37,10 @@ fn exercised() -> (MetricCatalogue, Registry) {
     m.export_dropped("logs").inc();
     m.bundle_generation().observe(3.0);
     m.incident_mode("active").set(1);
-    m.scrub_events("acme-corp", "secret").inc();
+    m.scrub_events().record(
+        "acme-corp",
+        stellaops_redaction::Report::with_reason(stellaops_redaction::Reason::Secret),
+    );
     for i in 0..9 {
         m.authority_token_rejected(&format!("reason-{i}")).inc();
     }

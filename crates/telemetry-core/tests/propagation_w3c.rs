@@ -97,7 +97,7 @@ fn malformed_ids_and_flags_are_rejected_naming_the_field() {
     for (value, field) in cases {
         match TraceParent::parse(&value) {
             Err(PropagationError::TraceParent { field: f, .. }) => {
-                assert_eq!(f, field, "{value:?}")
+                assert_eq!(f, field, "{value:?}");
             }
             other => panic!("{value:?}: expected a {field} error, got {other:?}"),
         }

@@ -48,14 +48,24 @@ fn conventions_name_spans_and_attributes_and_set_error_status() {
         .flat_map(|rs| rs.scope_spans)
         .flat_map(|ss| ss.spans)
         .collect();
-    let find = |name: &str| all.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("{name} missing"));
+    let find = |name: &str| {
+        all.iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("{name} missing"))
+    };
 
     let http = find("http.request");
     assert_eq!(attr(http, "http.request.method").as_deref(), Some("POST"));
     assert_eq!(attr(http, "url.path").as_deref(), Some("/api/policy/run"));
-    assert_eq!(attr(http, "http.response.status_code").as_deref(), Some("503"));
+    assert_eq!(
+        attr(http, "http.response.status_code").as_deref(),
+        Some("503")
+    );
     assert_eq!(attr(http, "tenant").as_deref(), Some("acme-corp"));
-    assert_eq!(http.status.as_ref().map(|s| s.code), Some(StatusCode::Error as i32));
+    assert_eq!(
+        http.status.as_ref().map(|s| s.code),
+        Some(StatusCode::Error as i32)
+    );
 
     let db = find("db.query");
     assert_eq!(attr(db, "db.system.name").as_deref(), Some("mongodb"));
@@ -70,8 +80,20 @@ fn conventions_name_spans_and_attributes_and_set_error_status() {
     assert_eq!(status.code, StatusCode::Error as i32);
     assert_eq!(status.message, "rule crashed");
 
-    assert_eq!(attr(find("scan.image"), "imageRef").as_deref(), Some("registry.local/app:1.2.3"));
-    assert_eq!(attr(find("scan.image"), "digest").as_deref(), Some("sha256:abc"));
-    assert_eq!(attr(find("sign.dsse"), "predicateType").as_deref(), Some("https://slsa.dev/provenance/v1"));
-    assert_eq!(find("db.query").status.as_ref().map_or(0, |s| s.code), StatusCode::Unset as i32);
+    assert_eq!(
+        attr(find("scan.image"), "imageRef").as_deref(),
+        Some("registry.local/app:1.2.3")
+    );
+    assert_eq!(
+        attr(find("scan.image"), "digest").as_deref(),
+        Some("sha256:abc")
+    );
+    assert_eq!(
+        attr(find("sign.dsse"), "predicateType").as_deref(),
+        Some("https://slsa.dev/provenance/v1")
+    );
+    assert_eq!(
+        find("db.query").status.as_ref().map_or(0, |s| s.code),
+        StatusCode::Unset as i32
+    );
 }

@@ -49,7 +49,11 @@ impl Collector {
             std::net::TcpListener::bind((ip, 0))
                 .and_then(|l| l.local_addr())
                 .map(|a| a.port())
-                .map_err(|source| PeerError::Io { peer: "rotel", action: action.to_owned(), source })
+                .map_err(|source| PeerError::Io {
+                    peer: "rotel",
+                    action: action.to_owned(),
+                    source,
+                })
         };
         let grpc = SocketAddr::from((ip, port("pick a gRPC port")?));
         let http = SocketAddr::from((ip, port("pick an HTTP port")?));

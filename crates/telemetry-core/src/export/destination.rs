@@ -17,7 +17,7 @@ use stellaops_egress_policy::{EgressGuard, EgressRequest, Endpoint, SealedMode};
 pub const EXPORTER_COMPONENT: &str = "telemetry-core";
 
 enum Route {
-    Otlp(OtlpClient),
+    Otlp(Box<OtlpClient>),
     File,
 }
 
@@ -28,7 +28,7 @@ pub struct Destination {
     guard: Arc<EgressGuard>,
     sealed: Option<SealedMode>,
     generation: u64,
-    route: Route,
+    route: Option<Route>,
     file_path: PathBuf,
     file: Option<OtlpFileWriter>,
     file_failing: bool,
@@ -60,14 +60,17 @@ impl Destination {
         catalogue: Arc<MetricCatalogue>,
         timeout: Duration,
     ) -> Self {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok();
-        let mut destination = Self {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok();
+        Self {
             signal,
             target,
             guard,
             generation: sealed.as_ref().map_or(0, SealedMode::generation),
             sealed,
-            route: Route::File,
+            route: None,
             file_path: spool_dir.join(format!("{}.otlp", signal.as_str())),
             file: None,
             file_failing: false,
@@ -75,37 +78,46 @@ impl Destination {
             catalogue,
             runtime,
             timeout,
-        };
-        destination.decide();
-        destination
+        }
+    }
+
+    /// Decides the route now if it is not decided yet (the first delivery does it otherwise).
+    pub fn start(&mut self) {
+        if self.route.is_none() {
+            self.decide();
+        }
     }
 
     /// Whether requests currently go to a collector (`true`) or to the file (`false`).
     pub fn is_otlp(&self) -> bool {
-        matches!(self.route, Route::Otlp(_))
+        matches!(self.route, Some(Route::Otlp(_)))
     }
 
     fn exporter_name(&self) -> &'static str {
         match (&self.route, self.target.as_ref().map(|t| t.protocol)) {
-            (Route::Otlp(_), Some(Protocol::Grpc)) => "otlp-grpc",
-            (Route::Otlp(_), _) => "otlp-http",
-            (Route::File, _) => "file",
+            (Some(Route::Otlp(_)), Some(Protocol::Grpc)) => "otlp-grpc",
+            (Some(Route::Otlp(_)), _) => "otlp-http",
+            _ => "file",
         }
     }
 
     /// Decides the route through the egress guard (which warns once per refused exporter).
     fn decide(&mut self) {
-        self.route = Route::File;
+        self.route = Some(Route::File);
         let Some(target) = &self.target else { return };
-        let request = EgressRequest::new(EXPORTER_COMPONENT, self.signal, Endpoint::parse(&target.endpoint))
-            .with_intent("otlp-export");
+        let request = EgressRequest::new(
+            EXPORTER_COMPONENT,
+            self.signal,
+            Endpoint::parse(&target.endpoint),
+        )
+        .with_intent("otlp-export");
         if !self.guard.decide(&request).allowed() {
             return;
         }
         let Some(runtime) = &self.runtime else { return };
         let _entered = runtime.enter();
         match OtlpClient::new(target, self.timeout) {
-            Ok(client) => self.route = Route::Otlp(client),
+            Ok(client) => self.route = Some(Route::Otlp(Box::new(client))),
             Err(e) => tracing::warn!(
                 signal = self.signal.as_str(),
                 error = %e,
@@ -127,21 +139,30 @@ impl Destination {
 
     /// Sends one request: to the collector if allowed (falling back to the file when the
     /// collector fails, so nothing accepted is lost), else to the file.
-    pub fn deliver(&mut self, request: ExportRequest) {
+    pub fn deliver(&mut self, request: &ExportRequest) {
+        self.start();
         self.refresh();
-        if let (Route::Otlp(client), Some(runtime)) = (&self.route, &self.runtime) {
-            match runtime.block_on(client.send(&request)) {
+        if let (Some(Route::Otlp(client)), Some(runtime)) = (&self.route, &self.runtime) {
+            match runtime.block_on(client.send(request)) {
                 Ok(()) => {
                     if self.otlp_failing {
                         self.otlp_failing = false;
-                        tracing::info!(signal = self.signal.as_str(), endpoint = client.endpoint(), "OTLP export resumed");
+                        tracing::info!(
+                            signal = self.signal.as_str(),
+                            endpoint = client.endpoint(),
+                            "OTLP export resumed"
+                        );
                     }
                     return;
                 }
                 Err(e) => {
                     let exporter = self.exporter_name();
-                    self.catalogue.collector_export_failures(self.signal.as_str(), exporter).inc();
-                    self.catalogue.otlp_export_failures(self.signal.as_str()).inc();
+                    self.catalogue
+                        .collector_export_failures(self.signal.as_str(), exporter)
+                        .inc();
+                    self.catalogue
+                        .otlp_export_failures(self.signal.as_str())
+                        .inc();
                     if !self.otlp_failing {
                         self.otlp_failing = true;
                         tracing::warn!(
@@ -156,7 +177,7 @@ impl Destination {
                 }
             }
         }
-        self.write_file(&request);
+        self.write_file(request);
     }
 
     fn write_file(&mut self, request: &ExportRequest) {
@@ -176,7 +197,9 @@ impl Destination {
     }
 
     fn file_failed(&mut self, error: &dyn std::fmt::Display) {
-        self.catalogue.collector_export_failures(self.signal.as_str(), "file").inc();
+        self.catalogue
+            .collector_export_failures(self.signal.as_str(), "file")
+            .inc();
         if !self.file_failing {
             self.file_failing = true;
             tracing::error!(

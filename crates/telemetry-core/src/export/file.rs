@@ -18,7 +18,9 @@ pub const DEFAULT_KEEP_FILES: usize = 3;
 #[non_exhaustive]
 pub enum FileExportError {
     /// The target exists and others can read it; telemetry may hold tenant data.
-    #[error("{path}: telemetry file is readable by other users (mode {mode:o}); chmod 600 it or choose another path")]
+    #[error(
+        "{path}: telemetry file is readable by other users (mode {mode:o}); chmod 600 it or choose another path"
+    )]
     WorldReadable {
         /// The offending path.
         path: PathBuf,
@@ -58,7 +60,8 @@ pub struct OtlpFileWriter {
 /// # Errors
 /// [`FileExportError::RecordTooLarge`] past 4 GiB.
 pub fn frame(record: &[u8]) -> Result<Vec<u8>, FileExportError> {
-    let len = u32::try_from(record.len()).map_err(|_| FileExportError::RecordTooLarge { len: record.len() })?;
+    let len = u32::try_from(record.len())
+        .map_err(|_| FileExportError::RecordTooLarge { len: record.len() })?;
     let mut out = Vec::with_capacity(record.len() + 4);
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(record);
@@ -71,7 +74,11 @@ impl OtlpFileWriter {
     /// # Errors
     /// [`FileExportError::WorldReadable`] when the file exists and is readable by others;
     /// [`FileExportError::Io`] when it cannot be created.
-    pub fn open(path: impl Into<PathBuf>, rotate_bytes: u64, keep_files: usize) -> Result<Self, FileExportError> {
+    pub fn open(
+        path: impl Into<PathBuf>,
+        rotate_bytes: u64,
+        keep_files: usize,
+    ) -> Result<Self, FileExportError> {
         let path = path.into();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             create_private_dir(dir)?;
@@ -79,9 +86,19 @@ impl OtlpFileWriter {
         let file = open_private(&path)?;
         let written = file
             .metadata()
-            .map_err(|source| FileExportError::Io { path: path.clone(), action: "stat", source })?
+            .map_err(|source| FileExportError::Io {
+                path: path.clone(),
+                action: "stat",
+                source,
+            })?
             .len();
-        Ok(Self { path, file, written, rotate_bytes: rotate_bytes.max(1), keep_files: keep_files.max(1) })
+        Ok(Self {
+            path,
+            file,
+            written,
+            rotate_bytes: rotate_bytes.max(1),
+            keep_files: keep_files.max(1),
+        })
     }
 
     /// The live file's path.
@@ -101,7 +118,11 @@ impl OtlpFileWriter {
         }
         self.file
             .write_all(&framed)
-            .map_err(|source| FileExportError::Io { path: self.path.clone(), action: "write", source })?;
+            .map_err(|source| FileExportError::Io {
+                path: self.path.clone(),
+                action: "write",
+                source,
+            })?;
         self.written += framed.len() as u64;
         Ok(())
     }
@@ -111,9 +132,11 @@ impl OtlpFileWriter {
     /// # Errors
     /// [`FileExportError::Io`] when the sync fails.
     pub fn sync(&mut self) -> Result<(), FileExportError> {
-        self.file
-            .sync_data()
-            .map_err(|source| FileExportError::Io { path: self.path.clone(), action: "sync", source })
+        self.file.sync_data().map_err(|source| FileExportError::Io {
+            path: self.path.clone(),
+            action: "sync",
+            source,
+        })
     }
 
     fn rotate(&mut self) -> Result<(), FileExportError> {
@@ -125,19 +148,30 @@ impl OtlpFileWriter {
         };
         let oldest = self.keep_files - 1;
         if oldest == 0 {
-            std::fs::remove_file(&self.path)
-                .map_err(|source| FileExportError::Io { path: self.path.clone(), action: "remove", source })?;
+            std::fs::remove_file(&self.path).map_err(|source| FileExportError::Io {
+                path: self.path.clone(),
+                action: "remove",
+                source,
+            })?;
         } else {
             let _ = std::fs::remove_file(numbered(oldest));
             for n in (1..oldest).rev() {
                 let from = numbered(n);
                 if from.exists() {
-                    std::fs::rename(&from, numbered(n + 1))
-                        .map_err(|source| FileExportError::Io { path: from.clone(), action: "rotate", source })?;
+                    std::fs::rename(&from, numbered(n + 1)).map_err(|source| {
+                        FileExportError::Io {
+                            path: from.clone(),
+                            action: "rotate",
+                            source,
+                        }
+                    })?;
                 }
             }
-            std::fs::rename(&self.path, numbered(1))
-                .map_err(|source| FileExportError::Io { path: self.path.clone(), action: "rotate", source })?;
+            std::fs::rename(&self.path, numbered(1)).map_err(|source| FileExportError::Io {
+                path: self.path.clone(),
+                action: "rotate",
+                source,
+            })?;
         }
         self.file = open_private(&self.path)?;
         self.written = 0;
@@ -151,7 +185,10 @@ fn open_private(path: &Path) -> Result<File, FileExportError> {
     if let Ok(meta) = std::fs::metadata(path) {
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o004 != 0 {
-            return Err(FileExportError::WorldReadable { path: path.to_owned(), mode });
+            return Err(FileExportError::WorldReadable {
+                path: path.to_owned(),
+                mode,
+            });
         }
     }
     OpenOptions::new()
@@ -159,7 +196,11 @@ fn open_private(path: &Path) -> Result<File, FileExportError> {
         .append(true)
         .mode(0o600)
         .open(path)
-        .map_err(|source| FileExportError::Io { path: path.to_owned(), action: "open", source })
+        .map_err(|source| FileExportError::Io {
+            path: path.to_owned(),
+            action: "open",
+            source,
+        })
 }
 
 #[cfg(not(unix))]
@@ -168,7 +209,11 @@ fn open_private(path: &Path) -> Result<File, FileExportError> {
         .create(true)
         .append(true)
         .open(path)
-        .map_err(|source| FileExportError::Io { path: path.to_owned(), action: "open", source })
+        .map_err(|source| FileExportError::Io {
+            path: path.to_owned(),
+            action: "open",
+            source,
+        })
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), FileExportError> {
@@ -182,9 +227,11 @@ fn create_private_dir(dir: &Path) -> Result<(), FileExportError> {
         use std::os::unix::fs::DirBuilderExt;
         builder.mode(0o700);
     }
-    builder
-        .create(dir)
-        .map_err(|source| FileExportError::Io { path: dir.to_owned(), action: "create directory", source })
+    builder.create(dir).map_err(|source| FileExportError::Io {
+        path: dir.to_owned(),
+        action: "create directory",
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -217,13 +264,23 @@ mod tests {
         w.sync().unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        let dir_mode = std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777;
+        let dir_mode = std::fs::metadata(path.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(dir_mode, 0o700);
         // 14 bytes per frame, 30-byte limit: two frames per file; 7 frames -> live has 1,
         // .1 has 2, .2 has 2, the oldest two were rotated away (three files kept).
         assert_eq!(records(&path), vec![vec![6u8; 10]]);
-        assert_eq!(records(&dir.path().join("sub/traces.otlp.1")), vec![vec![4u8; 10], vec![5u8; 10]]);
-        assert_eq!(records(&dir.path().join("sub/traces.otlp.2")), vec![vec![2u8; 10], vec![3u8; 10]]);
+        assert_eq!(
+            records(&dir.path().join("sub/traces.otlp.1")),
+            vec![vec![4u8; 10], vec![5u8; 10]]
+        );
+        assert_eq!(
+            records(&dir.path().join("sub/traces.otlp.2")),
+            vec![vec![2u8; 10], vec![3u8; 10]]
+        );
         assert!(!dir.path().join("sub/traces.otlp.3").exists());
     }
 
@@ -234,7 +291,10 @@ mod tests {
         std::fs::write(&path, b"").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let err = OtlpFileWriter::open(&path, 100, 3).unwrap_err();
-        assert!(matches!(err, FileExportError::WorldReadable { mode: 0o644, .. }), "{err}");
+        assert!(
+            matches!(err, FileExportError::WorldReadable { mode: 0o644, .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("chmod 600"));
     }
 
@@ -242,8 +302,14 @@ mod tests {
     fn reopening_appends_after_existing_records() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("metrics.otlp");
-        OtlpFileWriter::open(&path, 1 << 20, 3).unwrap().append(b"one").unwrap();
-        OtlpFileWriter::open(&path, 1 << 20, 3).unwrap().append(b"two").unwrap();
+        OtlpFileWriter::open(&path, 1 << 20, 3)
+            .unwrap()
+            .append(b"one")
+            .unwrap();
+        OtlpFileWriter::open(&path, 1 << 20, 3)
+            .unwrap()
+            .append(b"two")
+            .unwrap();
         assert_eq!(records(&path), vec![b"one".to_vec(), b"two".to_vec()]);
     }
 }

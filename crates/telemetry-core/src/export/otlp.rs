@@ -39,14 +39,24 @@ impl ExportRequest {
     /// How many spans, data points or log records it carries.
     pub fn item_count(&self) -> usize {
         match self {
-            ExportRequest::Traces(r) => r.resource_spans.iter().flat_map(|rs| &rs.scope_spans).map(|ss| ss.spans.len()).sum(),
+            ExportRequest::Traces(r) => r
+                .resource_spans
+                .iter()
+                .flat_map(|rs| &rs.scope_spans)
+                .map(|ss| ss.spans.len())
+                .sum(),
             ExportRequest::Metrics(r) => r
                 .resource_metrics
                 .iter()
                 .flat_map(|rm| &rm.scope_metrics)
                 .map(|sm| sm.metrics.len())
                 .sum(),
-            ExportRequest::Logs(r) => r.resource_logs.iter().flat_map(|rl| &rl.scope_logs).map(|sl| sl.log_records.len()).sum(),
+            ExportRequest::Logs(r) => r
+                .resource_logs
+                .iter()
+                .flat_map(|rl| &rl.scope_logs)
+                .map(|sl| sl.log_records.len())
+                .sum(),
         }
     }
 }
@@ -83,7 +93,10 @@ pub enum OtlpSendError {
     },
 }
 
-type HttpClient = hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+type HttpClient = hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    Full<Bytes>,
+>;
 
 /// A client for one endpoint. Creating it opens no connection; the first send does.
 /// Must be created and used inside a Tokio runtime.
@@ -103,7 +116,7 @@ pub enum OtlpClient {
         /// The full URL posted to.
         endpoint: String,
         /// The HTTP client.
-        client: HttpClient,
+        client: Box<HttpClient>,
         /// Per-request timeout.
         timeout: Duration,
     },
@@ -115,7 +128,10 @@ impl OtlpClient {
     /// # Errors
     /// [`OtlpSendError::InvalidEndpoint`] when the endpoint is not a URL.
     pub fn new(target: &OtlpTarget, timeout: Duration) -> Result<Self, OtlpSendError> {
-        let invalid = |detail: String| OtlpSendError::InvalidEndpoint { endpoint: target.endpoint.clone(), detail };
+        let invalid = |detail: String| OtlpSendError::InvalidEndpoint {
+            endpoint: target.endpoint.clone(),
+            detail,
+        };
         match target.protocol {
             Protocol::Grpc => {
                 let channel = tonic::transport::Endpoint::from_shared(target.endpoint.clone())
@@ -123,15 +139,28 @@ impl OtlpClient {
                     .connect_timeout(timeout)
                     .timeout(timeout)
                     .connect_lazy();
-                Ok(OtlpClient::Grpc { endpoint: target.endpoint.clone(), channel, timeout })
+                Ok(OtlpClient::Grpc {
+                    endpoint: target.endpoint.clone(),
+                    channel,
+                    timeout,
+                })
             }
             Protocol::HttpProtobuf => {
-                let _: http::Uri = target.endpoint.parse().map_err(|e: http::uri::InvalidUri| invalid(e.to_string()))?;
+                let _: http::Uri = target
+                    .endpoint
+                    .parse()
+                    .map_err(|e: http::uri::InvalidUri| invalid(e.to_string()))?;
                 let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
                 connector.set_connect_timeout(Some(timeout));
-                let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                    .build(connector);
-                Ok(OtlpClient::Http { endpoint: target.endpoint.clone(), client, timeout })
+                let client = hyper_util::client::legacy::Client::builder(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .build(connector);
+                Ok(OtlpClient::Http {
+                    endpoint: target.endpoint.clone(),
+                    client: Box::new(client),
+                    timeout,
+                })
             }
         }
     }
@@ -149,23 +178,49 @@ impl OtlpClient {
     /// [`OtlpSendError::Failed`] or [`OtlpSendError::Timeout`].
     pub async fn send(&self, request: &ExportRequest) -> Result<(), OtlpSendError> {
         match self {
-            OtlpClient::Grpc { endpoint, channel, timeout } => {
-                let fail = |detail: String| OtlpSendError::Failed { protocol: "grpc", endpoint: endpoint.clone(), detail };
+            OtlpClient::Grpc {
+                endpoint,
+                channel,
+                timeout,
+            } => {
+                let fail = |detail: String| OtlpSendError::Failed {
+                    protocol: "grpc",
+                    endpoint: endpoint.clone(),
+                    detail,
+                };
                 let result = tokio::time::timeout(*timeout, async {
                     match request.clone() {
-                        ExportRequest::Traces(r) => TraceServiceClient::new(channel.clone()).export(r).await.map(drop),
-                        ExportRequest::Metrics(r) => MetricsServiceClient::new(channel.clone()).export(r).await.map(drop),
-                        ExportRequest::Logs(r) => LogsServiceClient::new(channel.clone()).export(r).await.map(drop),
+                        ExportRequest::Traces(r) => TraceServiceClient::new(channel.clone())
+                            .export(r)
+                            .await
+                            .map(drop),
+                        ExportRequest::Metrics(r) => MetricsServiceClient::new(channel.clone())
+                            .export(r)
+                            .await
+                            .map(drop),
+                        ExportRequest::Logs(r) => LogsServiceClient::new(channel.clone())
+                            .export(r)
+                            .await
+                            .map(drop),
                     }
                 })
                 .await;
                 match result {
                     Ok(Ok(())) => Ok(()),
-                    Ok(Err(status)) => Err(fail(format!("{:?}: {}", status.code(), status.message()))),
-                    Err(_) => Err(OtlpSendError::Timeout { endpoint: endpoint.clone(), timeout: *timeout }),
+                    Ok(Err(status)) => {
+                        Err(fail(format!("{:?}: {}", status.code(), status.message())))
+                    }
+                    Err(_) => Err(OtlpSendError::Timeout {
+                        endpoint: endpoint.clone(),
+                        timeout: *timeout,
+                    }),
                 }
             }
-            OtlpClient::Http { endpoint, client, timeout } => {
+            OtlpClient::Http {
+                endpoint,
+                client,
+                timeout,
+            } => {
                 let fail = |detail: String| OtlpSendError::Failed {
                     protocol: "http/protobuf",
                     endpoint: endpoint.clone(),
@@ -178,17 +233,28 @@ impl OtlpClient {
                 let result = tokio::time::timeout(*timeout, async {
                     let response = client.request(req).await.map_err(|e| fail(e.to_string()))?;
                     let status = response.status();
-                    let body = response.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                    let body = response
+                        .into_body()
+                        .collect()
+                        .await
+                        .map(|b| b.to_bytes())
+                        .unwrap_or_default();
                     if status.is_success() {
                         Ok(())
                     } else {
-                        Err(fail(format!("HTTP {status}: {}", String::from_utf8_lossy(&body))))
+                        Err(fail(format!(
+                            "HTTP {status}: {}",
+                            String::from_utf8_lossy(&body)
+                        )))
                     }
                 })
                 .await;
                 match result {
                     Ok(r) => r,
-                    Err(_) => Err(OtlpSendError::Timeout { endpoint: endpoint.clone(), timeout: *timeout }),
+                    Err(_) => Err(OtlpSendError::Timeout {
+                        endpoint: endpoint.clone(),
+                        timeout: *timeout,
+                    }),
                 }
             }
         }

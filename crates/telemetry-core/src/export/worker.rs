@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 enum Msg<T> {
     Item(T),
+    Attach(tracing::Dispatch),
     Flush(SyncSender<()>),
     Shutdown(SyncSender<()>),
 }
@@ -31,7 +32,10 @@ pub struct BatchConfig {
 
 impl Default for BatchConfig {
     fn default() -> Self {
-        Self { queue_capacity: 8192, max_batch: 512 }
+        Self {
+            queue_capacity: 8192,
+            max_batch: 512,
+        }
     }
 }
 
@@ -49,7 +53,9 @@ pub struct ExportWorker<T> {
 
 impl<T> std::fmt::Debug for ExportWorker<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ExportWorker").field("interval_ms", &self.interval_ms).finish_non_exhaustive()
+        f.debug_struct("ExportWorker")
+            .field("interval_ms", &self.interval_ms)
+            .finish_non_exhaustive()
     }
 }
 
@@ -71,8 +77,21 @@ impl<T: Send + 'static> ExportWorker<T> {
         let shared_interval = interval_ms.clone();
         let thread = std::thread::Builder::new()
             .name(format!("stellaops-export-{name}"))
-            .spawn(move || run(rx, config.max_batch.max(1), shared_interval, build, destination))?;
-        Ok(Self { tx, dropped, interval_ms, thread: Mutex::new(Some(thread)) })
+            .spawn(move || {
+                run(
+                    &rx,
+                    config.max_batch.max(1),
+                    &shared_interval,
+                    build,
+                    destination,
+                );
+            })?;
+        Ok(Self {
+            tx,
+            dropped,
+            interval_ms,
+            thread: Mutex::new(Some(thread)),
+        })
     }
 
     /// Queues one item; never blocks. A full queue (collector slow or down) drops the item
@@ -80,8 +99,16 @@ impl<T: Send + 'static> ExportWorker<T> {
     pub fn push(&self, item: T) {
         match self.tx.try_send(Msg::Item(item)) {
             Ok(()) => {}
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => self.dropped.inc(),
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.dropped.inc();
+            }
         }
+    }
+
+    /// Makes the worker thread log through `dispatch` (the service's own subscriber), then
+    /// decides its route: the egress guard's warnings land in the service's logs.
+    pub fn attach(&self, dispatch: tracing::Dispatch) {
+        let _ = self.tx.try_send(Msg::Attach(dispatch));
     }
 
     /// Changes how often the worker exports (takes effect at the next wake-up).
@@ -98,10 +125,13 @@ impl<T: Send + 'static> ExportWorker<T> {
     /// to finish on its own after that). Returns whether it finished in time.
     pub fn shutdown(&self, timeout: Duration) -> bool {
         let done = self.request(timeout, Msg::Shutdown);
-        if done {
-            if let Some(thread) = self.thread.lock().unwrap_or_else(PoisonError::into_inner).take() {
-                let _ = thread.join();
-            }
+        let thread = self
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let (true, Some(thread)) = (done, thread) {
+            let _ = thread.join();
         }
         done
     }
@@ -124,7 +154,9 @@ impl<T: Send + 'static> ExportWorker<T> {
                 }
             }
         }
-        done_rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).is_ok()
+        done_rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .is_ok()
     }
 }
 
@@ -133,18 +165,19 @@ fn millis(d: Duration) -> u64 {
 }
 
 fn run<T>(
-    rx: Receiver<Msg<T>>,
+    rx: &Receiver<Msg<T>>,
     max_batch: usize,
-    interval_ms: Arc<AtomicU64>,
+    interval_ms: &AtomicU64,
     mut build: BuildFn<T>,
     mut destination: Destination,
 ) {
     let mut batch: Vec<T> = Vec::with_capacity(max_batch);
+    let mut _logging: Option<tracing::dispatcher::DefaultGuard> = None;
     let mut next_tick = Instant::now() + Duration::from_millis(interval_ms.load(Ordering::Relaxed));
     let mut export = |batch: &mut Vec<T>, tick: bool, destination: &mut Destination| {
         let items = std::mem::replace(batch, Vec::with_capacity(max_batch));
         if let Some(request) = build(items, tick) {
-            destination.deliver(request);
+            destination.deliver(&request);
         }
     };
     loop {
@@ -156,13 +189,17 @@ fn run<T>(
                     export(&mut batch, false, &mut destination);
                 }
             }
+            Ok(Msg::Attach(dispatch)) => {
+                _logging = Some(tracing::dispatcher::set_default(&dispatch));
+                destination.start();
+            }
             Ok(Msg::Flush(done)) => {
                 export(&mut batch, true, &mut destination);
                 destination.sync();
                 let _ = done.send(());
             }
             Ok(Msg::Shutdown(done)) => {
-                drain(&rx, &mut batch);
+                drain(rx, &mut batch);
                 export(&mut batch, true, &mut destination);
                 destination.sync();
                 let _ = done.send(());
@@ -170,7 +207,8 @@ fn run<T>(
             }
             Err(RecvTimeoutError::Timeout) => {
                 export(&mut batch, true, &mut destination);
-                next_tick = Instant::now() + Duration::from_millis(interval_ms.load(Ordering::Relaxed));
+                next_tick =
+                    Instant::now() + Duration::from_millis(interval_ms.load(Ordering::Relaxed));
             }
             Err(RecvTimeoutError::Disconnected) => {
                 export(&mut batch, true, &mut destination);
@@ -185,6 +223,7 @@ fn drain<T>(rx: &Receiver<Msg<T>>, batch: &mut Vec<T>) {
     while let Ok(msg) = rx.try_recv() {
         match msg {
             Msg::Item(item) => batch.push(item),
+            Msg::Attach(_) => {}
             Msg::Flush(done) | Msg::Shutdown(done) => {
                 let _ = done.send(());
             }

@@ -127,8 +127,6 @@ label_set!(/// `{signal}`
     SignalLabel { signal => "signal" });
 label_set!(/// `{state}`
     StateLabel { state => "state" });
-label_set!(/// `{tenant, reason}`
-    TenantReason { tenant => "tenant", reason => "reason" });
 
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
@@ -173,7 +171,7 @@ pub struct MetricCatalogue {
     export_dropped: Family<SignalLabel, Counter>,
     bundle_generation: Histogram,
     incident_mode: Family<StateLabel, Gauge>,
-    scrub_events: Family<TenantReason, Counter>,
+    scrub_events: stellaops_redaction::ScrubMetrics,
 }
 
 impl Default for MetricCatalogue {
@@ -206,7 +204,7 @@ impl MetricCatalogue {
             export_dropped: Family::default(),
             bundle_generation: long_run_buckets(),
             incident_mode: Family::default(),
-            scrub_events: Family::default(),
+            scrub_events: stellaops_redaction::ScrubMetrics::new(),
         }
     }
 
@@ -295,11 +293,9 @@ impl MetricCatalogue {
             INCIDENT_MODE.help,
             self.incident_mode.clone(),
         );
-        registry.register(
-            stem(SCRUB_EVENTS),
-            SCRUB_EVENTS.help,
-            self.scrub_events.clone(),
-        );
+        // `telemetry_scrub_events_total` is the redaction crate's counter family (it counts
+        // what it scrubbed); registered here so the catalogue stays the one list of names.
+        self.scrub_events.register(registry);
         registry.register(
             stem(LABEL_OVERFLOW),
             LABEL_OVERFLOW.help,
@@ -468,12 +464,8 @@ impl MetricCatalogue {
         self.incident_mode.get_or_create_owned(&l)
     }
 
-    /// `telemetry_scrub_events_total{tenant,reason}`.
-    pub fn scrub_events(&self, tenant: &str, reason: &str) -> Counter {
-        let l = TenantReason {
-            tenant: self.v(SCRUB_EVENTS, "tenant", tenant),
-            reason: self.v(SCRUB_EVENTS, "reason", reason),
-        };
-        self.scrub_events.get_or_create_owned(&l)
+    /// `telemetry_scrub_events_total{tenant,reason}` (the redaction crate's counter family).
+    pub fn scrub_events(&self) -> &stellaops_redaction::ScrubMetrics {
+        &self.scrub_events
     }
 }

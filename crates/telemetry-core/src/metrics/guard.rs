@@ -43,11 +43,14 @@ pub struct OverflowLabels {
     pub label: String,
 }
 
+/// A (metric, label) pair.
+type MetricLabel = (&'static str, &'static str);
+
 /// Admits label values for every metric of a catalogue.
 #[derive(Debug)]
 pub struct CardinalityGuard {
     max_values: usize,
-    seen: RwLock<HashMap<(&'static str, &'static str), HashSet<Arc<str>>>>,
+    seen: RwLock<HashMap<MetricLabel, HashSet<Arc<str>>>>,
     overflow: Family<OverflowLabels, Counter>,
 }
 

@@ -181,7 +181,7 @@ fn parse(text: &str) -> Result<Vec<Family>, OpenMetricsParseError> {
             }
             (Kind::Histogram, "_sum") => family.histograms.entry(labels).or_default().sum = value,
             (Kind::Histogram, "_count") => {
-                family.histograms.entry(labels).or_default().count = value
+                family.histograms.entry(labels).or_default().count = value;
             }
             (_, "_created") => {}
             _ => family.numbers.push((sample, labels, value)),

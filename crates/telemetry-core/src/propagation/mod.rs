@@ -7,6 +7,7 @@
 
 mod baggage;
 mod layer;
+mod otel;
 mod traceparent;
 mod tracestate;
 
@@ -159,12 +160,10 @@ impl PropagationContext {
                 .problems
                 .push(PropagationError::DuplicateTraceParent { count: many.len() }),
         }
-        if out.context.traceparent.is_some() {
-            if let Some(joined) = joined(headers, TRACESTATE) {
-                match TraceState::parse(&joined) {
-                    Ok(ts) => out.context.tracestate = ts,
-                    Err(e) => out.problems.push(e),
-                }
+        if let (Some(_), Some(joined)) = (out.context.traceparent, joined(headers, TRACESTATE)) {
+            match TraceState::parse(&joined) {
+                Ok(ts) => out.context.tracestate = ts,
+                Err(e) => out.problems.push(e),
             }
         }
         if let Some(joined) = joined(headers, BAGGAGE) {

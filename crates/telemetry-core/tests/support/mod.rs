@@ -1,5 +1,5 @@
 //! Shared helpers for the telemetry-core integration tests.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub, missing_docs)]
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -19,7 +19,10 @@ impl Captured {
     }
 
     pub fn lines(&self) -> Vec<serde_json::Value> {
-        self.text().lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
+        self.text()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
     }
 }
 
@@ -36,7 +39,11 @@ impl Write for Captured {
 
 /// 2025-11-29T12:00:00.123Z, always.
 pub fn fixed_clock() -> LogClock {
-    Arc::new(|| chrono::DateTime::parse_from_rfc3339("2025-11-29T12:00:00.123Z").unwrap().with_timezone(&chrono::Utc))
+    Arc::new(|| {
+        chrono::DateTime::parse_from_rfc3339("2025-11-29T12:00:00.123Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    })
 }
 
 /// Framed records of a spool file.

@@ -1,0 +1,101 @@
+//! `stella-telemetry dora …`: DORA metrics from a JSON-lines file of deployment and incident
+//! events (the format of `stellaops_dora_metrics::read_event_lines`).
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand};
+use std::fs::File;
+use std::io::BufReader;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use stellaops_dora_metrics::{DoraMetricsService, Scope, Window, read_event_lines};
+
+/// The `dora` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum DoraArgs {
+    /// Print the DORA summary (metrics and performance levels) of one tenant over a window as
+    /// JSON. A metric without data is null.
+    Summary(SummaryArgs),
+}
+
+/// `dora summary` arguments.
+#[derive(Debug, Args)]
+pub(crate) struct SummaryArgs {
+    /// JSON-lines file of events (`"kind":"deployment"` or `"incident"`, one per line).
+    #[arg(long, value_name = "FILE")]
+    events: PathBuf,
+    /// Tenant to summarise.
+    #[arg(long)]
+    tenant: String,
+    /// Only this environment (default: every environment of the tenant).
+    #[arg(long)]
+    environment: Option<String>,
+    /// Window start, inclusive (RFC 3339, e.g. 2025-01-01T00:00:00Z).
+    #[arg(long, value_parser = parse_time, value_name = "RFC3339")]
+    from: DateTime<Utc>,
+    /// Window end, exclusive (RFC 3339).
+    #[arg(long, value_parser = parse_time, value_name = "RFC3339")]
+    to: DateTime<Utc>,
+}
+
+fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("expected an RFC 3339 time such as 2025-01-31T00:00:00Z ({e})"))
+}
+
+/// Runs a `dora` subcommand.
+pub(crate) fn run(args: DoraArgs) -> ExitCode {
+    match args {
+        DoraArgs::Summary(args) => summary(&args),
+    }
+}
+
+fn summary(args: &SummaryArgs) -> ExitCode {
+    let window = match Window::new(args.from, args.to) {
+        Ok(window) => window,
+        Err(e) => {
+            eprintln!("error: --from/--to: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let file = match File::open(&args.events) {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!("error: cannot open {}: {e}", args.events.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let dora = DoraMetricsService::new();
+    for item in read_event_lines(BufReader::new(file)) {
+        let recorded = item.map_err(|e| e.to_string()).and_then(|(line, event)| {
+            dora.record(&event)
+                .map(|_| ())
+                .map_err(|e| format!("line {line}: {e}"))
+        });
+        if let Err(message) = recorded {
+            eprintln!("error: {}: {message}", args.events.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    let scope = Scope {
+        tenant: args.tenant.clone(),
+        environment: args.environment.clone(),
+    };
+    let summary = match dora.summary(&scope, &window) {
+        Ok(summary) => summary,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match serde_json::to_string_pretty(&summary) {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot encode the summary: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
