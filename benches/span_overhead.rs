@@ -3,6 +3,7 @@
 //! telemetry and with a plain tracing-opentelemetry + BatchSpanProcessor stack, in one run.
 //!
 //! Run: `cargo bench --bench span_overhead`
+#![allow(missing_docs)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use opentelemetry::trace::TracerProvider as _;
