@@ -1,0 +1,104 @@
+//! DSSE's Pre-Authentication Encoding: the exact bytes every signature covers.
+//!
+//! `PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body`, where LEN is the
+//! ASCII decimal byte length with no leading zeros (DSSE protocol v1.0). Signatures are always
+//! over the PAE, never over the raw payload, so the payload type is authenticated too.
+
+const PREFIX: &[u8] = b"DSSEv1 ";
+
+/// The Pre-Authentication Encoding of `payload_type` (as UTF-8) and `payload`.
+///
+/// ```
+/// use stellaops_federation_dsse::pae;
+/// assert_eq!(
+///     pae("http://example.com/HelloWorld", b"hello world"),
+///     b"DSSEv1 29 http://example.com/HelloWorld 11 hello world"
+/// );
+/// // LEN counts bytes, not characters: "é" is two bytes in UTF-8.
+/// assert_eq!(pae("é", b""), "DSSEv1 2 é 0 ".as_bytes());
+/// ```
+pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    let type_len = payload_type.len().to_string();
+    let body_len = payload.len().to_string();
+    let mut out = Vec::with_capacity(
+        PREFIX.len() + type_len.len() + 1 + payload_type.len() + 1 + body_len.len() + 1
+            + payload.len(),
+    );
+    out.extend_from_slice(PREFIX);
+    out.extend_from_slice(type_len.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload_type.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(body_len.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn spec_example() {
+        assert_eq!(
+            pae("http://example.com/HelloWorld", b"hello world"),
+            b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec()
+        );
+    }
+
+    #[test]
+    fn empty_type_and_body_keep_every_separator() {
+        assert_eq!(pae("", b""), b"DSSEv1 0  0 ".to_vec());
+        assert_eq!(
+            pae("application/vnd.in-toto+json", b""),
+            b"DSSEv1 28 application/vnd.in-toto+json 0 ".to_vec()
+        );
+    }
+
+    #[test]
+    fn non_ascii_type_length_is_in_bytes() {
+        // 28 characters, 29 bytes.
+        let t = "application/vnd.exämple+json";
+        assert_eq!(t.chars().count(), 28);
+        assert!(pae(t, b"x").starts_with("DSSEv1 29 application/vnd.exämple+json 1 x".as_bytes()));
+    }
+
+    #[test]
+    fn lengths_have_no_leading_zeros() {
+        let body = vec![b'a'; 100];
+        let encoded = pae("t", &body);
+        assert!(encoded.starts_with(b"DSSEv1 1 t 100 a"));
+        assert_eq!(encoded.len(), "DSSEv1 1 t 100 ".len() + 100);
+    }
+
+    proptest! {
+        #[test]
+        fn decodes_back_to_its_parts(t in ".{0,40}", body in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let encoded = pae(&t, &body);
+            let text = encoded.strip_prefix(b"DSSEv1 ").unwrap();
+            let sp = text.iter().position(|b| *b == b' ').unwrap();
+            let type_len: usize = std::str::from_utf8(&text[..sp]).unwrap().parse().unwrap();
+            prop_assert_eq!(type_len, t.len());
+            let rest = &text[sp + 1..];
+            prop_assert_eq!(&rest[..type_len], t.as_bytes());
+            prop_assert_eq!(rest[type_len], b' ');
+            let rest = &rest[type_len + 1..];
+            let sp = rest.iter().position(|b| *b == b' ').unwrap();
+            let body_len: usize = std::str::from_utf8(&rest[..sp]).unwrap().parse().unwrap();
+            prop_assert_eq!(body_len, body.len());
+            prop_assert_eq!(&rest[sp + 1..], &body[..]);
+        }
+
+        #[test]
+        fn distinct_inputs_give_distinct_encodings(
+            a in ".{0,8}", b in ".{0,8}",
+            x in proptest::collection::vec(any::<u8>(), 0..8),
+            y in proptest::collection::vec(any::<u8>(), 0..8),
+        ) {
+            prop_assume!(a != b || x != y);
+            prop_assert_ne!(pae(&a, &x), pae(&b, &y));
+        }
+    }
+}
