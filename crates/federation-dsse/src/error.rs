@@ -203,6 +203,20 @@ impl DsseError {
         )
     }
 
+    /// Names `source` (a file) in an [`DsseError::InvalidKey`]; other errors are unchanged.
+    pub(crate) fn in_source(self, source: &str) -> Self {
+        match self {
+            Self::InvalidKey {
+                source_name,
+                detail,
+            } => Self::InvalidKey {
+                source_name: format!("{source}, {source_name}"),
+                detail,
+            },
+            other => other,
+        }
+    }
+
     pub(crate) fn invalid_key(source_name: impl Into<String>, detail: impl Into<String>) -> Self {
         Self::InvalidKey {
             source_name: source_name.into(),

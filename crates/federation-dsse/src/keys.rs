@@ -223,16 +223,15 @@ impl PublicKey {
         Ok((key, key_id))
     }
 
-    /// The key in securesystemslib's JSON format (canonical JSON, no `keyid` field), as
+    /// The key in securesystemslib's JSON format (compact JSON, no `keyid` field), as
     /// `SSlibKey.to_dict()` has it.
     ///
     /// # Errors
     /// [`DsseError::InvalidKey`] if PEM encoding fails.
     pub fn to_securesystemslib_json(&self) -> Result<String, DsseError> {
         let (keytype, scheme, keyval) = self.securesystemslib_parts()?;
-        let value = json!({"keytype": keytype, "scheme": scheme, "keyval": keyval});
-        let bytes = to_canonical_json(&value)?;
-        String::from_utf8(bytes)
+        let value = json!({"keytype": keytype, "keyval": keyval, "scheme": scheme});
+        serde_json::to_string(&value)
             .map_err(|e| DsseError::invalid_key("public key", format!("JSON encoding: {e}")))
     }
 
@@ -376,8 +375,7 @@ impl TrustedKey {
     /// # Errors
     /// [`DsseError::InvalidKey`] naming `source_name` and what was expected.
     pub fn from_key_file(contents: &[u8], source_name: &str) -> Result<Self, DsseError> {
-        let in_source =
-            |e: DsseError| DsseError::invalid_key(source_name, e.to_string());
+        let in_source = |e: DsseError| e.in_source(source_name);
         if is_json(contents) {
             if json_keytype(contents).as_deref() == Some(HMAC_SHA256_KEYTYPE) {
                 return HmacSha256Key::from_key_file(contents)
@@ -468,8 +466,7 @@ impl PrivateKey {
     /// # Errors
     /// [`DsseError::InvalidKey`] naming `source_name` and what was expected.
     pub fn from_key_file(contents: &[u8], source_name: &str) -> Result<Self, DsseError> {
-        let in_source =
-            |e: DsseError| DsseError::invalid_key(source_name, e.to_string());
+        let in_source = |e: DsseError| e.in_source(source_name);
         if is_json(contents) {
             return HmacSha256Key::from_key_file(contents)
                 .map(Self::HmacSha256)
