@@ -296,7 +296,11 @@ mod tests {
 
     #[test]
     fn accepts_url_safe_and_unpadded_base64() {
-        for (payload, sig) in [("-_-_Pj8=", "AQI="), ("-_-_Pj8", "AQI"), ("+/+/Pj8", "AQI=")] {
+        for (payload, sig) in [
+            ("-_-_Pj8=", "AQI="),
+            ("-_-_Pj8", "AQI"),
+            ("+/+/Pj8", "AQI="),
+        ] {
             let json = format!(
                 r#"{{"payload":"{payload}","payloadType":"t","signatures":[{{"keyid":"k","sig":"{sig}"}}]}}"#
             );
@@ -347,7 +351,11 @@ mod tests {
             r#"{"payload":"","payloadType":"t","signatures":[]"#,
         ] {
             let err = Envelope::from_json(json.as_bytes()).unwrap_err();
-            assert_eq!(err.code(), "federation.dsse.malformed_envelope", "{json}: {err}");
+            assert_eq!(
+                err.code(),
+                "federation.dsse.malformed_envelope",
+                "{json}: {err}"
+            );
             assert!(err.to_string().contains("line"), "{err}");
         }
     }
@@ -359,7 +367,13 @@ mod tests {
         assert_eq!(err.code(), "federation.dsse.duplicate_keyid");
         assert!(err.to_string().contains("`A`"), "{err}");
         let json = r#"{"payload":"","payloadType":"t","signatures":[{"sig":"AQI="},{"keyid":"","sig":"AQI="}]}"#;
-        assert_eq!(Envelope::from_json(json.as_bytes()).unwrap().signatures.len(), 2);
+        assert_eq!(
+            Envelope::from_json(json.as_bytes())
+                .unwrap()
+                .signatures
+                .len(),
+            2
+        );
     }
 
     #[test]

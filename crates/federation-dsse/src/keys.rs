@@ -170,7 +170,7 @@ impl PublicKey {
         let text = |name: &str| value.get(name).and_then(Value::as_str);
         let (Some(keytype), Some(scheme)) = (text("keytype"), text("scheme")) else {
             return Err(bad(
-                "expected string fields `keytype` and `scheme`, found none".to_owned()
+                "expected string fields `keytype` and `scheme`, found none".to_owned(),
             ));
         };
         let keyval = value
@@ -296,10 +296,9 @@ impl PublicKey {
     fn identity(&self) -> KeyIdentity {
         match self {
             Self::Ed25519(key) => KeyIdentity::of(ED25519, key.as_bytes()),
-            Self::EcdsaP256(key) => KeyIdentity::of(
-                ECDSA_P256_SCHEME,
-                key.to_sec1_point(true).as_bytes(),
-            ),
+            Self::EcdsaP256(key) => {
+                KeyIdentity::of(ECDSA_P256_SCHEME, key.to_sec1_point(true).as_bytes())
+            }
         }
     }
 }

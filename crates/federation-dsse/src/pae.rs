@@ -21,7 +21,13 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     let type_len = payload_type.len().to_string();
     let body_len = payload.len().to_string();
     let mut out = Vec::with_capacity(
-        PREFIX.len() + type_len.len() + 1 + payload_type.len() + 1 + body_len.len() + 1
+        PREFIX.len()
+            + type_len.len()
+            + 1
+            + payload_type.len()
+            + 1
+            + body_len.len()
+            + 1
             + payload.len(),
     );
     out.extend_from_slice(PREFIX);

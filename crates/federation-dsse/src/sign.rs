@@ -273,7 +273,8 @@ mod tests {
     #[test]
     fn a_failing_signer_is_never_hidden_by_the_fallback() {
         let b = Fixed("b", Err(broken));
-        let err = sign_envelope_with_fallback(&[&b], "t", b"x", UnsignedFallback::Allow).unwrap_err();
+        let err =
+            sign_envelope_with_fallback(&[&b], "t", b"x", UnsignedFallback::Allow).unwrap_err();
         assert_eq!(err.code(), "federation.dsse.sign_failed");
         let empty = Fixed("e", Ok(vec![]));
         let err = sign_envelope(&[&empty], "t", b"x").unwrap_err();
@@ -289,7 +290,13 @@ mod tests {
         assert_eq!(err.code(), "federation.dsse.duplicate_keyid");
         let anon = Fixed("", Ok(vec![1]));
         let anon2 = Fixed("", Ok(vec![2]));
-        assert_eq!(sign_envelope(&[&anon, &anon2], "t", b"x").unwrap().signatures.len(), 2);
+        assert_eq!(
+            sign_envelope(&[&anon, &anon2], "t", b"x")
+                .unwrap()
+                .signatures
+                .len(),
+            2
+        );
         let reserved = Fixed(UNSIGNED_FALLBACK_KEYID, Ok(vec![1]));
         let err = sign_envelope(&[&reserved], "t", b"x").unwrap_err();
         assert_eq!(err.code(), "federation.dsse.sign_failed");

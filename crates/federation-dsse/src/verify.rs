@@ -124,11 +124,7 @@ impl TrustedKeys {
     /// [`DsseError::DuplicateKeyId`] when a different key already has this key id.
     pub fn add_shared(&mut self, key: Arc<dyn EnvelopeVerifier>) -> Result<&mut Self, DsseError> {
         let identity = key.key_identity();
-        if let Some(existing) = self
-            .entries
-            .iter()
-            .find(|e| e.key.key_id() == key.key_id())
-        {
+        if let Some(existing) = self.entries.iter().find(|e| e.key.key_id() == key.key_id()) {
             if existing.identity == identity {
                 return Ok(self);
             }
@@ -453,7 +449,8 @@ mod tests {
             KeyIdentity::of("toy", &[self.tag])
         }
         fn verify(&self, pae: &[u8], signature: &[u8]) -> bool {
-            signature.first() == Some(&self.tag) && signature.get(1..) == Some(&pae.len().to_be_bytes()[..])
+            signature.first() == Some(&self.tag)
+                && signature.get(1..) == Some(&pae.len().to_be_bytes()[..])
         }
     }
 
@@ -516,7 +513,10 @@ mod tests {
         assert_eq!(err.code(), "federation.dsse.threshold_not_met");
         // Three of three.
         let all = Verifier::new(trusted()).threshold(3);
-        assert!(all.verify(&envelope(&[("", 3), ("", 1), ("", 2)]), "t").is_ok());
+        assert!(
+            all.verify(&envelope(&[("", 3), ("", 1), ("", 2)]), "t")
+                .is_ok()
+        );
     }
 
     #[test]
@@ -524,7 +524,10 @@ mod tests {
         let keys = TrustedKeys::new()
             .with(Toy { id: "a", tag: 1 })
             .unwrap()
-            .with(Toy { id: "a-alias", tag: 1 })
+            .with(Toy {
+                id: "a-alias",
+                tag: 1,
+            })
             .unwrap();
         assert_eq!(keys.len(), 2);
         assert_eq!(keys.distinct_keys(), 1);
@@ -561,7 +564,10 @@ mod tests {
         assert_eq!(err.code(), "federation.dsse.duplicate_keyid");
         keys.add(Toy { id: "a", tag: 1 }).unwrap();
         assert_eq!(keys.len(), 3);
-        assert_eq!(format!("{keys:?}"), r#"TrustedKeys { key_ids: ["a", "b", "c"] }"#);
+        assert_eq!(
+            format!("{keys:?}"),
+            r#"TrustedKeys { key_ids: ["a", "b", "c"] }"#
+        );
     }
 
     #[test]
@@ -593,7 +599,9 @@ mod tests {
         let e = Envelope::unsigned_fallback("t", b"p".to_vec());
         let err = Verifier::new(trusted()).verify(&e, "t").unwrap_err();
         assert_eq!(err.code(), "federation.dsse.unsigned_envelope");
-        let err = Verifier::new(TrustedKeys::new()).verify(&e, "t").unwrap_err();
+        let err = Verifier::new(TrustedKeys::new())
+            .verify(&e, "t")
+            .unwrap_err();
         assert_eq!(err.code(), "federation.dsse.invalid_threshold");
 
         let v = Verifier::new(TrustedKeys::new()).dangerous_accept_unsigned_fallback();

@@ -10,9 +10,8 @@ use stellaops_federation_dsse::{
 };
 
 const RFC8032_SEED_1: [u8; 32] = [
-    0x9d, 0x61, 0xb1, 0x9d, 0xef, 0xfd, 0x5a, 0x60, 0xba, 0x84, 0x4a, 0xf4, 0x92, 0xec, 0x2c,
-    0xc4, 0x44, 0x49, 0xc5, 0x69, 0x7b, 0x32, 0x69, 0x19, 0x70, 0x3b, 0xac, 0x03, 0x1c, 0xae,
-    0x7f, 0x60,
+    0x9d, 0x61, 0xb1, 0x9d, 0xef, 0xfd, 0x5a, 0x60, 0xba, 0x84, 0x4a, 0xf4, 0x92, 0xec, 0x2c, 0xc4,
+    0x44, 0x49, 0xc5, 0x69, 0x7b, 0x32, 0x69, 0x19, 0x70, 0x3b, 0xac, 0x03, 0x1c, 0xae, 0x7f, 0x60,
 ];
 
 #[test]
@@ -50,7 +49,11 @@ fn generated_keys_are_random_and_round_trip_through_their_key_files() {
 fn pkcs8_pem_is_standard() {
     let ed = Ed25519Signer::from_seed(&RFC8032_SEED_1);
     let pem = ed.to_pkcs8_pem().unwrap();
-    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"), "{}", &*pem);
+    assert!(
+        pem.starts_with("-----BEGIN PRIVATE KEY-----\n"),
+        "{}",
+        &*pem
+    );
     assert!(pem.ends_with("-----END PRIVATE KEY-----\n"));
     let ec = EcdsaP256Signer::generate().unwrap();
     let pem = ec.to_pkcs8_pem().unwrap();
@@ -74,21 +77,39 @@ fn openssl_style_ed25519_pkcs8_loads() {
                -----END PRIVATE KEY-----\n";
     let key = PrivateKey::from_key_file(pem.as_bytes(), "rfc8410.pem").unwrap();
     assert_eq!(key.key_type(), KeyType::Ed25519);
+    // We write the same v1 form back, byte for byte (Python's `cryptography` rejects the v2
+    // form with an embedded public key).
+    assert_eq!(&*key.to_key_file().unwrap(), pem);
     // RFC 8410 section 10.1's public key is the matching one.
     let public = "-----BEGIN PUBLIC KEY-----\n\
                   MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n\
                   -----END PUBLIC KEY-----\n";
-    assert_eq!(key.public_key().unwrap(), PublicKey::from_spki_pem(public).unwrap());
+    assert_eq!(
+        key.public_key().unwrap(),
+        PublicKey::from_spki_pem(public).unwrap()
+    );
 }
 
 #[test]
 fn unsupported_private_key_files_say_what_to_do() {
     for (contents, needle) in [
-        ("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n", "encrypted"),
-        ("-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n", "openssl pkcs8 -topk8"),
-        ("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "Ed25519 or ECDSA P-256"),
+        (
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
+            "encrypted",
+        ),
+        (
+            "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n",
+            "openssl pkcs8 -topk8",
+        ),
+        (
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+            "Ed25519 or ECDSA P-256",
+        ),
         ("hello", "no PEM block"),
-        ("{\"keytype\":\"ed25519\"}", "expected `keytype` to be \"hmac-sha256\""),
+        (
+            "{\"keytype\":\"ed25519\"}",
+            "expected `keytype` to be \"hmac-sha256\"",
+        ),
     ] {
         let err = PrivateKey::from_key_file(contents.as_bytes(), "my.key").unwrap_err();
         assert_eq!(err.code(), "federation.dsse.invalid_key");
@@ -113,7 +134,10 @@ fn spki_pem_round_trips_for_both_key_types() {
         assert_eq!(PublicKey::from_spki_pem(&pem).unwrap(), key);
     }
     let err = PublicKey::from_spki_pem("-----BEGIN CERTIFICATE-----\n").unwrap_err();
-    assert!(err.to_string().contains("`-----BEGIN CERTIFICATE-----`"), "{err}");
+    assert!(
+        err.to_string().contains("`-----BEGIN CERTIFICATE-----`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -161,16 +185,29 @@ fn securesystemslib_json_variants() {
     let ec = EcdsaP256Signer::generate().unwrap().public_key();
     let pem = ec.to_spki_pem().unwrap();
     let legacy = serde_json::json!({"keytype": "ecdsa-sha2-nistp256", "scheme": "ecdsa-sha2-nistp256", "keyval": {"public": pem}});
-    let (key, key_id) = PublicKey::from_securesystemslib_json(legacy.to_string().as_bytes()).unwrap();
+    let (key, key_id) =
+        PublicKey::from_securesystemslib_json(legacy.to_string().as_bytes()).unwrap();
     assert_eq!(key, ec);
     assert_ne!(key_id, ec.securesystemslib_key_id().unwrap());
 
     for (json, needle) in [
-        (r#"{"keytype":"rsa","scheme":"rsassa-pss-sha256","keyval":{"public":"x"}}"#, "found rsa/rsassa-pss-sha256"),
-        (r#"{"keytype":"ed25519","scheme":"ed25519","keyval":{"public":"abcd"}}"#, "64 hex digits, found 4"),
+        (
+            r#"{"keytype":"rsa","scheme":"rsassa-pss-sha256","keyval":{"public":"x"}}"#,
+            "found rsa/rsassa-pss-sha256",
+        ),
+        (
+            r#"{"keytype":"ed25519","scheme":"ed25519","keyval":{"public":"abcd"}}"#,
+            "64 hex digits, found 4",
+        ),
         (r#"{"keytype":"ed25519","scheme":"ed25519"}"#, "`keyval`"),
-        (r#"{"keytype":"ed25519","keyval":{"public":"00"}}"#, "`keytype` and `scheme`"),
-        (r#"{"keytype":"ed25519","scheme":"ed25519","keyval":{}}"#, "`keyval.public`"),
+        (
+            r#"{"keytype":"ed25519","keyval":{"public":"00"}}"#,
+            "`keytype` and `scheme`",
+        ),
+        (
+            r#"{"keytype":"ed25519","scheme":"ed25519","keyval":{}}"#,
+            "`keyval.public`",
+        ),
         ("{", "expected JSON"),
     ] {
         let err = PublicKey::from_securesystemslib_json(json.as_bytes()).unwrap_err();
@@ -210,12 +247,24 @@ fn hmac_key_file_format() {
     assert_eq!(back.key_id().len(), 64);
     assert!(!back.key_id().contains(&"00".repeat(8)));
     // Debug output never shows the secret.
-    assert_eq!(format!("{key:?}"), r#"HmacSha256Key { key_id: "fed-1", .. }"#);
+    assert_eq!(
+        format!("{key:?}"),
+        r#"HmacSha256Key { key_id: "fed-1", .. }"#
+    );
 
-    let err = HmacSha256Key::from_key_file(br#"{"keytype":"hmac-sha256","scheme":"hmac-sha256","keyval":{"secret":"zz"}}"#).unwrap_err();
+    let err = HmacSha256Key::from_key_file(
+        br#"{"keytype":"hmac-sha256","scheme":"hmac-sha256","keyval":{"secret":"zz"}}"#,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("hex"), "{err}");
-    let err = HmacSha256Key::from_key_file(br#"{"keytype":"hmac-sha256","scheme":"hmac-sha256","keyval":{"secret":"00"}}"#).unwrap_err();
-    assert!(err.to_string().contains("at least 16 bytes, found 1"), "{err}");
+    let err = HmacSha256Key::from_key_file(
+        br#"{"keytype":"hmac-sha256","scheme":"hmac-sha256","keyval":{"secret":"00"}}"#,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("at least 16 bytes, found 1"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -235,7 +284,8 @@ fn trusted_key_files() {
             assert_eq!(trusted.key_identity(), key.trusted_key().key_identity());
         }
     }
-    let trusted = TrustedKey::from_key_file(hmac.to_key_file().unwrap().as_bytes(), "h.key").unwrap();
+    let trusted =
+        TrustedKey::from_key_file(hmac.to_key_file().unwrap().as_bytes(), "h.key").unwrap();
     assert!(matches!(trusted, TrustedKey::HmacSha256(_)));
     assert_eq!(trusted.key_id(), hmac.key_id());
 
@@ -244,11 +294,15 @@ fn trusted_key_files() {
     let mut set = TrustedKeys::new();
     set.add(TrustedKey::from_key_file(public.to_spki_pem().unwrap().as_bytes(), "a").unwrap())
         .unwrap();
-    set.add(TrustedKey::from_key_file(public.to_securesystemslib_json().unwrap().as_bytes(), "b").unwrap())
-        .unwrap();
+    set.add(
+        TrustedKey::from_key_file(public.to_securesystemslib_json().unwrap().as_bytes(), "b")
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(set.len(), 1);
 
-    let err = TrustedKey::from_key_file(ed.to_key_file().unwrap().as_bytes(), "ed.key").unwrap_err();
+    let err =
+        TrustedKey::from_key_file(ed.to_key_file().unwrap().as_bytes(), "ed.key").unwrap_err();
     assert!(err.to_string().contains("found a private key"), "{err}");
     assert!(err.to_string().contains("ed.key"), "{err}");
 }

@@ -5,12 +5,12 @@
 
 use base64::Engine as _;
 use proptest::prelude::*;
+use std::sync::OnceLock;
 use stellaops_federation_dsse::{
     DsseError, EcdsaP256Signer, Ed25519Signer, Envelope, EnvelopeSigner, HmacSha256Key, KeyType,
     PrivateKey, TrustedKeys, UnsignedFallback, Verifier, sign_envelope,
     sign_envelope_with_fallback,
 };
-use std::sync::OnceLock;
 
 const TYPE: &str = "application/vnd.stellaops.federation.bundle+json";
 const PAYLOAD: &[u8] = br#"{"bundleId":"b-1","buckets":[{"cveId":"CVE-2025-1","noisyCount":7}]}"#;
@@ -29,7 +29,11 @@ fn trusted(keys: &[&PrivateKey]) -> TrustedKeys {
     trusted
 }
 
-fn verify_one(key: &PrivateKey, envelope: &Envelope, expected_type: &str) -> Result<Vec<u8>, DsseError> {
+fn verify_one(
+    key: &PrivateKey,
+    envelope: &Envelope,
+    expected_type: &str,
+) -> Result<Vec<u8>, DsseError> {
     Verifier::new(trusted(&[key]))
         .verify(envelope, expected_type)
         .map(|v| v.into_payload())
@@ -40,7 +44,12 @@ fn every_key_type_signs_and_verifies() {
     for key in keys() {
         let envelope = sign_envelope(&[key], TYPE, PAYLOAD).unwrap();
         assert_eq!(envelope.signatures[0].keyid, key.key_id());
-        assert_eq!(verify_one(key, &envelope, TYPE).unwrap(), PAYLOAD, "{:?}", key.key_type());
+        assert_eq!(
+            verify_one(key, &envelope, TYPE).unwrap(),
+            PAYLOAD,
+            "{:?}",
+            key.key_type()
+        );
         let sig_len = envelope.signatures[0].sig.len();
         match key.key_type() {
             KeyType::Ed25519 => assert_eq!(sig_len, 64),
@@ -58,9 +67,15 @@ fn every_key_type_signs_and_verifies() {
 fn payload_tamper_fails() {
     for key in keys() {
         let mut envelope = sign_envelope(&[key], TYPE, PAYLOAD).unwrap();
-        envelope.payload = br#"{"bundleId":"b-1","buckets":[{"cveId":"CVE-2025-1","noisyCount":8}]}"#.to_vec();
+        envelope.payload =
+            br#"{"bundleId":"b-1","buckets":[{"cveId":"CVE-2025-1","noisyCount":8}]}"#.to_vec();
         let err = verify_one(key, &envelope, TYPE).unwrap_err();
-        assert_eq!(err.code(), "federation.dsse.bad_signature", "{:?}", key.key_type());
+        assert_eq!(
+            err.code(),
+            "federation.dsse.bad_signature",
+            "{:?}",
+            key.key_type()
+        );
         envelope.payload.push(b' ');
         assert!(verify_one(key, &envelope, TYPE).is_err());
         envelope.payload.clear();
@@ -78,7 +93,12 @@ fn payload_type_swap_fails_even_when_the_caller_expects_the_new_type() {
         assert_eq!(err.code(), "federation.dsse.payload_type_mismatch");
         // The caller expects the swapped-in type: the signature does not cover it.
         let err = verify_one(key, &envelope, &envelope.payload_type.clone()).unwrap_err();
-        assert_eq!(err.code(), "federation.dsse.bad_signature", "{:?}", key.key_type());
+        assert_eq!(
+            err.code(),
+            "federation.dsse.bad_signature",
+            "{:?}",
+            key.key_type()
+        );
     }
 }
 
@@ -91,7 +111,12 @@ fn signature_tamper_fails() {
             let mut envelope = original.clone();
             envelope.signatures[0].sig[i] ^= 0x01;
             let err = verify_one(key, &envelope, TYPE).unwrap_err();
-            assert_eq!(err.code(), "federation.dsse.bad_signature", "{:?} byte {i}", key.key_type());
+            assert_eq!(
+                err.code(),
+                "federation.dsse.bad_signature",
+                "{:?} byte {i}",
+                key.key_type()
+            );
         }
         let mut truncated = original.clone();
         truncated.signatures[0].sig.pop();
@@ -129,7 +154,10 @@ fn hmac_secret_is_the_key_not_the_key_id() {
     assert_eq!(err.code(), "federation.dsse.bad_signature");
     let short = HmacSha256Key::new("short", vec![1u8; 15]).unwrap_err();
     assert_eq!(short.code(), "federation.dsse.invalid_key");
-    assert!(short.to_string().contains("at least 16 bytes, found 15"), "{short}");
+    assert!(
+        short.to_string().contains("at least 16 bytes, found 15"),
+        "{short}"
+    );
 }
 
 #[test]
@@ -138,23 +166,41 @@ fn thresholds_across_key_types() {
     let all = trusted(&[ed, ec, hmac]);
     let envelope = sign_envelope(&[ed, ec, hmac], TYPE, PAYLOAD).unwrap();
     for t in 1..=3 {
-        let v = Verifier::new(all.clone()).threshold(t).verify(&envelope, TYPE).unwrap();
-        assert_eq!(v.verified_key_ids(), [ed.key_id(), ec.key_id(), hmac.key_id()]);
+        let v = Verifier::new(all.clone())
+            .threshold(t)
+            .verify(&envelope, TYPE)
+            .unwrap();
+        assert_eq!(
+            v.verified_key_ids(),
+            [ed.key_id(), ec.key_id(), hmac.key_id()]
+        );
     }
-    let err = Verifier::new(all.clone()).threshold(4).verify(&envelope, TYPE).unwrap_err();
+    let err = Verifier::new(all.clone())
+        .threshold(4)
+        .verify(&envelope, TYPE)
+        .unwrap_err();
     assert_eq!(err.code(), "federation.dsse.invalid_threshold");
 
     // Two of three signed: t = 2 passes, t = 3 fails naming who verified.
     let two = sign_envelope(&[ec, hmac], TYPE, PAYLOAD).unwrap();
-    Verifier::new(all.clone()).threshold(2).verify(&two, TYPE).unwrap();
-    let err = Verifier::new(all.clone()).threshold(3).verify(&two, TYPE).unwrap_err();
+    Verifier::new(all.clone())
+        .threshold(2)
+        .verify(&two, TYPE)
+        .unwrap();
+    let err = Verifier::new(all.clone())
+        .threshold(3)
+        .verify(&two, TYPE)
+        .unwrap_err();
     assert_eq!(err.code(), "federation.dsse.threshold_not_met");
     assert!(err.to_string().contains(ec.key_id()), "{err}");
 
     // A signature by an untrusted key does not count.
     let stranger = PrivateKey::generate(KeyType::Ed25519).unwrap();
     let mixed = sign_envelope(&[ed, &stranger], TYPE, PAYLOAD).unwrap();
-    let err = Verifier::new(all.clone()).threshold(2).verify(&mixed, TYPE).unwrap_err();
+    let err = Verifier::new(all.clone())
+        .threshold(2)
+        .verify(&mixed, TYPE)
+        .unwrap_err();
     assert_eq!(err.code(), "federation.dsse.threshold_not_met");
 
     // One good signature among tampered ones meets t = 1.
@@ -218,7 +264,10 @@ fn unsigned_fallback_end_to_end() {
     let envelope =
         sign_envelope_with_fallback(&[], TYPE, PAYLOAD, UnsignedFallback::Allow).unwrap();
     let json = envelope.to_json();
-    assert!(json.contains(r#""keyid":"offline-unsigned-fallback","sig":"""#), "{json}");
+    assert!(
+        json.contains(r#""keyid":"offline-unsigned-fallback","sig":"""#),
+        "{json}"
+    );
     let [ed, ..] = keys();
     let err = Verifier::new(trusted(&[ed]))
         .verify_json(json.as_bytes(), TYPE)
@@ -262,7 +311,10 @@ fn ed25519_and_ecdsa_signers_are_distinct_keys_for_thresholds() {
         .with(a_again.public_key().verifier("a-again"))
         .unwrap();
     assert_eq!(trusted.distinct_keys(), 1);
-    let err = Verifier::new(trusted).threshold(2).verify(&envelope, TYPE).unwrap_err();
+    let err = Verifier::new(trusted)
+        .threshold(2)
+        .verify(&envelope, TYPE)
+        .unwrap_err();
     assert_eq!(err.code(), "federation.dsse.invalid_threshold");
 }
 

@@ -6,8 +6,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use stellaops_federation_dsse::{
-    EcdsaP256Signer, Ed25519Signer, EnvelopeSigner, Envelope, PublicKey, TrustedKeys, Verifier,
-    pae,
+    EcdsaP256Signer, Ed25519Signer, Envelope, EnvelopeSigner, PublicKey, TrustedKeys, Verifier, pae,
 };
 
 // protocol.md, "Test Vectors": ECDSA over NIST P-256 and SHA-256, deterministic RFC 6979,
@@ -20,8 +19,7 @@ const SPEC_ENVELOPE: &str = r#"{"payload": "aGVsbG8gd29ybGQ=",
  "signatures": [{"sig": "A3JqsQGtVsJ2O2xqrI5IcnXip5GToJ3F+FnZ+O88SjtR6rDAajabZKciJTfUiHqJPcIAriEGAHTVeCUjW2JIZA=="}]}"#;
 const SPEC_TYPE: &str = "http://example.com/HelloWorld";
 /// The spec's r || s signature as DER (re-encoded by Python's `cryptography`).
-const SPEC_SIG_DER: &str =
-    "MEQCIANyarEBrVbCdjtsaqyOSHJ14qeRk6CdxfhZ2fjvPEo7AiBR6rDAajabZKciJTfUiHqJPcIAriEGAHTVeCUjW2JIZA==";
+const SPEC_SIG_DER: &str = "MEQCIANyarEBrVbCdjtsaqyOSHJ14qeRk6CdxfhZ2fjvPEo7AiBR6rDAajabZKciJTfUiHqJPcIAriEGAHTVeCUjW2JIZA==";
 
 // RFC 8032 section 7.1, tests 1 and 2.
 const RFC8032_SEED_1: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
@@ -84,12 +82,16 @@ fn spec_ecdsa_vector_verifies_with_raw_r_s_signature() {
     // The same signature in DER also verifies.
     let mut der = envelope.clone();
     der.signatures[0].sig = STANDARD.decode(SPEC_SIG_DER).unwrap();
-    Verifier::new(trusted.clone()).verify(&der, SPEC_TYPE).unwrap();
+    Verifier::new(trusted.clone())
+        .verify(&der, SPEC_TYPE)
+        .unwrap();
 
     // And the spec's signature does not cover a different body.
     let mut other = envelope;
     other.payload = b"hello world!".to_vec();
-    let err = Verifier::new(trusted).verify(&other, SPEC_TYPE).unwrap_err();
+    let err = Verifier::new(trusted)
+        .verify(&other, SPEC_TYPE)
+        .unwrap_err();
     assert_eq!(err.code(), "federation.dsse.bad_signature");
 }
 
@@ -99,9 +101,7 @@ fn spec_ecdsa_private_key_reproduces_the_spec_signature_in_der() {
     // DER-encoded as securesystemslib and sigstore write ECDSA signatures.
     let signer = EcdsaP256Signer::from_scalar_bytes(&hex::decode(SPEC_D).unwrap()).unwrap();
     assert_eq!(signer.public_key(), spec_public_key());
-    let sig = signer
-        .sign(&pae(SPEC_TYPE, b"hello world"))
-        .unwrap();
+    let sig = signer.sign(&pae(SPEC_TYPE, b"hello world")).unwrap();
     assert_eq!(STANDARD.encode(&sig), SPEC_SIG_DER);
     // securesystemslib's key id of this key, as computed by securesystemslib 1.6.
     assert_eq!(
@@ -114,7 +114,12 @@ fn spec_ecdsa_private_key_reproduces_the_spec_signature_in_der() {
 fn rfc8032_test_keys_and_signatures() {
     for (seed_hex, public_hex, message, sig_hex) in [
         (RFC8032_SEED_1, RFC8032_PUBLIC_1, &b""[..], RFC8032_SIG_1),
-        (RFC8032_SEED_2, RFC8032_PUBLIC_2, &[0x72u8][..], RFC8032_SIG_2),
+        (
+            RFC8032_SEED_2,
+            RFC8032_PUBLIC_2,
+            &[0x72u8][..],
+            RFC8032_SIG_2,
+        ),
     ] {
         let signer = Ed25519Signer::from_seed(&seed(seed_hex));
         let PublicKey::Ed25519(public) = signer.public_key() else {
@@ -330,7 +335,10 @@ fn dsse_vector_suite() {
                 );
             }
             (false, Err(e)) => assert!(e.is_verification_failure(), "{}: {e}", case.id),
-            _ => panic!("{}: expected accept={}, got {result:?}", case.id, case.accept),
+            _ => panic!(
+                "{}: expected accept={}, got {result:?}",
+                case.id, case.accept
+            ),
         }
     }
 }

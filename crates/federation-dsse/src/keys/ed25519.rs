@@ -6,7 +6,7 @@ use crate::error::DsseError;
 use crate::sign::EnvelopeSigner;
 use ed25519_dalek::Signer as _;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
-use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
+use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, KeypairBytes};
 use zeroize::Zeroizing;
 
 /// An Ed25519 private key with the key id it signs under.
@@ -50,13 +50,17 @@ impl Ed25519Signer {
         Ok(Self { key_id, key })
     }
 
-    /// The key as unencrypted PKCS#8 PEM, as `openssl` and Python's `cryptography` write it.
+    /// The key as unencrypted PKCS#8 v1 PEM (RFC 8410, no embedded public key), as `openssl`
+    /// and Python's `cryptography` write it and as `cryptography` requires it to read it.
     ///
     /// # Errors
     /// [`DsseError::InvalidKey`] if encoding fails.
     pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>, DsseError> {
-        self.key
-            .to_pkcs8_pem(LineEnding::LF)
+        let v1 = KeypairBytes {
+            secret_key: self.key.to_bytes(),
+            public_key: None,
+        };
+        v1.to_pkcs8_pem(LineEnding::LF)
             .map_err(|e| DsseError::invalid_key("Ed25519 key", format!("PKCS#8 encoding: {e}")))
     }
 

@@ -70,7 +70,9 @@ impl HmacSha256Key {
     /// The default key id of a secret: the hex HMAC-SHA256, under the secret, of a fixed label.
     /// It identifies the secret without revealing anything about it.
     pub fn default_key_id(secret: &[u8]) -> String {
-        tag(secret, KEY_ID_LABEL).map(hex::encode).unwrap_or_default()
+        tag(secret, KEY_ID_LABEL)
+            .map(hex::encode)
+            .unwrap_or_default()
     }
 
     /// Parses the key file format (see the module documentation). A missing or empty `keyid`
@@ -80,14 +82,16 @@ impl HmacSha256Key {
     /// [`DsseError::InvalidKey`] naming what was expected and found.
     pub fn from_key_file(json: &[u8]) -> Result<Self, DsseError> {
         let bad = |detail: String| DsseError::invalid_key("HMAC-SHA256 key file", detail);
-        let value: serde_json::Value = serde_json::from_slice(json)
-            .map_err(|e| bad(format!("expected JSON: {e}")))?;
+        let value: serde_json::Value =
+            serde_json::from_slice(json).map_err(|e| bad(format!("expected JSON: {e}")))?;
         let field = |name: &str| value.get(name).and_then(serde_json::Value::as_str);
         for name in ["keytype", "scheme"] {
             if field(name) != Some(HMAC_SHA256_KEYTYPE) {
                 return Err(bad(format!(
                     "expected `{name}` to be \"{HMAC_SHA256_KEYTYPE}\", found {}",
-                    value.get(name).map_or("nothing".to_owned(), ToString::to_string)
+                    value
+                        .get(name)
+                        .map_or("nothing".to_owned(), ToString::to_string)
                 )));
             }
         }
