@@ -15,3 +15,8 @@
     clippy::print_stdout,
     clippy::print_stderr
 )]
+
+/// DSSE envelopes (PAE, signing, threshold verification) over HMAC-SHA256, Ed25519 and ECDSA
+/// P-256 that securesystemslib, in-toto and sigstore verify: the `stellaops-federation-dsse`
+/// crate.
+pub use stellaops_federation_dsse as dsse;
