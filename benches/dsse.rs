@@ -16,8 +16,8 @@ use p256::ecdsa::signature::Verifier as _;
 use std::hint::black_box;
 use std::sync::OnceLock;
 use stellaops_telemetry::dsse::{
-    EcdsaP256Signer, Ed25519Signer, EnvelopeSigner, EnvelopeVerifier, HmacSha256Key,
-    TrustedKeys, Verifier, sign_envelope,
+    EcdsaP256Signer, Ed25519Signer, EnvelopeSigner, EnvelopeVerifier, HmacSha256Key, TrustedKeys,
+    Verifier, sign_envelope,
 };
 
 const TYPE: &str = "application/vnd.stellaops.federation.bundle+json";
@@ -95,13 +95,17 @@ fn bench_key(
         group.bench_with_input(BenchmarkId::new("envelope", size_name), &payload, |b, p| {
             b.iter(|| sign_envelope(&[signer], TYPE, black_box(p.as_slice())).unwrap());
         });
-        group.bench_with_input(BenchmarkId::new("envelope+json", size_name), &payload, |b, p| {
-            b.iter(|| {
-                sign_envelope(&[signer], TYPE, black_box(p.as_slice()))
-                    .unwrap()
-                    .to_json()
-            });
-        });
+        group.bench_with_input(
+            BenchmarkId::new("envelope+json", size_name),
+            &payload,
+            |b, p| {
+                b.iter(|| {
+                    sign_envelope(&[signer], TYPE, black_box(p.as_slice()))
+                        .unwrap()
+                        .to_json()
+                });
+            },
+        );
         group.finish();
 
         // Inputs for verification, made only when a verify benchmark runs (a filtered or
@@ -136,7 +140,11 @@ fn bench_key(
         });
         group.bench_function(BenchmarkId::new("envelope+json", size_name), |b| {
             let (_, json) = envelope();
-            b.iter(|| verifier.verify_json(black_box(json.as_bytes()), TYPE).unwrap());
+            b.iter(|| {
+                verifier
+                    .verify_json(black_box(json.as_bytes()), TYPE)
+                    .unwrap()
+            });
         });
         group.finish();
     }
@@ -144,10 +152,22 @@ fn bench_key(
 
 fn dsse(c: &mut Criterion) {
     let ed = Ed25519Signer::from_seed(&SEED);
-    bench_key(c, "ed25519", &raw_ed25519(), &ed, ed.public_key().verifier(ed.key_id()));
+    bench_key(
+        c,
+        "ed25519",
+        &raw_ed25519(),
+        &ed,
+        ed.public_key().verifier(ed.key_id()),
+    );
 
     let ec = EcdsaP256Signer::from_scalar_bytes(&SCALAR).unwrap();
-    bench_key(c, "ecdsa-p256", &raw_p256(), &ec, ec.public_key().verifier(ec.key_id()));
+    bench_key(
+        c,
+        "ecdsa-p256",
+        &raw_p256(),
+        &ec,
+        ec.public_key().verifier(ec.key_id()),
+    );
 
     let hmac = HmacSha256Key::new("bench-hmac", SECRET.to_vec()).unwrap();
     bench_key(c, "hmac-sha256", &raw_hmac(), &hmac, hmac.clone());

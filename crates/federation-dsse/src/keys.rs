@@ -24,6 +24,7 @@ use crate::canonical_json::to_canonical_json;
 use crate::error::DsseError;
 use crate::sign::EnvelopeSigner;
 use crate::verify::{EnvelopeVerifier, KeyIdentity};
+use ed25519_dalek::ed25519::signature::MultipartVerifier as _;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use std::io::Write as _;
@@ -274,13 +275,22 @@ impl PublicKey {
         })
     }
 
-    /// Whether `signature` is this key's signature of `message` (Ed25519: strict RFC 8032
-    /// verification; P-256: SHA-256, DER or raw `r || s`).
+    /// Whether `signature` is this key's signature of `message` (Ed25519: RFC 8032, with
+    /// non-canonical `S` and small-order public keys refused; P-256: SHA-256, DER or raw
+    /// `r || s`).
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.verify_parts(&[message], signature)
+    }
+
+    /// Like [`PublicKey::verify`], with the message given as consecutive parts.
+    pub fn verify_parts(&self, parts: &[&[u8]], signature: &[u8]) -> bool {
         match self {
-            Self::Ed25519(key) => ed25519_dalek::Signature::from_slice(signature)
-                .is_ok_and(|sig| key.verify_strict(message, &sig).is_ok()),
-            Self::EcdsaP256(key) => ecdsa_p256::verify(key, message, signature),
+            Self::Ed25519(key) => {
+                !key.is_weak()
+                    && ed25519_dalek::Signature::from_slice(signature)
+                        .is_ok_and(|sig| key.multipart_verify(parts, &sig).is_ok())
+            }
+            Self::EcdsaP256(key) => ecdsa_p256::verify(key, parts, signature),
         }
     }
 
@@ -356,6 +366,10 @@ impl EnvelopeVerifier for PublicKeyVerifier {
     fn verify(&self, pae: &[u8], signature: &[u8]) -> bool {
         self.key.verify(pae, signature)
     }
+
+    fn verify_parts(&self, parts: &[&[u8]], signature: &[u8]) -> bool {
+        self.key.verify_parts(parts, signature)
+    }
 }
 
 /// A key a verifier trusts, as read from a key file: a public key or an HMAC secret.
@@ -428,9 +442,13 @@ impl EnvelopeVerifier for TrustedKey {
     }
 
     fn verify(&self, pae: &[u8], signature: &[u8]) -> bool {
+        self.verify_parts(&[pae], signature)
+    }
+
+    fn verify_parts(&self, parts: &[&[u8]], signature: &[u8]) -> bool {
         match self {
-            Self::Public(k) => k.verify(pae, signature),
-            Self::HmacSha256(k) => EnvelopeVerifier::verify(k, pae, signature),
+            Self::Public(k) => k.verify_parts(parts, signature),
+            Self::HmacSha256(k) => k.verify_parts(parts, signature),
         }
     }
 }
@@ -583,10 +601,14 @@ impl EnvelopeSigner for PrivateKey {
     }
 
     fn sign(&self, pae: &[u8]) -> Result<Vec<u8>, DsseError> {
+        self.sign_parts(&[pae])
+    }
+
+    fn sign_parts(&self, parts: &[&[u8]]) -> Result<Vec<u8>, DsseError> {
         match self {
-            Self::Ed25519(k) => k.sign(pae),
-            Self::EcdsaP256(k) => k.sign(pae),
-            Self::HmacSha256(k) => k.sign(pae),
+            Self::Ed25519(k) => k.sign_parts(parts),
+            Self::EcdsaP256(k) => k.sign_parts(parts),
+            Self::HmacSha256(k) => k.sign_parts(parts),
         }
     }
 }

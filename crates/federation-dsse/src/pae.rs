@@ -18,17 +18,19 @@ const PREFIX: &[u8] = b"DSSEv1 ";
 /// assert_eq!(pae("é", b""), "DSSEv1 2 é 0 ".as_bytes());
 /// ```
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = pae_header(payload_type, payload.len(), payload.len());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// Everything of the PAE before the body: `"DSSEv1" SP LEN(type) SP type SP LEN(body) SP`.
+/// `PAE = header || body`, so signers that take a message in parts need no copy of the body.
+/// `spare` is extra capacity to reserve.
+pub(crate) fn pae_header(payload_type: &str, body_len: usize, spare: usize) -> Vec<u8> {
     let type_len = payload_type.len().to_string();
-    let body_len = payload.len().to_string();
+    let body_len = body_len.to_string();
     let mut out = Vec::with_capacity(
-        PREFIX.len()
-            + type_len.len()
-            + 1
-            + payload_type.len()
-            + 1
-            + body_len.len()
-            + 1
-            + payload.len(),
+        PREFIX.len() + type_len.len() + payload_type.len() + body_len.len() + 3 + spare,
     );
     out.extend_from_slice(PREFIX);
     out.extend_from_slice(type_len.as_bytes());
@@ -37,7 +39,6 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     out.push(b' ');
     out.extend_from_slice(body_len.as_bytes());
     out.push(b' ');
-    out.extend_from_slice(payload);
     out
 }
 
@@ -45,6 +46,13 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn header_plus_body_is_the_pae() {
+        let header = pae_header("t", 4, 0);
+        assert_eq!(header, b"DSSEv1 1 t 4 ");
+        assert_eq!([header.as_slice(), b"body"].concat(), pae("t", b"body"));
+    }
 
     #[test]
     fn spec_example() {

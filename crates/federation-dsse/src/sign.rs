@@ -27,6 +27,18 @@ pub trait EnvelopeSigner: Send + Sync {
     /// # Errors
     /// [`DsseError::SignerUnavailable`] or [`DsseError::SignFailed`].
     fn sign(&self, pae: &[u8]) -> Result<Vec<u8>, DsseError>;
+
+    /// Signs the PAE given as consecutive parts (`PAE = parts[0] || parts[1] || ...`), which
+    /// is what [`sign_envelope`] calls. The default joins the parts and calls
+    /// [`sign`](Self::sign); the built-in keys override it to sign without copying the
+    /// payload. An override must produce a signature [`sign`](Self::sign) would accept as
+    /// equivalent.
+    ///
+    /// # Errors
+    /// As [`sign`](Self::sign).
+    fn sign_parts(&self, parts: &[&[u8]]) -> Result<Vec<u8>, DsseError> {
+        self.sign(&parts.concat())
+    }
 }
 
 impl<T: EnvelopeSigner + ?Sized> EnvelopeSigner for &T {
@@ -35,6 +47,9 @@ impl<T: EnvelopeSigner + ?Sized> EnvelopeSigner for &T {
     }
     fn sign(&self, pae: &[u8]) -> Result<Vec<u8>, DsseError> {
         (**self).sign(pae)
+    }
+    fn sign_parts(&self, parts: &[&[u8]]) -> Result<Vec<u8>, DsseError> {
+        (**self).sign_parts(parts)
     }
 }
 
@@ -45,6 +60,9 @@ impl<T: EnvelopeSigner + ?Sized> EnvelopeSigner for Box<T> {
     fn sign(&self, pae: &[u8]) -> Result<Vec<u8>, DsseError> {
         (**self).sign(pae)
     }
+    fn sign_parts(&self, parts: &[&[u8]]) -> Result<Vec<u8>, DsseError> {
+        (**self).sign_parts(parts)
+    }
 }
 
 impl<T: EnvelopeSigner + ?Sized> EnvelopeSigner for Arc<T> {
@@ -53,6 +71,9 @@ impl<T: EnvelopeSigner + ?Sized> EnvelopeSigner for Arc<T> {
     }
     fn sign(&self, pae: &[u8]) -> Result<Vec<u8>, DsseError> {
         (**self).sign(pae)
+    }
+    fn sign_parts(&self, parts: &[&[u8]]) -> Result<Vec<u8>, DsseError> {
+        (**self).sign_parts(parts)
     }
 }
 
@@ -146,11 +167,12 @@ pub fn sign_envelope_with_fallback(
         };
     }
 
-    let pae = crate::pae(payload_type, &payload);
+    let header = crate::pae::pae_header(payload_type, payload.len(), 0);
+    let pae: [&[u8]; 2] = [&header, &payload];
     let mut signatures = Vec::with_capacity(signers.len());
     let mut unavailable = Vec::new();
     for signer in signers {
-        match signer.sign(&pae) {
+        match signer.sign_parts(&pae) {
             Ok(sig) if sig.is_empty() => {
                 return Err(DsseError::SignFailed {
                     key_id: signer.key_id().to_owned(),
@@ -167,7 +189,6 @@ pub fn sign_envelope_with_fallback(
             Err(other) => return Err(other),
         }
     }
-    drop(pae);
 
     if unavailable.is_empty() {
         return Ok(Envelope {

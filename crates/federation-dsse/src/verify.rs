@@ -55,6 +55,13 @@ pub trait EnvelopeVerifier: Send + Sync {
 
     /// Whether `signature` is a valid signature of `pae` by this key. Never panics on any input.
     fn verify(&self, pae: &[u8], signature: &[u8]) -> bool;
+
+    /// Like [`verify`](Self::verify) with the PAE given as consecutive parts
+    /// (`PAE = parts[0] || parts[1] || ...`), which is what [`Verifier`] calls. The default joins
+    /// the parts; the built-in keys override it to verify without copying the payload.
+    fn verify_parts(&self, parts: &[&[u8]], signature: &[u8]) -> bool {
+        self.verify(&parts.concat(), signature)
+    }
 }
 
 impl<T: EnvelopeVerifier + ?Sized> EnvelopeVerifier for Box<T> {
@@ -67,6 +74,9 @@ impl<T: EnvelopeVerifier + ?Sized> EnvelopeVerifier for Box<T> {
     fn verify(&self, pae: &[u8], signature: &[u8]) -> bool {
         (**self).verify(pae, signature)
     }
+    fn verify_parts(&self, parts: &[&[u8]], signature: &[u8]) -> bool {
+        (**self).verify_parts(parts, signature)
+    }
 }
 
 impl<T: EnvelopeVerifier + ?Sized> EnvelopeVerifier for Arc<T> {
@@ -78,6 +88,9 @@ impl<T: EnvelopeVerifier + ?Sized> EnvelopeVerifier for Arc<T> {
     }
     fn verify(&self, pae: &[u8], signature: &[u8]) -> bool {
         (**self).verify(pae, signature)
+    }
+    fn verify_parts(&self, parts: &[&[u8]], signature: &[u8]) -> bool {
+        (**self).verify_parts(parts, signature)
     }
 }
 
@@ -360,7 +373,8 @@ impl Verifier {
             });
         }
 
-        let pae = envelope.pae();
+        let header = crate::pae::pae_header(&envelope.payload_type, envelope.payload.len(), 0);
+        let pae: [&[u8]; 2] = [&header, &envelope.payload];
         let mut accepted: HashSet<KeyIdentity> = HashSet::new();
         let mut verified_key_ids = Vec::new();
         for signature in &envelope.signatures {
@@ -379,7 +393,7 @@ impl Verifier {
                 if accepted.contains(&entry.identity) {
                     continue;
                 }
-                if entry.key.verify(&pae, &signature.sig) {
+                if entry.key.verify_parts(&pae, &signature.sig) {
                     accepted.insert(entry.identity);
                     verified_key_ids.push(entry.key.key_id().to_owned());
                     break;

@@ -15,10 +15,17 @@ use stellaops_federation_dsse::{
 const TYPE: &str = "application/vnd.stellaops.federation.bundle+json";
 const PAYLOAD: &[u8] = br#"{"bundleId":"b-1","buckets":[{"cveId":"CVE-2025-1","noisyCount":7}]}"#;
 
-/// One key of each type, generated once per test binary.
+/// One fixed key of each type (Ed25519 and RFC 6979 ECDSA are deterministic, so every run and
+/// every proptest failure is reproducible).
 fn keys() -> &'static [PrivateKey; 3] {
     static KEYS: OnceLock<[PrivateKey; 3]> = OnceLock::new();
-    KEYS.get_or_init(|| KeyType::ALL.map(|t| PrivateKey::generate(t).unwrap()))
+    KEYS.get_or_init(|| {
+        [
+            PrivateKey::Ed25519(Ed25519Signer::from_seed(&[1; 32])),
+            PrivateKey::EcdsaP256(EcdsaP256Signer::from_scalar_bytes(&[2; 32]).unwrap()),
+            PrivateKey::HmacSha256(HmacSha256Key::new("federation-hmac", vec![3; 32]).unwrap()),
+        ]
+    })
 }
 
 fn trusted(keys: &[&PrivateKey]) -> TrustedKeys {

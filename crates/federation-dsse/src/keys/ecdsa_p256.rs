@@ -5,7 +5,7 @@
 use super::{PublicKey, random_bytes};
 use crate::error::DsseError;
 use crate::sign::EnvelopeSigner;
-use p256::ecdsa::signature::{Signer as _, Verifier as _};
+use p256::ecdsa::signature::{MultipartSigner as _, MultipartVerifier as _};
 use p256::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, LineEnding};
 use zeroize::Zeroizing;
 
@@ -110,11 +110,17 @@ impl EnvelopeSigner for EcdsaP256Signer {
     }
 
     fn sign(&self, pae: &[u8]) -> Result<Vec<u8>, DsseError> {
+        self.sign_parts(&[pae])
+    }
+
+    fn sign_parts(&self, parts: &[&[u8]]) -> Result<Vec<u8>, DsseError> {
         let signature: p256::ecdsa::Signature =
-            self.key.try_sign(pae).map_err(|e| DsseError::SignFailed {
-                key_id: self.key_id.clone(),
-                reason: format!("ECDSA P-256 signing: {e}"),
-            })?;
+            self.key
+                .try_multipart_sign(parts)
+                .map_err(|e| DsseError::SignFailed {
+                    key_id: self.key_id.clone(),
+                    reason: format!("ECDSA P-256 signing: {e}"),
+                })?;
         Ok(signature.to_der().as_bytes().to_vec())
     }
 }
@@ -127,14 +133,15 @@ impl std::fmt::Debug for EcdsaP256Signer {
     }
 }
 
-/// Verifies a DER or raw `r || s` ECDSA P-256/SHA-256 signature of `message`.
-pub(crate) fn verify(key: &p256::ecdsa::VerifyingKey, message: &[u8], signature: &[u8]) -> bool {
+/// Verifies a DER or raw `r || s` ECDSA P-256/SHA-256 signature of the message
+/// `parts[0] || parts[1] || ...`.
+pub(crate) fn verify(key: &p256::ecdsa::VerifyingKey, parts: &[&[u8]], signature: &[u8]) -> bool {
     if let Ok(sig) = p256::ecdsa::Signature::from_der(signature)
-        && key.verify(message, &sig).is_ok()
+        && key.multipart_verify(parts, &sig).is_ok()
     {
         return true;
     }
     signature.len() == 64
         && p256::ecdsa::Signature::from_slice(signature)
-            .is_ok_and(|sig| key.verify(message, &sig).is_ok())
+            .is_ok_and(|sig| key.multipart_verify(parts, &sig).is_ok())
 }

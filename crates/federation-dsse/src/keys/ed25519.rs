@@ -4,7 +4,7 @@
 use super::{PublicKey, random_bytes};
 use crate::error::DsseError;
 use crate::sign::EnvelopeSigner;
-use ed25519_dalek::Signer as _;
+use ed25519_dalek::ed25519::signature::MultipartSigner as _;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, KeypairBytes};
 use zeroize::Zeroizing;
@@ -88,7 +88,17 @@ impl EnvelopeSigner for Ed25519Signer {
     }
 
     fn sign(&self, pae: &[u8]) -> Result<Vec<u8>, DsseError> {
-        Ok(self.key.sign(pae).to_bytes().to_vec())
+        self.sign_parts(&[pae])
+    }
+
+    fn sign_parts(&self, parts: &[&[u8]]) -> Result<Vec<u8>, DsseError> {
+        self.key
+            .try_multipart_sign(parts)
+            .map(|sig| sig.to_bytes().to_vec())
+            .map_err(|e| DsseError::SignFailed {
+                key_id: self.key_id.clone(),
+                reason: format!("Ed25519 signing: {e}"),
+            })
     }
 }
 

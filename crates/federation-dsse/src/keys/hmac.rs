@@ -70,7 +70,7 @@ impl HmacSha256Key {
     /// The default key id of a secret: the hex HMAC-SHA256, under the secret, of a fixed label.
     /// It identifies the secret without revealing anything about it.
     pub fn default_key_id(secret: &[u8]) -> String {
-        tag(secret, KEY_ID_LABEL)
+        tag(secret, &[KEY_ID_LABEL])
             .map(hex::encode)
             .unwrap_or_default()
     }
@@ -139,12 +139,14 @@ impl HmacSha256Key {
     }
 }
 
-/// The HMAC-SHA256 tag of `message` under `secret` (`None` only if the MAC refused the key,
-/// which HMAC never does: it accepts keys of any length).
-fn tag(secret: &[u8], message: &[u8]) -> Option<[u8; 32]> {
-    HmacSha256::new_from_slice(secret)
-        .ok()
-        .map(|mac| mac.chain_update(message).finalize().into_bytes().into())
+/// The HMAC-SHA256 tag of `parts[0] || parts[1] || ...` under `secret` (`None` only if the
+/// MAC refused the key, which HMAC never does: it accepts keys of any length).
+fn tag(secret: &[u8], parts: &[&[u8]]) -> Option<[u8; 32]> {
+    let mut mac = HmacSha256::new_from_slice(secret).ok()?;
+    for part in parts {
+        mac.update(part);
+    }
+    Some(mac.finalize().into_bytes().into())
 }
 
 impl EnvelopeSigner for HmacSha256Key {
@@ -153,11 +155,16 @@ impl EnvelopeSigner for HmacSha256Key {
     }
 
     fn sign(&self, pae: &[u8]) -> Result<Vec<u8>, DsseError> {
-        let mac = HmacSha256::new_from_slice(&self.secret).map_err(|e| DsseError::SignFailed {
-            key_id: self.key_id.clone(),
-            reason: format!("HMAC-SHA256 key setup: {e}"),
-        })?;
-        Ok(mac.chain_update(pae).finalize().into_bytes().to_vec())
+        self.sign_parts(&[pae])
+    }
+
+    fn sign_parts(&self, parts: &[&[u8]]) -> Result<Vec<u8>, DsseError> {
+        tag(&self.secret, parts)
+            .map(|t| t.to_vec())
+            .ok_or_else(|| DsseError::SignFailed {
+                key_id: self.key_id.clone(),
+                reason: "the HMAC-SHA256 implementation refused the key".to_owned(),
+            })
     }
 }
 
@@ -171,7 +178,11 @@ impl EnvelopeVerifier for HmacSha256Key {
     }
 
     fn verify(&self, pae: &[u8], signature: &[u8]) -> bool {
-        tag(&self.secret, pae).is_some_and(|expected| {
+        self.verify_parts(&[pae], signature)
+    }
+
+    fn verify_parts(&self, parts: &[&[u8]], signature: &[u8]) -> bool {
+        tag(&self.secret, parts).is_some_and(|expected| {
             signature.len() == expected.len() && bool::from(expected.as_slice().ct_eq(signature))
         })
     }
