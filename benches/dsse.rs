@@ -1,5 +1,8 @@
 //! DSSE envelope cost against the raw signature primitive, per key type and payload size.
 //!
+//! Each group is a paired measurement (every iteration runs the three variants back to back and
+//! times one), so the ratios hold on a shared, noisy machine.
+//!
 //! Baseline `raw`: the primitive alone over the payload bytes (ed25519-dalek, p256 ECDSA with a
 //! DER signature, HMAC-SHA256). `envelope`: `sign_envelope` / `Verifier::verify` (PAE, the
 //! primitive over the PAE, the envelope or verified payload). `envelope+json`: the same plus
@@ -15,6 +18,7 @@ use hmac::{KeyInit as _, Mac as _};
 use p256::ecdsa::signature::Verifier as _;
 use std::hint::black_box;
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 use stellaops_telemetry::dsse::{
     EcdsaP256Signer, Ed25519Signer, EnvelopeSigner, EnvelopeVerifier, HmacSha256Key, TrustedKeys,
     Verifier, sign_envelope,
@@ -76,6 +80,37 @@ fn raw_hmac() -> Raw {
     }
 }
 
+/// The three variants compared in one group, in order: `raw`, `envelope`, `envelope+json`.
+const VARIANTS: [&str; 3] = ["raw", "envelope", "envelope+json"];
+
+/// Benchmarks each of `ops` as a paired measurement: every iteration runs all three
+/// operations back to back and times only the one under test. On a shared, noisy machine the
+/// variants then see the same load, so their ratio stays meaningful.
+fn paired(c: &mut Criterion, group: &str, size_name: &str, bytes: usize, ops: [&dyn Fn(); 3]) {
+    let mut group = c.benchmark_group(group);
+    group.throughput(Throughput::Bytes(bytes as u64));
+    for (k, variant) in VARIANTS.iter().enumerate() {
+        group.bench_function(BenchmarkId::new(*variant, size_name), |b| {
+            b.iter_custom(|iters| {
+                let mut timed = Duration::ZERO;
+                for _ in 0..iters {
+                    for (j, op) in ops.iter().enumerate() {
+                        if j == k {
+                            let start = Instant::now();
+                            op();
+                            timed += start.elapsed();
+                        } else {
+                            op();
+                        }
+                    }
+                }
+                timed
+            });
+        });
+    }
+    group.finish();
+}
+
 fn bench_key(
     c: &mut Criterion,
     name: &str,
@@ -86,67 +121,69 @@ fn bench_key(
     let verifier = Verifier::new(TrustedKeys::new().with(trusted).unwrap());
     for (size_name, size) in [("1KiB", 1024usize), ("1MiB", 1024 * 1024)] {
         let payload = b"0123456789abcdef".repeat(size / 16);
+        let p = payload.as_slice();
 
-        let mut group = c.benchmark_group(format!("dsse/sign/{name}"));
-        group.throughput(Throughput::Bytes(size as u64));
-        group.bench_with_input(BenchmarkId::new("raw", size_name), &payload, |b, p| {
-            b.iter(|| (raw.sign)(black_box(p)));
-        });
-        group.bench_with_input(BenchmarkId::new("envelope", size_name), &payload, |b, p| {
-            b.iter(|| sign_envelope(&[signer], TYPE, black_box(p.as_slice())).unwrap());
-        });
-        group.bench_with_input(
-            BenchmarkId::new("envelope+json", size_name),
-            &payload,
-            |b, p| {
-                b.iter(|| {
-                    sign_envelope(&[signer], TYPE, black_box(p.as_slice()))
-                        .unwrap()
-                        .to_json()
-                });
-            },
+        paired(
+            c,
+            &format!("dsse/sign/{name}"),
+            size_name,
+            size,
+            [
+                &|| {
+                    black_box((raw.sign)(black_box(p)));
+                },
+                &|| {
+                    black_box(sign_envelope(&[signer], TYPE, black_box(p)).unwrap());
+                },
+                &|| {
+                    black_box(
+                        sign_envelope(&[signer], TYPE, black_box(p))
+                            .unwrap()
+                            .to_json(),
+                    );
+                },
+            ],
         );
-        group.finish();
 
         // Inputs for verification, made only when a verify benchmark runs (a filtered or
         // test-mode run stays quick).
         let raw_sig = OnceLock::new();
         let raw_sig = || {
             raw_sig.get_or_init(|| {
-                let sig = (raw.sign)(&payload);
-                assert!((raw.verify)(&payload, &sig));
+                let sig = (raw.sign)(p);
+                assert!((raw.verify)(p, &sig));
                 sig
             })
         };
         let envelope = OnceLock::new();
         let envelope = || {
             envelope.get_or_init(|| {
-                let e = sign_envelope(&[signer], TYPE, payload.as_slice()).unwrap();
-                assert_eq!(verifier.verify(&e, TYPE).unwrap().payload(), payload);
+                let e = sign_envelope(&[signer], TYPE, p).unwrap();
+                assert_eq!(verifier.verify(&e, TYPE).unwrap().payload(), p);
                 let json = e.to_json();
                 (e, json)
             })
         };
 
-        let mut group = c.benchmark_group(format!("dsse/verify/{name}"));
-        group.throughput(Throughput::Bytes(size as u64));
-        group.bench_function(BenchmarkId::new("raw", size_name), |b| {
-            let sig = raw_sig();
-            b.iter(|| assert!((raw.verify)(black_box(&payload), black_box(sig))));
-        });
-        group.bench_function(BenchmarkId::new("envelope", size_name), |b| {
-            let (e, _) = envelope();
-            b.iter(|| verifier.verify(black_box(e), TYPE).unwrap());
-        });
-        group.bench_function(BenchmarkId::new("envelope+json", size_name), |b| {
-            let (_, json) = envelope();
-            b.iter(|| {
-                verifier
-                    .verify_json(black_box(json.as_bytes()), TYPE)
-                    .unwrap()
-            });
-        });
-        group.finish();
+        paired(
+            c,
+            &format!("dsse/verify/{name}"),
+            size_name,
+            size,
+            [
+                &|| assert!((raw.verify)(black_box(p), black_box(raw_sig()))),
+                &|| {
+                    black_box(verifier.verify(black_box(&envelope().0), TYPE).unwrap());
+                },
+                &|| {
+                    black_box(
+                        verifier
+                            .verify_json(black_box(envelope().1.as_bytes()), TYPE)
+                            .unwrap(),
+                    );
+                },
+            ],
+        );
     }
 }
 

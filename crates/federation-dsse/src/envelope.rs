@@ -13,6 +13,7 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::ser::SerializeStruct as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 /// The key id of the marker signature that [`sign_envelope_with_fallback`] writes when no signer
@@ -66,7 +67,7 @@ impl Envelope {
     /// [`DsseError::BadBase64`] when `payload` or a `sig` does not decode (naming the field), and
     /// [`DsseError::DuplicateKeyId`] when two signatures carry the same non-empty `keyid`.
     pub fn from_json(json: &[u8]) -> Result<Self, DsseError> {
-        let raw: RawEnvelope =
+        let raw: RawEnvelope<'_> =
             serde_json::from_slice(json).map_err(|e| DsseError::MalformedEnvelope {
                 detail: format!(
                     "expected a JSON object with `payloadType`, `payload` and `signatures`: {e}"
@@ -188,25 +189,30 @@ fn write_json_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// The JSON shape; base64 strings are borrowed from the input when it allows (no copy of a
+/// large payload's text before decoding).
 #[derive(Deserialize)]
-struct RawEnvelope {
+struct RawEnvelope<'a> {
     #[serde(rename = "payloadType")]
     payload_type: String,
-    payload: String,
-    signatures: Vec<RawSignature>,
+    #[serde(borrow)]
+    payload: Cow<'a, str>,
+    #[serde(borrow)]
+    signatures: Vec<RawSignature<'a>>,
 }
 
 #[derive(Deserialize)]
-struct RawSignature {
+struct RawSignature<'a> {
     #[serde(default)]
     keyid: Option<String>,
-    sig: String,
+    #[serde(borrow)]
+    sig: Cow<'a, str>,
 }
 
-impl TryFrom<RawEnvelope> for Envelope {
+impl TryFrom<RawEnvelope<'_>> for Envelope {
     type Error = DsseError;
 
-    fn try_from(raw: RawEnvelope) -> Result<Self, DsseError> {
+    fn try_from(raw: RawEnvelope<'_>) -> Result<Self, DsseError> {
         let payload = decode_base64("payload", &raw.payload)?;
         let mut seen = HashSet::new();
         let mut signatures = Vec::with_capacity(raw.signatures.len());
@@ -327,6 +333,18 @@ mod tests {
         let json = r#"{"payload":"","payloadType":"t","signatures":[{"keyid":"k","sig":"AQI="},{"sig":"%%"}]}"#;
         let err = Envelope::from_json(json.as_bytes()).unwrap_err();
         assert!(err.to_string().contains("`signatures[1].sig`"), "{err}");
+    }
+
+    #[test]
+    fn json_escapes_inside_base64_strings_are_decoded_first() {
+        let json = r#"{"payload":"+\/+\/","payloadType":"t\u00e9","signatures":[{"keyid":"k","sig":"\u0041QI="}]}"#;
+        let e = Envelope::from_json(json.as_bytes()).unwrap();
+        assert_eq!(e.payload, [0xfb, 0xff, 0xbf]);
+        assert_eq!(e.payload_type, "té");
+        assert_eq!(e.signatures[0].sig, [1, 2]);
+        // Through a reader (nothing to borrow from) too.
+        let e2: Envelope = serde_json::from_reader(json.as_bytes()).unwrap();
+        assert_eq!(e2, e);
     }
 
     #[test]
