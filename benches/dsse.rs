@@ -13,9 +13,8 @@
 #![allow(missing_docs)]
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use ed25519_dalek::Signer as _;
+use ed25519_dalek::{Signer as _, Verifier as _};
 use hmac::{KeyInit as _, Mac as _};
-use p256::ecdsa::signature::Verifier as _;
 use std::hint::black_box;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -47,7 +46,7 @@ fn raw_ed25519() -> Raw {
         sign: Box::new(move |m| key.sign(m).to_bytes().to_vec()),
         verify: Box::new(move |m, s| {
             let sig = ed25519_dalek::Signature::from_slice(s).unwrap();
-            public.verify_strict(m, &sig).is_ok()
+            public.verify(m, &sig).is_ok()
         }),
     }
 }

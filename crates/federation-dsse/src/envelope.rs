@@ -214,11 +214,13 @@ impl TryFrom<RawEnvelope<'_>> for Envelope {
 
     fn try_from(raw: RawEnvelope<'_>) -> Result<Self, DsseError> {
         let payload = decode_base64("payload", &raw.payload)?;
+        // Only envelopes with several signatures need the duplicate check (and its set).
+        let several = raw.signatures.len() > 1;
         let mut seen = HashSet::new();
         let mut signatures = Vec::with_capacity(raw.signatures.len());
         for (i, s) in raw.signatures.into_iter().enumerate() {
             let keyid = s.keyid.unwrap_or_default();
-            if !keyid.is_empty() && !seen.insert(keyid.clone()) {
+            if several && !keyid.is_empty() && !seen.insert(keyid.clone()) {
                 return Err(DsseError::DuplicateKeyId {
                     key_id: keyid,
                     location: "envelope signatures",

@@ -27,19 +27,33 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
 /// `PAE = header || body`, so signers that take a message in parts need no copy of the body.
 /// `spare` is extra capacity to reserve.
 pub(crate) fn pae_header(payload_type: &str, body_len: usize, spare: usize) -> Vec<u8> {
-    let type_len = payload_type.len().to_string();
-    let body_len = body_len.to_string();
-    let mut out = Vec::with_capacity(
-        PREFIX.len() + type_len.len() + payload_type.len() + body_len.len() + 3 + spare,
-    );
+    // usize has at most 20 decimal digits.
+    let mut out = Vec::with_capacity(PREFIX.len() + payload_type.len() + 2 * 20 + 3 + spare);
     out.extend_from_slice(PREFIX);
-    out.extend_from_slice(type_len.as_bytes());
+    push_decimal(&mut out, payload_type.len());
     out.push(b' ');
     out.extend_from_slice(payload_type.as_bytes());
     out.push(b' ');
-    out.extend_from_slice(body_len.as_bytes());
+    push_decimal(&mut out, body_len);
     out.push(b' ');
     out
+}
+
+/// Appends `n` in ASCII decimal, without leading zeros.
+fn push_decimal(out: &mut Vec<u8>, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut rest = n;
+    for slot in digits.iter_mut().rev() {
+        // `rest % 10` is below 10, so the cast cannot truncate.
+        *slot = b'0' + (rest % 10) as u8;
+        i -= 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(digits.get(i..).unwrap_or_default());
 }
 
 #[cfg(test)]
@@ -77,6 +91,18 @@ mod tests {
         let t = "application/vnd.exämple+json";
         assert_eq!(t.chars().count(), 28);
         assert!(pae(t, b"x").starts_with("DSSEv1 29 application/vnd.exämple+json 1 x".as_bytes()));
+    }
+
+    #[test]
+    fn decimal_lengths_at_the_edges() {
+        for (n, text) in [(0usize, "0"), (9, "9"), (10, "10"), (1_048_576, "1048576")] {
+            let mut out = Vec::new();
+            push_decimal(&mut out, n);
+            assert_eq!(out, text.as_bytes());
+        }
+        let mut out = Vec::new();
+        push_decimal(&mut out, usize::MAX);
+        assert_eq!(out, usize::MAX.to_string().as_bytes());
     }
 
     #[test]

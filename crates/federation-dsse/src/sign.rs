@@ -7,7 +7,6 @@
 
 use crate::envelope::{Envelope, Signature, UNSIGNED_FALLBACK_KEYID};
 use crate::error::DsseError;
-use std::collections::HashSet;
 use std::sync::Arc;
 
 /// Something that signs DSSE PAE bytes with one key (the reference implementation's
@@ -140,8 +139,7 @@ pub fn sign_envelope_with_fallback(
     fallback: UnsignedFallback,
 ) -> Result<Envelope, DsseError> {
     let payload = payload.into();
-    let mut seen = HashSet::new();
-    for signer in signers {
+    for (i, signer) in signers.iter().enumerate() {
         let key_id = signer.key_id();
         if key_id == UNSIGNED_FALLBACK_KEYID {
             return Err(DsseError::SignFailed {
@@ -151,7 +149,9 @@ pub fn sign_envelope_with_fallback(
                     .to_owned(),
             });
         }
-        if !key_id.is_empty() && !seen.insert(key_id) {
+        // Signer lists are short: a quadratic scan beats hashing here.
+        let earlier = signers.iter().take(i);
+        if !key_id.is_empty() && earlier.map(|s| s.key_id()).any(|k| k == key_id) {
             return Err(DsseError::DuplicateKeyId {
                 key_id: key_id.to_owned(),
                 location: "signers",

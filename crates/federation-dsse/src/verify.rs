@@ -10,7 +10,6 @@
 use crate::envelope::Envelope;
 use crate::error::DsseError;
 use sha2::{Digest as _, Sha256};
-use std::collections::HashSet;
 use std::sync::Arc;
 
 /// What makes two trusted keys "the same key" for threshold counting: a SHA-256 over the key's
@@ -106,6 +105,7 @@ struct Entry {
 #[derive(Clone, Default)]
 pub struct TrustedKeys {
     entries: Vec<Arc<Entry>>,
+    distinct: usize,
 }
 
 impl TrustedKeys {
@@ -146,6 +146,9 @@ impl TrustedKeys {
                 location: "trusted keys",
             });
         }
+        if !self.entries.iter().any(|e| e.identity == identity) {
+            self.distinct += 1;
+        }
         self.entries.push(Arc::new(Entry { identity, key }));
         Ok(self)
     }
@@ -163,11 +166,7 @@ impl TrustedKeys {
     /// How many distinct keys (by [`KeyIdentity`]) the set holds: the largest threshold that can
     /// be met.
     pub fn distinct_keys(&self) -> usize {
-        self.entries
-            .iter()
-            .map(|e| e.identity)
-            .collect::<HashSet<_>>()
-            .len()
+        self.distinct
     }
 
     /// The key ids, in the order the keys were added.
@@ -375,7 +374,8 @@ impl Verifier {
 
         let header = crate::pae::pae_header(&envelope.payload_type, envelope.payload.len(), 0);
         let pae: [&[u8]; 2] = [&header, &envelope.payload];
-        let mut accepted: HashSet<KeyIdentity> = HashSet::new();
+        // Trusted key sets are small: a vector beats hashing here.
+        let mut accepted: Vec<KeyIdentity> = Vec::new();
         let mut verified_key_ids = Vec::new();
         for signature in &envelope.signatures {
             // The hint orders the candidates; it never excludes one.
@@ -394,7 +394,7 @@ impl Verifier {
                     continue;
                 }
                 if entry.key.verify_parts(&pae, &signature.sig) {
-                    accepted.insert(entry.identity);
+                    accepted.push(entry.identity);
                     verified_key_ids.push(entry.key.key_id().to_owned());
                     break;
                 }
