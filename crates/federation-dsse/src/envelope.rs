@@ -142,23 +142,28 @@ impl Envelope {
 /// Decodes a base64 field, accepting the standard or the URL-safe alphabet (not a mix), with or
 /// without padding. `field` names it in errors.
 pub(crate) fn decode_base64(field: &str, text: &str) -> Result<Vec<u8>, DsseError> {
+    // One pass in the common case: each alphabet rejects the other's two extra characters, so
+    // trying standard then URL-safe accepts exactly the single-alphabet strings.
+    let standard_error = match STANDARD.decode(text) {
+        Ok(bytes) => return Ok(bytes),
+        Err(e) => e,
+    };
+    let url_safe_error = match URL_SAFE.decode(text) {
+        Ok(bytes) => return Ok(bytes),
+        Err(e) => e,
+    };
     let url_safe = text.bytes().any(|b| b == b'-' || b == b'_');
     let standard = text.bytes().any(|b| b == b'+' || b == b'/');
-    let engine = match (url_safe, standard) {
-        (true, true) => {
-            return Err(DsseError::BadBase64 {
-                field: field.to_owned(),
-                detail: "expected one base64 alphabet, found both standard (`+`, `/`) and \
+    let detail = match (url_safe, standard) {
+        (true, true) => "expected one base64 alphabet, found both standard (`+`, `/`) and \
                          URL-safe (`-`, `_`) characters"
-                    .to_owned(),
-            });
-        }
-        (true, false) => &URL_SAFE,
-        _ => &STANDARD,
+            .to_owned(),
+        (true, false) => format!("expected URL-safe base64: {url_safe_error}"),
+        _ => format!("expected standard or URL-safe base64: {standard_error}"),
     };
-    engine.decode(text).map_err(|e| DsseError::BadBase64 {
+    Err(DsseError::BadBase64 {
         field: field.to_owned(),
-        detail: format!("expected standard or URL-safe base64: {e}"),
+        detail,
     })
 }
 
@@ -493,6 +498,19 @@ mod tests {
             let i = at.index(json.len());
             json[i] = byte;
             let _ = Envelope::from_json(&json);
+        }
+
+        #[test]
+        fn every_base64_form_decodes_and_mixed_never_does(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            use base64::engine::general_purpose::{STANDARD as S, STANDARD_NO_PAD as SN, URL_SAFE as U, URL_SAFE_NO_PAD as UN};
+            for text in [S.encode(&bytes), SN.encode(&bytes), U.encode(&bytes), UN.encode(&bytes)] {
+                prop_assert_eq!(decode_base64("payload", &text).unwrap(), bytes.clone());
+            }
+            let standard = S.encode(&bytes);
+            if standard.contains('+') && standard.contains('/') {
+                let mixed = standard.replacen('+', "-", 1);
+                prop_assert!(decode_base64("payload", &mixed).is_err());
+            }
         }
 
         #[test]
