@@ -33,3 +33,7 @@ pub use stellaops_telemetry_core as telemetry_core;
 pub use stellaops_telemetry_core::{
     InitError, Telemetry, TelemetryBuilder, builder, init, metrics, profile, propagation, spans,
 };
+/// DSSE envelopes (PAE, signing, threshold verification) over HMAC-SHA256, Ed25519 and ECDSA
+/// P-256 that securesystemslib, in-toto and sigstore verify: the `stellaops-federation-dsse`
+/// crate.
+pub use stellaops_federation_dsse as dsse;

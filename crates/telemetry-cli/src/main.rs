@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod dora;
+mod dsse;
 mod egress;
 mod redact;
 
@@ -23,6 +24,9 @@ enum Command {
     /// DORA metrics over recorded deployment and incident events.
     #[command(subcommand)]
     Dora(dora::DoraArgs),
+    /// DSSE envelopes: generate keys, sign payloads, verify envelopes (interoperable with
+    /// securesystemslib, in-toto and sigstore).
+    Dsse(dsse::DsseArgs),
     /// Egress policy: which exporter endpoints may be used, sealed or not.
     Egress(egress::EgressArgs),
     /// Redact JSON lines from stdin to stdout with a redaction policy.
@@ -33,6 +37,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Dora(args) => dora::run(args),
+        Command::Dsse(args) => dsse::run(args),
         Command::Egress(args) => egress::run(args),
         Command::Redact(args) => redact::run(args),
     }
