@@ -114,6 +114,39 @@ impl TrustedKeys {
         Self::default()
     }
 
+    /// A set of HMAC-SHA256 keys from a map of key id -> secret (the reference
+    /// implementation's offline trusted key map).
+    ///
+    /// ```
+    /// use stellaops_federation_dsse::{sign_envelope, HmacSha256Key, TrustedKeys, Verifier};
+    /// let trusted = TrustedKeys::from_hmac_secrets([
+    ///     ("site-a", vec![1u8; 32]),
+    ///     ("site-b", vec![2u8; 32]),
+    /// ])?;
+    /// let signer = HmacSha256Key::new("site-b", vec![2u8; 32])?;
+    /// let envelope = sign_envelope(&[&signer], "t", b"x")?;
+    /// assert_eq!(Verifier::new(trusted).verify(&envelope, "t")?.verified_key_ids(), ["site-b"]);
+    /// # Ok::<(), stellaops_federation_dsse::DsseError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`DsseError::InvalidKey`] for a secret shorter than
+    /// [`HmacSha256Key::MIN_SECRET_LEN`](crate::HmacSha256Key::MIN_SECRET_LEN),
+    /// [`DsseError::DuplicateKeyId`] for a key id given twice with different secrets.
+    pub fn from_hmac_secrets<K, S>(
+        secrets: impl IntoIterator<Item = (K, S)>,
+    ) -> Result<Self, DsseError>
+    where
+        K: Into<String>,
+        S: Into<Vec<u8>>,
+    {
+        let mut keys = Self::new();
+        for (key_id, secret) in secrets {
+            keys.add(crate::HmacSha256Key::new(key_id, secret)?)?;
+        }
+        Ok(keys)
+    }
+
     /// Adds a key, builder style.
     ///
     /// # Errors
