@@ -19,7 +19,7 @@ fn a_second_init_is_a_clear_error() {
     let second = stellaops_telemetry_core::builder("scanner")
         .spool_dir(dir.path())
         .init();
-    let err = second.err().expect("second init must fail");
+    let err = second.expect_err("second init must fail");
     assert!(
         matches!(err, stellaops_telemetry_core::InitError::AlreadyInitialized),
         "{err}"
