@@ -14,6 +14,7 @@
 //! ```
 //!
 //! - [`alerts`]: the advisory §11.2 alert rules as a Prometheus rule file.
+//! - [`dashboards`]: Grafana JSON models built from catalogue metrics only.
 //! - [`promql`]: the metric names a PromQL expression references, checked against the
 //!   catalogue.
 //! - [`yaml`]: the deterministic YAML emitter every rendered file goes through.
@@ -37,5 +38,6 @@
 )]
 
 pub mod alerts;
+pub mod dashboards;
 pub mod promql;
 pub mod yaml;
