@@ -14,6 +14,8 @@
 //! ```
 //!
 //! - [`alerts`]: the advisory §11.2 alert rules as a Prometheus rule file.
+//! - [`collector`]: OpenTelemetry Collector configs per profile (agent and gateway tiers, or
+//!   one sealed file-only tier), every endpoint decided by the site's egress policy.
 //! - [`dashboards`]: Grafana JSON models built from catalogue metrics only.
 //! - [`promql`]: the metric names a PromQL expression references, checked against the
 //!   catalogue.
@@ -38,6 +40,7 @@
 )]
 
 pub mod alerts;
+pub mod collector;
 pub mod dashboards;
 pub mod promql;
 pub mod yaml;
