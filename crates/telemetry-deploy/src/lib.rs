@@ -14,6 +14,7 @@
 //! ```
 //!
 //! - [`alerts`]: the advisory §11.2 alert rules as a Prometheus rule file.
+//! - [`bundle`]: the signed config bundle (files, SHA-256 manifest, DSSE envelope).
 //! - [`collector`]: OpenTelemetry Collector configs per profile (agent and gateway tiers, or
 //!   one sealed file-only tier), every endpoint decided by the site's egress policy.
 //! - [`dashboards`]: Grafana JSON models built from catalogue metrics only.
@@ -40,6 +41,7 @@
 )]
 
 pub mod alerts;
+pub mod bundle;
 pub mod collector;
 pub mod dashboards;
 pub mod promql;
