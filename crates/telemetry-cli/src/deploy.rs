@@ -26,15 +26,19 @@ pub(crate) struct DeployArgs {
 }
 
 pub(crate) fn run(args: DeployArgs) -> ExitCode {
-    let Some(profile) = Profile::by_name(&args.profile) else {
+    let DeployArgs {
+        profile: profile_name,
+        out,
+        key,
+    } = args;
+    let Some(profile) = Profile::by_name(&profile_name) else {
         eprintln!(
-            "error: unknown profile {:?}; expected one of {}",
-            args.profile,
+            "error: unknown profile {profile_name:?}; expected one of {}",
             Profile::NAMES.join(", ")
         );
         return ExitCode::from(2);
     };
-    let key = match args.key.as_deref().map(PrivateKey::read).transpose() {
+    let key = match key.as_deref().map(PrivateKey::read).transpose() {
         Ok(key) => key,
         Err(e) => {
             eprintln!("error [{}]: {e}", e.code());
@@ -55,7 +59,7 @@ pub(crate) fn run(args: DeployArgs) -> ExitCode {
         eprintln!("error [{}]: {e}", e.code());
         return ExitCode::from(1);
     }
-    if let Err(e) = bundle.write_to(&args.out) {
+    if let Err(e) = bundle.write_to(&out) {
         eprintln!("error [{}]: {e}", e.code());
         return ExitCode::from(1);
     }
@@ -64,7 +68,7 @@ pub(crate) fn run(args: DeployArgs) -> ExitCode {
         .iter()
         .map(|f| {
             json!({
-                "path": args.out.join(&f.path).display().to_string(),
+                "path": out.join(&f.path).display().to_string(),
                 "bytes": f.contents.len(),
             })
         })
