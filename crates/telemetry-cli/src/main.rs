@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod deploy;
 mod dora;
 mod dsse;
 mod egress;
@@ -21,6 +22,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Fleet configuration: collector configs, dashboards, alert rules and their signed
+    /// manifest for one profile.
+    Deploy(deploy::DeployArgs),
     /// DORA metrics over recorded deployment and incident events.
     #[command(subcommand)]
     Dora(dora::DoraArgs),
@@ -36,6 +40,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Deploy(args) => deploy::run(args),
         Command::Dora(args) => dora::run(args),
         Command::Dsse(args) => dsse::run(args),
         Command::Egress(args) => egress::run(args),

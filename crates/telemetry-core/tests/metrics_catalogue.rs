@@ -22,6 +22,7 @@ fn exercised() -> (MetricCatalogue, Registry) {
     m.active_jobs("acme-corp", "scan").set(4);
     m.queue_depth("scans").set(17);
     m.scan_duration("acme-corp").observe(42.0);
+    m.circuit_breaker_open("scanner", "registry").set(1);
     m.policy_run("full", "acme-corp", "baseline").observe(1.5);
     m.policy_rules_fired("baseline", "no-critical").inc();
     m.policy_vex_overrides("baseline", "redhat").inc();

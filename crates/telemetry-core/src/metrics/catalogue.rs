@@ -59,6 +59,7 @@ catalogue! {
     ACTIVE_JOBS = "stellaops_active_jobs", Gauge, ["tenant", "job_type"], "Active job count";
     QUEUE_DEPTH = "stellaops_queue_depth", Gauge, ["queue"], "Queue depth";
     SCAN_DURATION = "stellaops_scan_duration_seconds", Histogram, ["tenant"], "Scan duration";
+    CIRCUIT_BREAKER_OPEN = "stellaops_circuit_breaker_open", Gauge, ["service", "breaker"], "Whether a circuit breaker is open (1) or closed (0)";
     POLICY_RUN = "policy_run_seconds", Histogram, ["mode", "tenant", "policy"], "Policy run duration";
     POLICY_RULES_FIRED = "policy_rules_fired_total", Counter, ["policy", "rule"], "Policy rules fired";
     POLICY_VEX_OVERRIDES = "policy_vex_overrides_total", Counter, ["policy", "vendor"], "VEX overrides applied by policy";
@@ -103,6 +104,8 @@ label_set!(/// `{service, status}`
     ServiceStatus { service => "service", status => "status" });
 label_set!(/// `{tenant, job_type}` (the advisory writes `jobType`; see ADR 0004)
     TenantJobType { tenant => "tenant", job_type => "job_type" });
+label_set!(/// `{service, breaker}`
+    ServiceBreaker { service => "service", breaker => "breaker" });
 label_set!(/// `{queue}`
     QueueLabel { queue => "queue" });
 label_set!(/// `{tenant}`
@@ -157,6 +160,7 @@ pub struct MetricCatalogue {
     active_jobs: Family<TenantJobType, Gauge>,
     queue_depth: Family<QueueLabel, Gauge>,
     scan_duration: HistogramFamily<TenantLabel>,
+    circuit_breaker_open: Family<ServiceBreaker, Gauge>,
     policy_run: HistogramFamily<PolicyRun>,
     policy_rules_fired: Family<PolicyRule, Counter>,
     policy_vex_overrides: Family<PolicyVendor, Counter>,
@@ -190,6 +194,7 @@ impl MetricCatalogue {
             active_jobs: Family::default(),
             queue_depth: Family::default(),
             scan_duration: Family::new_with_constructor(long_run_buckets),
+            circuit_breaker_open: Family::default(),
             policy_run: Family::new_with_constructor(policy_buckets),
             policy_rules_fired: Family::default(),
             policy_vex_overrides: Family::default(),
@@ -231,6 +236,11 @@ impl MetricCatalogue {
         registry.register(ACTIVE_JOBS.name, ACTIVE_JOBS.help, self.active_jobs.clone());
         registry.register(QUEUE_DEPTH.name, QUEUE_DEPTH.help, self.queue_depth.clone());
         seconds(registry, SCAN_DURATION, self.scan_duration.clone());
+        registry.register(
+            CIRCUIT_BREAKER_OPEN.name,
+            CIRCUIT_BREAKER_OPEN.help,
+            self.circuit_breaker_open.clone(),
+        );
         seconds(registry, POLICY_RUN, self.policy_run.clone());
         registry.register(
             stem(POLICY_RULES_FIRED),
@@ -353,6 +363,16 @@ impl MetricCatalogue {
             tenant: self.v(SCAN_DURATION, "tenant", tenant),
         };
         self.scan_duration.get_or_create_owned(&l)
+    }
+
+    /// `stellaops_circuit_breaker_open{service,breaker}`: set 1 when the breaker opens and 0
+    /// when it closes (the Circuit Open alert fires on 1).
+    pub fn circuit_breaker_open(&self, service: &str, breaker: &str) -> Gauge {
+        let l = ServiceBreaker {
+            service: self.v(CIRCUIT_BREAKER_OPEN, "service", service),
+            breaker: self.v(CIRCUIT_BREAKER_OPEN, "breaker", breaker),
+        };
+        self.circuit_breaker_open.get_or_create_owned(&l)
     }
 
     /// `policy_run_seconds{mode,tenant,policy}`.
