@@ -3,7 +3,6 @@
 //! independent parser (PyYAML) reads back as the same document, egress decisions.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use stellaops_egress_policy::{ExporterAllowList, SealState, SealedMode, SealedModePolicy};
 use stellaops_redaction::RedactionPolicy;
@@ -32,32 +31,20 @@ fn golden(name: &str, text: &str) {
     assert_eq!(text, expected, "{name} differs from its golden file");
 }
 
-/// PyYAML's reading of `text`, as JSON.
+/// PyYAML's reading of `text`, as JSON (the peers' Python, from scripts/install-peers.sh).
 fn python_yaml(text: &str) -> serde_json::Value {
-    let mut child = Command::new("python3")
-        .args([
-            "-c",
-            "import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 (with PyYAML, Debian python3-yaml) is needed to cross-check YAML");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.yaml");
+    std::fs::write(&file, text).unwrap();
+    let python = stellaops_telemetry_testkit::Python::locate().unwrap();
+    let out = python
+        .code(
+            "import sys, json, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+            &[file.to_str().unwrap()],
+        )
         .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    assert!(out.success, "{}", out.stderr);
+    serde_json::from_str(&out.stdout).unwrap()
 }
 
 fn strs(node: Option<&Yaml>) -> Vec<String> {
