@@ -23,6 +23,10 @@ pub use stellaops_dora_metrics as dora;
 /// run-time sealed state, the exporter allow-list, one warning per refused exporter
 /// (crate `stellaops-egress-policy`).
 pub use stellaops_egress_policy as egress;
+/// DSSE envelopes (PAE, signing, threshold verification) over HMAC-SHA256, Ed25519 and ECDSA
+/// P-256 that securesystemslib, in-toto and sigstore verify: the `stellaops-federation-dsse`
+/// crate.
+pub use stellaops_federation_dsse as dsse;
 /// Fail-closed redaction of attributes, log messages and records: allow/block key policies,
 /// secret and personal-data detectors, salted hashing, audited overrides
 /// (`stellaops-redaction`).
@@ -33,7 +37,7 @@ pub use stellaops_telemetry_core as telemetry_core;
 pub use stellaops_telemetry_core::{
     InitError, Telemetry, TelemetryBuilder, builder, init, metrics, profile, propagation, spans,
 };
-/// DSSE envelopes (PAE, signing, threshold verification) over HMAC-SHA256, Ed25519 and ECDSA
-/// P-256 that securesystemslib, in-toto and sigstore verify: the `stellaops-federation-dsse`
-/// crate.
-pub use stellaops_federation_dsse as dsse;
+
+/// Signed, reproducible offline OTLP bundles (streaming writer, strict verifier, record
+/// framing): the `stellaops-bundle-format` crate.
+pub use stellaops_bundle_format as bundle;
