@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bundle;
 mod dora;
 mod dsse;
 mod egress;
@@ -21,6 +22,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Signed offline OTLP bundles: create, verify, inspect, extract.
+    Bundle(bundle::BundleArgs),
     /// DORA metrics over recorded deployment and incident events.
     #[command(subcommand)]
     Dora(dora::DoraArgs),
@@ -36,6 +39,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Bundle(args) => bundle::run(args),
         Command::Dora(args) => dora::run(args),
         Command::Dsse(args) => dsse::run(args),
         Command::Egress(args) => egress::run(args),
