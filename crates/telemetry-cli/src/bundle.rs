@@ -153,7 +153,7 @@ fn source_date_epoch() -> Result<Option<DateTime<Utc>>, Failure> {
         .ok_or_else(bad)
 }
 
-fn io_failure(context: String, e: &std::io::Error) -> Failure {
+fn io_failure(context: &str, e: &std::io::Error) -> Failure {
     Failure {
         code: "bundle.io",
         message: format!("{context}: {e}"),
@@ -180,7 +180,7 @@ fn create(args: &CreateArgs) -> Result<(), Failure> {
         found = true;
         writer.include_signal(signal)?;
         let file = std::fs::File::open(&path)
-            .map_err(|e| io_failure(format!("opening {}", path.display()), &e))?;
+            .map_err(|e| io_failure(&format!("opening {}", path.display()), &e))?;
         let mut records = RecordReader::new(std::io::BufReader::new(file));
         while let Some(record) = records.next_record().map_err(|e| Failure {
             code: "bundle.framing",
@@ -197,7 +197,7 @@ fn create(args: &CreateArgs) -> Result<(), Failure> {
         files.sort();
         for (name, path) in files {
             let file = std::fs::File::open(&path)
-                .map_err(|e| io_failure(format!("opening {}", path.display()), &e))?;
+                .map_err(|e| io_failure(&format!("opening {}", path.display()), &e))?;
             writer.add_config_file(&name, std::io::BufReader::new(file))?;
         }
     }
@@ -234,15 +234,15 @@ fn collect_files(
     prefix: &str,
     out: &mut Vec<(String, PathBuf)>,
 ) -> Result<(), Failure> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| io_failure(format!("reading {}", dir.display()), &e))?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| io_failure(&format!("reading {}", dir.display()), &e))?;
     for entry in entries {
-        let entry = entry.map_err(|e| io_failure(format!("reading {}", dir.display()), &e))?;
+        let entry = entry.map_err(|e| io_failure(&format!("reading {}", dir.display()), &e))?;
         let path = entry.path();
         let name = format!("{prefix}/{}", entry.file_name().to_string_lossy());
         let kind = entry
             .file_type()
-            .map_err(|e| io_failure(format!("reading {}", path.display()), &e))?;
+            .map_err(|e| io_failure(&format!("reading {}", path.display()), &e))?;
         if kind.is_dir() {
             collect_files(&path, &name, out)?;
         } else if kind.is_file() {
