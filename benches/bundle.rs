@@ -86,7 +86,10 @@ fn window(target: usize) -> Vec<(Signal, Vec<u8>)> {
                 start_time_unix_nano: t + j * 1000,
                 end_time_unix_nano: t + j * 1000 + 250_000,
                 attributes: vec![
-                    kv("http.route", format!("/api/v1/scans/{}", (i * 8 + j) % 1000)),
+                    kv(
+                        "http.route",
+                        format!("/api/v1/scans/{}", (i * 8 + j) % 1000),
+                    ),
                     kv("tenant", format!("tenant-{}", i % 13)),
                 ],
                 ..Default::default()

@@ -12,7 +12,7 @@ use crate::manifest::{
     FileEntry, MANIFEST_PATH, MANIFEST_PAYLOAD_TYPE, Manifest, SIGNATURE_PATH, Signal,
     check_entry_path,
 };
-use crate::writer::GZIP_HEADER;
+use crate::writer::{GZIP_HEADER, ZSTD_HEADER};
 use sha2::{Digest, Sha256};
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
@@ -716,8 +716,11 @@ impl<R: Read> Read for RawReader<R> {
     }
 }
 
+type Rewound<R> = BufReader<io::Chain<io::Cursor<Vec<u8>>, R>>;
+
 enum Decoder<R: Read> {
-    Gzip(flate2::bufread::GzDecoder<BufReader<io::Chain<io::Cursor<[u8; 10]>, R>>>),
+    Gzip(flate2::bufread::GzDecoder<Rewound<R>>),
+    Zstd(Box<zstd::stream::read::Decoder<'static, Rewound<R>>>),
 }
 
 impl<R: Read> Decoder<R> {
@@ -733,13 +736,32 @@ impl<R: Read> Decoder<R> {
                 Err(e) => return Err(BundleError::io("reading the bundle", e)),
             }
         }
+        let head = magic.get(..got).unwrap_or_default().to_vec();
+        let found = hex::encode(&head);
         if magic == GZIP_HEADER {
-            let chained = io::Cursor::new(magic).chain(raw);
+            let chained = io::Cursor::new(head).chain(raw);
             return Ok(Self::Gzip(flate2::bufread::GzDecoder::new(
                 BufReader::with_capacity(256 * 1024, chained),
             )));
         }
-        let found = hex::encode(magic.get(..got).unwrap_or_default());
+        if magic.starts_with(&ZSTD_HEADER) {
+            let chained = io::Cursor::new(head).chain(raw);
+            let decoder = zstd::stream::read::Decoder::with_buffer(BufReader::with_capacity(
+                256 * 1024,
+                chained,
+            ))
+            .map_err(|e| BundleError::io("starting the zstd decoder", e))?
+            .single_frame();
+            return Ok(Self::Zstd(Box::new(decoder)));
+        }
+        if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            return Err(BundleError::NotABundle {
+                detail: format!(
+                    "expected the zstd frame header {} (content checksum, 2 MiB window), found {found}",
+                    hex::encode(ZSTD_HEADER)
+                ),
+            });
+        }
         if magic.starts_with(&[0x1f, 0x8b]) {
             return Err(BundleError::NotABundle {
                 detail: format!(
@@ -750,8 +772,9 @@ impl<R: Read> Decoder<R> {
         }
         Err(BundleError::NotABundle {
             detail: format!(
-                "expected a gzip stream starting {}, found {found}",
-                hex::encode(GZIP_HEADER)
+                "expected a gzip stream starting {} or a zstd stream starting {}, found {found}",
+                hex::encode(GZIP_HEADER),
+                hex::encode(ZSTD_HEADER)
             ),
         })
     }
@@ -759,6 +782,7 @@ impl<R: Read> Decoder<R> {
     fn name(&self) -> &'static str {
         match self {
             Self::Gzip(_) => "gzip",
+            Self::Zstd(_) => "zstd",
         }
     }
 
@@ -780,13 +804,15 @@ impl<R: Read> Decoder<R> {
         let mut trailing = Vec::new();
         match self {
             Self::Gzip(d) => d.get_mut().take(1).read_to_end(&mut trailing),
+            Self::Zstd(d) => d.get_mut().take(1).read_to_end(&mut trailing),
         }
         .map_err(|e| classify(e, ARCHIVE))?;
         if !trailing.is_empty() {
             return Err(BundleError::Corrupt {
                 file: ARCHIVE.into(),
-                detail: "expected the file to end after the gzip member, found trailing bytes"
-                    .into(),
+                detail:
+                    "expected the file to end after the compressed stream, found trailing bytes"
+                        .into(),
             });
         }
         Ok(())
@@ -797,6 +823,7 @@ impl<R: Read> Read for Decoder<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Self::Gzip(d) => d.read(buf),
+            Self::Zstd(d) => d.read(buf),
         }
     }
 }

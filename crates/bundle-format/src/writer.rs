@@ -22,6 +22,14 @@ use stellaops_federation_dsse::{EnvelopeSigner, UnsignedFallback, sign_envelope_
 /// XFL 0, OS 255 (unknown).
 pub const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff];
 
+/// The exact 6-byte zstd frame header of a bundle: magic, frame header descriptor `0x04`
+/// (content checksum; no content size, no dictionary id, not single-segment) and window
+/// descriptor `0x58` (2 MiB window).
+pub const ZSTD_HEADER: [u8; 6] = [0x28, 0xb5, 0x2f, 0xfd, 0x04, 0x58];
+
+/// zstd compression level the writer uses.
+pub const ZSTD_LEVEL: i32 = 3;
+
 /// gzip (deflate) compression level the writer uses.
 pub const GZIP_LEVEL: u32 = 6;
 
@@ -58,6 +66,8 @@ pub enum Compression {
     /// gzip (RFC 1952) with the fixed [`GZIP_HEADER`]: the default.
     #[default]
     Gzip,
+    /// Zstandard (RFC 8878): one frame with the fixed [`ZSTD_HEADER`] and a content checksum.
+    Zstd,
 }
 
 impl Compression {
@@ -65,6 +75,7 @@ impl Compression {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Gzip => "gzip",
+            Self::Zstd => "zstd",
         }
     }
 }
@@ -461,6 +472,16 @@ fn write_archive<W: Write>(
                 .mtime(0)
                 .operating_system(255)
                 .write(out, flate2::Compression::new(GZIP_LEVEL));
+            let encoder = write_tar(encoder, mtime, manifest, signature, files)?;
+            encoder.finish()
+        }
+        Compression::Zstd => {
+            let mut encoder = zstd::stream::write::Encoder::new(out, ZSTD_LEVEL)?;
+            encoder.include_checksum(true)?;
+            encoder.include_contentsize(false)?;
+            encoder.include_dictid(false)?;
+            encoder.window_log(21)?;
+            encoder.long_distance_matching(false)?;
             let encoder = write_tar(encoder, mtime, manifest, signature, files)?;
             encoder.finish()
         }

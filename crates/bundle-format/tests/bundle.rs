@@ -5,7 +5,8 @@ use proptest::prelude::*;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use stellaops_bundle_format::{
-    BundleOptions, BundleReader, BundleWriter, FixedClock, Limits, Signal, SignatureStatus, Window,
+    BundleOptions, BundleReader, BundleWriter, Compression, FixedClock, Limits, Signal,
+    SignatureStatus, Window,
 };
 use stellaops_federation_dsse::{HmacSha256Key, TrustedKeys, Verifier};
 
@@ -22,8 +23,18 @@ fn clock() -> FixedClock {
 }
 
 fn write(dir: &Path, name: &str, records: &[(Signal, Vec<u8>)]) -> PathBuf {
+    write_with(dir, name, records, Compression::Gzip)
+}
+
+fn write_with(
+    dir: &Path,
+    name: &str,
+    records: &[(Signal, Vec<u8>)],
+    compression: Compression,
+) -> PathBuf {
     let path = dir.join(name);
     let mut options = BundleOptions::new("acme", "forensic");
+    options.compression = compression;
     options.window = Some(
         Window::new(
             "2025-01-01T00:00:00Z".parse().unwrap(),
@@ -58,6 +69,37 @@ fn gunzip(bytes: &[u8]) -> Vec<u8> {
         .read_to_end(&mut out)
         .unwrap();
     out
+}
+
+fn decompress(bytes: &[u8]) -> Vec<u8> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        gunzip(bytes)
+    } else {
+        zstd::stream::decode_all(bytes).unwrap()
+    }
+}
+
+fn compression(zstd: bool) -> Compression {
+    if zstd {
+        Compression::Zstd
+    } else {
+        Compression::Gzip
+    }
+}
+
+#[test]
+fn zstd_bundles_have_the_fixed_frame_header_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_with(dir.path(), "b.tar.zst", &sample(), Compression::Zstd);
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(bytes[..6], stellaops_bundle_format::writer::ZSTD_HEADER);
+    let (v, records) = reader().read_records(&bytes[..]).unwrap();
+    assert_eq!(v.manifest().compression, "zstd");
+    assert_eq!(records.len(), 4);
+    // The manifest must say how the bundle is compressed.
+    let regz = gzip(&decompress(&bytes));
+    let err = reader().verify(&regz[..]).unwrap_err();
+    assert_eq!(err.code(), "bundle.invalid_manifest", "{err}");
 }
 
 fn gzip(tar: &[u8]) -> Vec<u8> {
@@ -331,13 +373,14 @@ fn trailing_bytes_and_foreign_gzip_headers_are_refused() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
     fn records_round_trip_in_order(records in proptest::collection::vec(
-        (prop::sample::select(Signal::ALL.to_vec()), proptest::collection::vec(any::<u8>(), 0..200)), 0..20)) {
+        (prop::sample::select(Signal::ALL.to_vec()), proptest::collection::vec(any::<u8>(), 0..200)), 0..20),
+        zstd in any::<bool>()) {
         let dir = tempfile::tempdir().unwrap();
-        let path = write(dir.path(), "b.tgz", &records);
+        let path = write_with(dir.path(), "b.tgz", &records, compression(zstd));
         let (_, back) = reader().read_records(std::fs::File::open(&path).unwrap()).unwrap();
         let mut expected = Vec::new();
         for s in Signal::ALL {
@@ -348,10 +391,11 @@ proptest! {
 
     #[test]
     fn writing_twice_gives_identical_bytes(records in proptest::collection::vec(
-        (prop::sample::select(Signal::ALL.to_vec()), proptest::collection::vec(any::<u8>(), 0..100)), 0..10)) {
+        (prop::sample::select(Signal::ALL.to_vec()), proptest::collection::vec(any::<u8>(), 0..100)), 0..10),
+        zstd in any::<bool>()) {
         let dir = tempfile::tempdir().unwrap();
-        let a = std::fs::read(write(dir.path(), "a.tgz", &records)).unwrap();
-        let b = std::fs::read(write(dir.path(), "b.tgz", &records)).unwrap();
+        let a = std::fs::read(write_with(dir.path(), "a.tgz", &records, compression(zstd))).unwrap();
+        let b = std::fs::read(write_with(dir.path(), "b.tgz", &records, compression(zstd))).unwrap();
         prop_assert_eq!(a, b);
     }
 
@@ -362,18 +406,18 @@ proptest! {
         at in any::<prop::sample::Index>(),
         xor in 1u8..=255,
         cut in any::<prop::sample::Index>(),
+        zstd in any::<bool>(),
     ) {
         let dir = tempfile::tempdir().unwrap();
-        let original = std::fs::read(write(dir.path(), "b.tgz", &records)).unwrap();
-        let original_tar = gunzip(&original);
+        let original = std::fs::read(write_with(dir.path(), "b.tgz", &records, compression(zstd))).unwrap();
+        let original_tar = decompress(&original);
         let mut changed = original.clone();
         let i = at.index(changed.len());
         changed[i] ^= xor;
         if let Ok(v) = reader().verify(&changed[..]) {
             // Only deflate's padding bits (which no decoder reads) can change without changing
             // a decoded byte; then the signed contents are exactly the original ones.
-            let mut tar = Vec::new();
-            flate2::read::GzDecoder::new(&changed[..]).read_to_end(&mut tar).unwrap();
+            let tar = decompress(&changed);
             prop_assert_eq!(&tar, &original_tar, "undetected change at byte {} changed the contents", i);
             let original_digest = reader().verify(&original[..]).unwrap().sha256().to_owned();
             prop_assert_ne!(v.sha256(), original_digest.as_str());
@@ -387,8 +431,12 @@ proptest! {
     }
 
     #[test]
-    fn reader_never_panics(data in proptest::collection::vec(any::<u8>(), 0..2048), gz in any::<bool>()) {
-        let input = if gz { gzip(&data) } else { data };
+    fn reader_never_panics(data in proptest::collection::vec(any::<u8>(), 0..2048), how in 0u8..3) {
+        let input = match how {
+            0 => gzip(&data),
+            1 => zstd::stream::encode_all(&data[..], 3).unwrap(),
+            _ => data,
+        };
         let _ = reader().verify(&input[..]);
         let _ = BundleReader::dangerous_skip_signature().verify(&input[..]);
     }

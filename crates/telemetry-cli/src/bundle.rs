@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use stellaops_bundle_format::framing::RecordReader;
 use stellaops_bundle_format::{
-    BundleError, BundleOptions, BundleReader, BundleWriter, Clock, FixedClock, Signal,
+    BundleError, BundleOptions, BundleReader, BundleWriter, Clock, Compression, FixedClock, Signal,
     SignatureStatus, SystemClock, VerifiedBundle, Window,
 };
 use stellaops_federation_dsse::{EnvelopeSigner, PrivateKey, TrustedKey, TrustedKeys, Verifier};
@@ -63,6 +63,9 @@ struct CreateArgs {
     /// Window end (RFC 3339); requires --from.
     #[arg(long, value_name = "RFC3339", requires = "from")]
     to: Option<DateTime<Utc>>,
+    /// Compress with zstd instead of gzip.
+    #[arg(long)]
+    zstd: bool,
 }
 
 #[derive(Debug, Args)]
@@ -166,6 +169,9 @@ fn create(args: &CreateArgs) -> Result<(), Failure> {
         None => Box::new(SystemClock),
     };
     let mut options = BundleOptions::new(&args.tenant, &args.profile);
+    if args.zstd {
+        options.compression = Compression::Zstd;
+    }
     if let (Some(from), Some(to)) = (args.from, args.to) {
         options.window = Some(Window::new(from, to)?);
     }

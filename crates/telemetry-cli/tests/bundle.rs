@@ -296,6 +296,42 @@ fn verify_inspect_and_extract_contract() {
 }
 
 #[test]
+fn zstd_bundles_are_reproducible_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = input(dir.path());
+    let (key, public) = keygen(dir.path());
+    let mut outputs = Vec::new();
+    for name in ["a.tar.zst", "b.tar.zst"] {
+        let out = dir.path().join(name);
+        stdout_json(&cli(
+            &[
+                "bundle",
+                "create",
+                "--input",
+                p(&input),
+                "--out",
+                p(&out),
+                "--key",
+                p(&key),
+                "--zstd",
+            ],
+            Some("1735689600"),
+        ));
+        outputs.push(std::fs::read(&out).unwrap());
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(outputs[0][..4], [0x28, 0xb5, 0x2f, 0xfd]);
+    let a = dir.path().join("a.tar.zst");
+    let ok = stdout_json(&cli(
+        &["bundle", "verify", p(&a), "--trusted", p(&public)],
+        None,
+    ));
+    assert_eq!(ok["signature"]["status"], "verified");
+    let inspect = stdout_json(&cli(&["bundle", "inspect", p(&a)], None));
+    assert_eq!(inspect["manifest"]["compression"], "zstd");
+}
+
+#[test]
 fn unsigned_bundles_fail_verification() {
     let dir = tempfile::tempdir().unwrap();
     let input = input(dir.path());
