@@ -719,7 +719,7 @@ impl<R: Read> Read for RawReader<R> {
 type Rewound<R> = BufReader<io::Chain<io::Cursor<Vec<u8>>, R>>;
 
 enum Decoder<R: Read> {
-    Gzip(flate2::bufread::GzDecoder<Rewound<R>>),
+    Gzip(Box<flate2::bufread::GzDecoder<Rewound<R>>>),
     Zstd(Box<zstd::stream::read::Decoder<'static, Rewound<R>>>),
 }
 
@@ -740,9 +740,9 @@ impl<R: Read> Decoder<R> {
         let found = hex::encode(&head);
         if magic == GZIP_HEADER {
             let chained = io::Cursor::new(head).chain(raw);
-            return Ok(Self::Gzip(flate2::bufread::GzDecoder::new(
+            return Ok(Self::Gzip(Box::new(flate2::bufread::GzDecoder::new(
                 BufReader::with_capacity(256 * 1024, chained),
-            )));
+            ))));
         }
         if magic.starts_with(&ZSTD_HEADER) {
             let chained = io::Cursor::new(head).chain(raw);
