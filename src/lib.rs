@@ -37,3 +37,7 @@ pub use stellaops_telemetry_core as telemetry_core;
 pub use stellaops_telemetry_core::{
     InitError, Telemetry, TelemetryBuilder, builder, init, metrics, profile, propagation, spans,
 };
+
+/// Signed, reproducible offline OTLP bundles (streaming writer, strict verifier, record
+/// framing): the `stellaops-bundle-format` crate.
+pub use stellaops_bundle_format as bundle;

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bundle;
 mod deploy;
 mod dora;
 mod dsse;
@@ -25,6 +26,8 @@ enum Command {
     /// Fleet configuration: collector configs, dashboards, alert rules and their signed
     /// manifest for one profile.
     Deploy(deploy::DeployArgs),
+    /// Signed offline OTLP bundles: create, verify, inspect, extract.
+    Bundle(bundle::BundleArgs),
     /// DORA metrics over recorded deployment and incident events.
     #[command(subcommand)]
     Dora(dora::DoraArgs),
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Deploy(args) => deploy::run(args),
+        Command::Bundle(args) => bundle::run(args),
         Command::Dora(args) => dora::run(args),
         Command::Dsse(args) => dsse::run(args),
         Command::Egress(args) => egress::run(args),
