@@ -155,7 +155,7 @@ impl Chart<'_> {
                         let text = self.value_text(value);
                         let _ = write!(
                             svg,
-                            r#"<rect class="bar" data-series="{key}" data-category="{cat}" data-value="{value}" x="{x}" y="{y}" width="{w}" height="{h}" fill="{color}"><title>{cat} · {label}: {text}</title></rect>"#,
+                            r#"<rect class="bar" data-series="{key}" data-category="{cat}" data-value="{data}" x="{x}" y="{y}" width="{w}" height="{h}" fill="{color}"><title>{cat} · {label}: {text}</title></rect>"#,
                             key = escape(s.key),
                             cat = escape(full),
                             x = num(x),
@@ -164,6 +164,7 @@ impl Chart<'_> {
                             h = num(h),
                             color = escape(s.color),
                             label = escape(s.label),
+                            data = format_value(value, self.counts),
                         );
                         if show_values {
                             let _ = write!(
@@ -258,7 +259,7 @@ impl Chart<'_> {
                     let text = self.value_text(value);
                     let _ = write!(
                         svg,
-                        r#"<rect class="bar" data-series="{key}" data-category="{cat}" data-value="{value}" x="{x}" y="{y}" width="{w}" height="{BAR}" fill="{color}"><title>{cat} · {label}: {text}</title></rect><text class="value" x="{tx}" y="{ty}">{text}</text>"#,
+                        r#"<rect class="bar" data-series="{key}" data-category="{cat}" data-value="{data}" x="{x}" y="{y}" width="{w}" height="{BAR}" fill="{color}"><title>{cat} · {label}: {text}</title></rect><text class="value" x="{tx}" y="{ty}">{text}</text>"#,
                         key = escape(series.key),
                         cat = escape(full),
                         x = num(LEFT),
@@ -266,6 +267,7 @@ impl Chart<'_> {
                         w = num(w),
                         color = escape(series.color),
                         label = escape(series.label),
+                        data = format_value(value, self.counts),
                         tx = num(LEFT + w + 6.0),
                         ty = num(center + 4.0),
                     );
