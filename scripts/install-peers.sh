@@ -50,7 +50,7 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
   echo "$want" > "$stamp"
 fi
-"$venv/bin/python" -c 'import opentelemetry.proto, securesystemslib.dsse, rotel' \
+"$venv/bin/python" -c 'import opentelemetry.proto, securesystemslib.dsse, rotel, yaml' \
   || { log "Python peers do not import"; exit 1; }
 
 # cargo tools ---------------------------------------------------------------------------

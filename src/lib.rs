@@ -16,10 +16,24 @@
     clippy::print_stderr
 )]
 
+/// DORA metrics: deployment and incident events, the DORA computations, performance levels,
+/// SLO breaches and Prometheus metrics (the `stellaops-dora-metrics` crate).
+pub use stellaops_dora_metrics as dora;
 /// Sealed-mode egress guard: endpoint classification without DNS, the `EgressPolicy` trait,
 /// run-time sealed state, the exporter allow-list, one warning per refused exporter
 /// (crate `stellaops-egress-policy`).
 pub use stellaops_egress_policy as egress;
-/// DORA metrics: deployment and incident events, the DORA computations, performance levels,
-/// SLO breaches and Prometheus metrics (the `stellaops-dora-metrics` crate).
-pub use stellaops_dora_metrics as dora;
+/// DSSE envelopes (PAE, signing, threshold verification) over HMAC-SHA256, Ed25519 and ECDSA
+/// P-256 that securesystemslib, in-toto and sigstore verify: the `stellaops-federation-dsse`
+/// crate.
+pub use stellaops_federation_dsse as dsse;
+/// Fail-closed redaction of attributes, log messages and records: allow/block key policies,
+/// secret and personal-data detectors, salted hashing, audited overrides
+/// (`stellaops-redaction`).
+pub use stellaops_redaction as redaction;
+/// `init()`, the metric catalogue, span conventions, context propagation and the exporters
+/// (crate `stellaops-telemetry-core`); the most used items are re-exported at the top level.
+pub use stellaops_telemetry_core as telemetry_core;
+pub use stellaops_telemetry_core::{
+    InitError, Telemetry, TelemetryBuilder, builder, init, metrics, profile, propagation, spans,
+};

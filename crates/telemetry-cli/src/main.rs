@@ -3,8 +3,11 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod deploy;
 mod dora;
+mod dsse;
 mod egress;
+mod redact;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -19,17 +22,28 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Fleet configuration: collector configs, dashboards, alert rules and their signed
+    /// manifest for one profile.
+    Deploy(deploy::DeployArgs),
     /// DORA metrics over recorded deployment and incident events.
     #[command(subcommand)]
     Dora(dora::DoraArgs),
+    /// DSSE envelopes: generate keys, sign payloads, verify envelopes (interoperable with
+    /// securesystemslib, in-toto and sigstore).
+    Dsse(dsse::DsseArgs),
     /// Egress policy: which exporter endpoints may be used, sealed or not.
     Egress(egress::EgressArgs),
+    /// Redact JSON lines from stdin to stdout with a redaction policy.
+    Redact(redact::RedactArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Deploy(args) => deploy::run(args),
         Command::Dora(args) => dora::run(args),
+        Command::Dsse(args) => dsse::run(args),
         Command::Egress(args) => egress::run(args),
+        Command::Redact(args) => redact::run(args),
     }
 }

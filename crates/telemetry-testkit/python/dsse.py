@@ -4,8 +4,8 @@ Usage:
   dsse.py keygen --type ed25519|ecdsa --out PREFIX
       writes PREFIX.key (PKCS#8 PEM, mode 0600), PREFIX.pub (SPKI PEM) and PREFIX.json
       (securesystemslib's public key JSON); prints the keyid.
-  dsse.py sign --key PREFIX.key --payload-type TYPE < PAYLOAD
-      prints the envelope JSON.
+  dsse.py sign --key PREFIX.key [--key PREFIX.key]... --payload-type TYPE < PAYLOAD
+      prints the envelope JSON, with one signature per key (PKCS#8 PEM private keys).
   dsse.py verify --trusted FILE [--trusted FILE]... [--threshold N] < ENVELOPE
       FILE is a SPKI PEM or securesystemslib JSON public key; writes the payload bytes to
       stdout and exits 0 when verified, else prints the reason to stderr and exits 1.
@@ -57,12 +57,12 @@ def keygen(args) -> int:
 
 
 def sign(args) -> int:
-    with open(args.key, "rb") as f:
-        private_key = serialization.load_pem_private_key(f.read(), password=None)
-    signer = CryptoSigner(private_key)
     payload = sys.stdin.buffer.read()
     envelope = Envelope(payload=payload, payload_type=args.payload_type, signatures={})
-    envelope.sign(signer)
+    for path in args.key:
+        with open(path, "rb") as f:
+            private_key = serialization.load_pem_private_key(f.read(), password=None)
+        envelope.sign(CryptoSigner(private_key))
     json.dump(envelope.to_dict(), sys.stdout)
     return 0
 
@@ -87,7 +87,7 @@ def main() -> int:
     p.add_argument("--out", required=True)
     p.set_defaults(run=keygen)
     p = sub.add_parser("sign")
-    p.add_argument("--key", required=True)
+    p.add_argument("--key", action="append", required=True)
     p.add_argument("--payload-type", required=True)
     p.set_defaults(run=sign)
     p = sub.add_parser("verify")

@@ -1,7 +1,6 @@
 //! The `rotel` OTLP collector as a test peer, forwarding to an [`OtlpSink`].
 
 use crate::error::PeerError;
-use crate::ports::free_loopback_port;
 use crate::received::{FlatLogRecord, FlatSpan, Received};
 use crate::sink::OtlpSink;
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
@@ -34,17 +33,30 @@ impl Collector {
     /// [`PeerError::NotInstalled`] when rotel is missing; [`PeerError::NotReady`] (with the
     /// collector's log) when it does not come up.
     pub fn start() -> Result<Self, PeerError> {
+        Self::start_on(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST))
+    }
+
+    /// Like [`Collector::start`], but the collector's OTLP ports listen on `ip` (for example
+    /// the host's non-loopback address, to test what sealed mode refuses). The sink it
+    /// forwards to stays on loopback.
+    ///
+    /// # Errors
+    /// As [`Collector::start`].
+    pub fn start_on(ip: std::net::IpAddr) -> Result<Self, PeerError> {
         let binary = locate_rotel(&crate::peers_venv())?;
         let sink = OtlpSink::start()?;
         let port = |action: &str| {
-            free_loopback_port().map_err(|source| PeerError::Io {
-                peer: "rotel",
-                action: action.to_owned(),
-                source,
-            })
+            std::net::TcpListener::bind((ip, 0))
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .map_err(|source| PeerError::Io {
+                    peer: "rotel",
+                    action: action.to_owned(),
+                    source,
+                })
         };
-        let grpc = SocketAddr::from((Ipv4Addr::LOCALHOST, port("pick a gRPC port")?));
-        let http = SocketAddr::from((Ipv4Addr::LOCALHOST, port("pick an HTTP port")?));
+        let grpc = SocketAddr::from((ip, port("pick a gRPC port")?));
+        let http = SocketAddr::from((ip, port("pick an HTTP port")?));
         let workdir = tempfile::Builder::new()
             .prefix("rotel-")
             .tempdir()

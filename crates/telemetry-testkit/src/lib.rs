@@ -47,7 +47,7 @@ mod sink;
 
 pub use collector::Collector;
 pub use error::PeerError;
-pub use ports::free_loopback_port;
+pub use ports::{free_loopback_port, host_non_loopback_ipv4};
 pub use promtool::{Promtool, ToolOutput};
 pub use python::Python;
 pub use received::{FlatLogRecord, FlatSpan, Received, attr_string};

@@ -1,0 +1,12 @@
+//! Exporters: OTLP gRPC and HTTP/protobuf clients, the local file exporter, and the per-signal
+//! export worker that batches, routes through the egress guard and counts failures and drops.
+
+mod destination;
+mod file;
+mod otlp;
+mod worker;
+
+pub use destination::{Destination, EXPORTER_COMPONENT};
+pub use file::{DEFAULT_KEEP_FILES, DEFAULT_ROTATE_BYTES, FileExportError, OtlpFileWriter, frame};
+pub use otlp::{ExportRequest, OtlpClient, OtlpSendError};
+pub use worker::{BatchConfig, BuildFn, ExportWorker};

@@ -1,0 +1,262 @@
+//! OTLP clients for one collector endpoint: gRPC (opentelemetry-proto's tonic stubs) and
+//! HTTP/protobuf (hyper), both sending already-built export requests with a timeout.
+//!
+//! Not a retry policy or a queue: the export worker decides what to do with a failure.
+
+use crate::settings::{OtlpTarget, Protocol};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_client::LogsServiceClient;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+use prost::Message;
+use std::time::Duration;
+
+/// One export request of any signal.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExportRequest {
+    /// Spans.
+    Traces(ExportTraceServiceRequest),
+    /// Metrics.
+    Metrics(ExportMetricsServiceRequest),
+    /// Log records.
+    Logs(ExportLogsServiceRequest),
+}
+
+impl ExportRequest {
+    /// The protobuf encoding (what OTLP/HTTP posts and the file exporter frames).
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            ExportRequest::Traces(r) => r.encode_to_vec(),
+            ExportRequest::Metrics(r) => r.encode_to_vec(),
+            ExportRequest::Logs(r) => r.encode_to_vec(),
+        }
+    }
+
+    /// How many spans, data points or log records it carries.
+    pub fn item_count(&self) -> usize {
+        match self {
+            ExportRequest::Traces(r) => r
+                .resource_spans
+                .iter()
+                .flat_map(|rs| &rs.scope_spans)
+                .map(|ss| ss.spans.len())
+                .sum(),
+            ExportRequest::Metrics(r) => r
+                .resource_metrics
+                .iter()
+                .flat_map(|rm| &rm.scope_metrics)
+                .map(|sm| sm.metrics.len())
+                .sum(),
+            ExportRequest::Logs(r) => r
+                .resource_logs
+                .iter()
+                .flat_map(|rl| &rl.scope_logs)
+                .map(|sl| sl.log_records.len())
+                .sum(),
+        }
+    }
+}
+
+/// Why a send failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OtlpSendError {
+    /// The endpoint is not a usable URL.
+    #[error("invalid OTLP endpoint {endpoint:?}: {detail}")]
+    InvalidEndpoint {
+        /// The endpoint.
+        endpoint: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The collector answered with an error or could not be reached.
+    #[error("OTLP {protocol} export to {endpoint} failed: {detail}")]
+    Failed {
+        /// `grpc` or `http/protobuf`.
+        protocol: &'static str,
+        /// The endpoint.
+        endpoint: String,
+        /// What happened.
+        detail: String,
+    },
+    /// No answer within the timeout.
+    #[error("OTLP export to {endpoint} timed out after {timeout:?}")]
+    Timeout {
+        /// The endpoint.
+        endpoint: String,
+        /// The timeout.
+        timeout: Duration,
+    },
+}
+
+type HttpClient = hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    Full<Bytes>,
+>;
+
+/// A client for one endpoint. Creating it opens no connection; the first send does.
+/// Must be created and used inside a Tokio runtime.
+#[derive(Debug, Clone)]
+pub enum OtlpClient {
+    /// OTLP/gRPC.
+    Grpc {
+        /// The endpoint.
+        endpoint: String,
+        /// The lazily-connecting channel.
+        channel: tonic::transport::Channel,
+        /// Per-request timeout.
+        timeout: Duration,
+    },
+    /// OTLP/HTTP with protobuf bodies.
+    Http {
+        /// The full URL posted to.
+        endpoint: String,
+        /// The HTTP client.
+        client: Box<HttpClient>,
+        /// Per-request timeout.
+        timeout: Duration,
+    },
+}
+
+impl OtlpClient {
+    /// A client for `target`. No connection is attempted here.
+    ///
+    /// # Errors
+    /// [`OtlpSendError::InvalidEndpoint`] when the endpoint is not a URL.
+    pub fn new(target: &OtlpTarget, timeout: Duration) -> Result<Self, OtlpSendError> {
+        let invalid = |detail: String| OtlpSendError::InvalidEndpoint {
+            endpoint: target.endpoint.clone(),
+            detail,
+        };
+        match target.protocol {
+            Protocol::Grpc => {
+                let channel = tonic::transport::Endpoint::from_shared(target.endpoint.clone())
+                    .map_err(|e| invalid(e.to_string()))?
+                    .connect_timeout(timeout)
+                    .timeout(timeout)
+                    .connect_lazy();
+                Ok(OtlpClient::Grpc {
+                    endpoint: target.endpoint.clone(),
+                    channel,
+                    timeout,
+                })
+            }
+            Protocol::HttpProtobuf => {
+                let _: http::Uri = target
+                    .endpoint
+                    .parse()
+                    .map_err(|e: http::uri::InvalidUri| invalid(e.to_string()))?;
+                let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+                connector.set_connect_timeout(Some(timeout));
+                let client = hyper_util::client::legacy::Client::builder(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .build(connector);
+                Ok(OtlpClient::Http {
+                    endpoint: target.endpoint.clone(),
+                    client: Box::new(client),
+                    timeout,
+                })
+            }
+        }
+    }
+
+    /// The endpoint this client sends to.
+    pub fn endpoint(&self) -> &str {
+        match self {
+            OtlpClient::Grpc { endpoint, .. } | OtlpClient::Http { endpoint, .. } => endpoint,
+        }
+    }
+
+    /// Sends one request and waits for the collector's answer (bounded by the timeout).
+    ///
+    /// # Errors
+    /// [`OtlpSendError::Failed`] or [`OtlpSendError::Timeout`].
+    pub async fn send(&self, request: &ExportRequest) -> Result<(), OtlpSendError> {
+        match self {
+            OtlpClient::Grpc {
+                endpoint,
+                channel,
+                timeout,
+            } => {
+                let fail = |detail: String| OtlpSendError::Failed {
+                    protocol: "grpc",
+                    endpoint: endpoint.clone(),
+                    detail,
+                };
+                let result = tokio::time::timeout(*timeout, async {
+                    match request.clone() {
+                        ExportRequest::Traces(r) => TraceServiceClient::new(channel.clone())
+                            .export(r)
+                            .await
+                            .map(drop),
+                        ExportRequest::Metrics(r) => MetricsServiceClient::new(channel.clone())
+                            .export(r)
+                            .await
+                            .map(drop),
+                        ExportRequest::Logs(r) => LogsServiceClient::new(channel.clone())
+                            .export(r)
+                            .await
+                            .map(drop),
+                    }
+                })
+                .await;
+                match result {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(status)) => {
+                        Err(fail(format!("{:?}: {}", status.code(), status.message())))
+                    }
+                    Err(_) => Err(OtlpSendError::Timeout {
+                        endpoint: endpoint.clone(),
+                        timeout: *timeout,
+                    }),
+                }
+            }
+            OtlpClient::Http {
+                endpoint,
+                client,
+                timeout,
+            } => {
+                let fail = |detail: String| OtlpSendError::Failed {
+                    protocol: "http/protobuf",
+                    endpoint: endpoint.clone(),
+                    detail,
+                };
+                let req = http::Request::post(endpoint.as_str())
+                    .header(http::header::CONTENT_TYPE, "application/x-protobuf")
+                    .body(Full::new(Bytes::from(request.encode())))
+                    .map_err(|e| fail(e.to_string()))?;
+                let result = tokio::time::timeout(*timeout, async {
+                    let response = client.request(req).await.map_err(|e| fail(e.to_string()))?;
+                    let status = response.status();
+                    let body = response
+                        .into_body()
+                        .collect()
+                        .await
+                        .map(|b| b.to_bytes())
+                        .unwrap_or_default();
+                    if status.is_success() {
+                        Ok(())
+                    } else {
+                        Err(fail(format!(
+                            "HTTP {status}: {}",
+                            String::from_utf8_lossy(&body)
+                        )))
+                    }
+                })
+                .await;
+                match result {
+                    Ok(r) => r,
+                    Err(_) => Err(OtlpSendError::Timeout {
+                        endpoint: endpoint.clone(),
+                        timeout: *timeout,
+                    }),
+                }
+            }
+        }
+    }
+}

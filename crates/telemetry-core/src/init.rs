@@ -1,0 +1,595 @@
+//! `init()` and its builder: resolve settings, assemble the subscriber (JSON stdout, span
+//! bridge, log bridge, one run-time level), start one export worker per signal behind the
+//! egress guard, and return the [`Telemetry`] guard that flushes and shuts down on drop.
+//!
+//! Not a place for business logic: services record through `tracing` and the catalogue.
+
+use crate::export::{BatchConfig, Destination, ExportRequest, ExportWorker};
+use crate::level::DynamicLevel;
+use crate::logging::{JsonLogLayer, LogClock, LogSink};
+use crate::metrics::{
+    MetricCatalogue, encode_openmetrics, encode_prometheus_text, openmetrics_to_otlp,
+};
+use crate::pipeline::{
+    QueueLogProcessor, QueueSpanProcessor, build_logs, build_traces, proto_resource,
+};
+use crate::profile::{ExporterKind, LogLevel};
+use crate::scrub::OtlpScrubber;
+use crate::settings::{CodeSettings, ConfigError, Protocol, Settings, Signal};
+use opentelemetry::KeyValue;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::logs::SdkLoggerProvider;
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+use prometheus_client::registry::Registry;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use stellaops_egress_policy::{
+    AllOf, EgressGuard, EgressPolicy, SealState, SealedMode, SealedModePolicy,
+};
+use stellaops_redaction::{RedactionPolicy, Redactor};
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::layer::SubscriberExt as _;
+
+static INITIALIZED: AtomicBool = AtomicBool::new(false);
+
+/// How long the guard waits for each signal to flush when it is dropped.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one OTLP export may take before it counts as failed.
+pub const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Name of the instrumentation scope for spans and metrics made by this crate.
+pub const SCOPE_NAME: &str = "stellaops-telemetry";
+
+/// Why telemetry could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InitError {
+    /// `init` was already called in this process.
+    #[error(
+        "telemetry is already initialised in this process: call init() once, at start-up, and keep its guard"
+    )]
+    AlreadyInitialized,
+    /// A setting from code or the environment was unusable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Another global tracing subscriber is installed.
+    #[error(
+        "a global tracing subscriber is already installed: {0}; remove it or use TelemetryBuilder::build"
+    )]
+    GlobalSubscriber(String),
+    /// An export thread could not be started.
+    #[error("starting the {signal} export thread: {source}")]
+    Thread {
+        /// The signal.
+        signal: &'static str,
+        /// The operating-system error.
+        source: std::io::Error,
+    },
+}
+
+/// Builds telemetry for a service. Settings made here override the environment, which
+/// overrides the profile.
+#[derive(Default)]
+pub struct TelemetryBuilder {
+    code: CodeSettings,
+    redaction: Option<RedactionPolicy>,
+    egress: Option<Arc<dyn EgressPolicy>>,
+    sealed_mode: Option<SealedMode>,
+    log_sink: Option<LogSink>,
+    stdout_logs: Option<bool>,
+    clock: Option<LogClock>,
+    batch: BatchConfig,
+    export_timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for TelemetryBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelemetryBuilder")
+            .field("code", &self.code)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Starts building telemetry for `service_name`.
+pub fn builder(service_name: impl Into<String>) -> TelemetryBuilder {
+    TelemetryBuilder::default().service_name(service_name)
+}
+
+/// Starts telemetry for `service_name` with everything else from the environment and the
+/// profile, installing it as the process's global subscriber.
+///
+/// # Errors
+/// [`InitError`] when settings are unusable or telemetry is already initialised.
+pub fn init(service_name: impl Into<String>) -> Result<Telemetry, InitError> {
+    builder(service_name).init()
+}
+
+impl TelemetryBuilder {
+    /// `service.name`.
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.code.service_name = Some(name.into());
+        self
+    }
+
+    /// `service.version`.
+    pub fn service_version(mut self, version: impl Into<String>) -> Self {
+        self.code.service_version = Some(version.into());
+        self
+    }
+
+    /// The deployment environment (`prod`, `staging`...).
+    pub fn environment(mut self, environment: impl Into<String>) -> Self {
+        self.code.environment = Some(environment.into());
+        self
+    }
+
+    /// The profile: `default`, `forensic` or `airgap`.
+    pub fn profile(mut self, name: impl Into<String>) -> Self {
+        self.code.profile = Some(name.into());
+        self
+    }
+
+    /// The OTLP endpoint for every signal (for HTTP, the base: `/v1/<signal>` is appended).
+    pub fn otlp_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.code.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// The OTLP endpoint of one signal, used as given.
+    pub fn signal_endpoint(mut self, signal: Signal, endpoint: impl Into<String>) -> Self {
+        self.code.signal_endpoints.insert(signal, endpoint.into());
+        self
+    }
+
+    /// The OTLP protocol.
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.code.protocol = Some(protocol);
+        self
+    }
+
+    /// An extra resource attribute.
+    pub fn resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.code
+            .resource_attributes
+            .push((key.into(), value.into()));
+        self
+    }
+
+    /// The log level (overrides the profile's).
+    pub fn log_level(mut self, level: LogLevel) -> Self {
+        self.code.log_level = Some(level);
+        self
+    }
+
+    /// How often metrics are exported.
+    pub fn export_interval(mut self, interval: Duration) -> Self {
+        self.code.export_interval = Some(interval);
+        self
+    }
+
+    /// Where the file exporter writes (one `<signal>.otlp` file per signal).
+    pub fn spool_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.code.spool_dir = Some(dir.into());
+        self
+    }
+
+    /// Starts sealed (no telemetry leaves the host) or not.
+    pub fn sealed(mut self, sealed: bool) -> Self {
+        self.code.sealed = Some(sealed);
+        self
+    }
+
+    /// Shares a sealed-mode switch with the rest of the service (sealing it later re-decides
+    /// every exporter before its next export).
+    pub fn sealed_mode(mut self, mode: SealedMode) -> Self {
+        self.sealed_mode = Some(mode);
+        self
+    }
+
+    /// The redaction policy (default: block-list with every detector).
+    pub fn redaction_policy(mut self, policy: RedactionPolicy) -> Self {
+        self.redaction = Some(policy);
+        self
+    }
+
+    /// An egress policy that every exporter must also pass (sealed mode always applies).
+    pub fn egress_policy(mut self, policy: impl EgressPolicy + 'static) -> Self {
+        self.egress = Some(Arc::new(policy));
+        self
+    }
+
+    /// Where JSON log lines go (default: standard output).
+    pub fn log_sink(mut self, sink: LogSink) -> Self {
+        self.log_sink = Some(sink);
+        self
+    }
+
+    /// Whether JSON log lines are written at all (default: yes).
+    pub fn stdout_logs(mut self, enabled: bool) -> Self {
+        self.stdout_logs = Some(enabled);
+        self
+    }
+
+    /// The time source of log timestamps (tests pass a fixed one).
+    pub fn log_clock(mut self, clock: LogClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Queue and batch sizes of the export workers.
+    pub fn batch(mut self, batch: BatchConfig) -> Self {
+        self.batch = batch;
+        self
+    }
+
+    /// How long one OTLP export may take.
+    pub fn export_timeout(mut self, timeout: Duration) -> Self {
+        self.export_timeout = Some(timeout);
+        self
+    }
+
+    /// Starts telemetry and installs it as the global subscriber.
+    ///
+    /// # Errors
+    /// [`InitError::AlreadyInitialized`] on a second call in one process, and the errors of
+    /// [`TelemetryBuilder::build`].
+    pub fn init(self) -> Result<Telemetry, InitError> {
+        if INITIALIZED.swap(true, Ordering::SeqCst) {
+            return Err(InitError::AlreadyInitialized);
+        }
+        let (telemetry, dispatch) = match self.build() {
+            Ok(built) => built,
+            Err(e) => {
+                INITIALIZED.store(false, Ordering::SeqCst);
+                return Err(e);
+            }
+        };
+        tracing::dispatcher::set_global_default(dispatch)
+            .map_err(|e| InitError::GlobalSubscriber(e.to_string()))?;
+        Ok(telemetry)
+    }
+
+    /// Starts telemetry without installing it: returns the guard and a dispatcher to use with
+    /// `tracing::dispatcher::with_default` (tests, or services that compose subscribers).
+    ///
+    /// # Errors
+    /// [`InitError::Config`] when settings are unusable; [`InitError::Thread`] when an export
+    /// thread cannot start.
+    pub fn build(self) -> Result<(Telemetry, tracing::Dispatch), InitError> {
+        let settings = Settings::resolve(&self.code)?;
+        let sealed = self.sealed_mode.clone().unwrap_or_else(|| {
+            SealedMode::new(if settings.sealed {
+                SealState::Sealed
+            } else {
+                SealState::Unsealed
+            })
+        });
+        let mut policy = AllOf::new().with(SealedModePolicy::new(sealed.clone()));
+        if let Some(extra) = &self.egress {
+            policy = policy.with_shared(extra.clone());
+        }
+        let guard = Arc::new(EgressGuard::new(policy));
+        let redactor = Arc::new(Redactor::new(self.redaction.clone().unwrap_or_default()));
+
+        let catalogue = Arc::new(MetricCatalogue::default());
+        let mut registry = Registry::default();
+        catalogue.register(&mut registry);
+        guard.metrics().register(&mut registry);
+        let registry = Arc::new(Mutex::new(registry));
+
+        let resource = resource(&settings);
+        let attrs = ResourceAttributesWithSchema::from(&resource);
+        let scrubber = OtlpScrubber::new(redactor.clone(), catalogue.scrub_events().clone());
+        let timeout = self.export_timeout.unwrap_or(DEFAULT_EXPORT_TIMEOUT);
+        let destination = |signal: Signal| {
+            let target = match settings.profile.exporter {
+                ExporterKind::Otlp => settings.otlp.get(&signal).cloned(),
+                ExporterKind::File => None,
+            };
+            Destination::new(
+                signal,
+                target,
+                guard.clone(),
+                Some(sealed.clone()),
+                &settings.spool_dir,
+                catalogue.clone(),
+                timeout,
+            )
+        };
+        let batch_interval = batch_interval(settings.profile.export_interval);
+        let thread_err = |signal: &'static str| move |source| InitError::Thread { signal, source };
+
+        let traces = Arc::new(
+            ExportWorker::spawn(
+                "traces",
+                self.batch,
+                batch_interval,
+                catalogue.export_dropped("traces"),
+                Box::new(build_traces(
+                    ResourceAttributesWithSchema::from(&resource),
+                    scrubber.clone(),
+                )),
+                destination(Signal::Traces),
+            )
+            .map_err(thread_err("traces"))?,
+        );
+        let logs = Arc::new(
+            ExportWorker::spawn(
+                "logs",
+                self.batch,
+                batch_interval,
+                catalogue.export_dropped("logs"),
+                Box::new(build_logs(
+                    ResourceAttributesWithSchema::from(&resource),
+                    scrubber,
+                )),
+                destination(Signal::Logs),
+            )
+            .map_err(thread_err("logs"))?,
+        );
+        let start = unix_nanos(SystemTime::now());
+        let metric_registry = registry.clone();
+        let metric_resource = proto_resource(&attrs);
+        let build_metrics = move |_: Vec<()>, tick: bool| -> Option<ExportRequest> {
+            if !tick {
+                return None;
+            }
+            let text = encode_openmetrics(
+                &metric_registry
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner),
+            )
+            .ok()?;
+            openmetrics_to_otlp(
+                &text,
+                metric_resource.clone(),
+                SCOPE_NAME,
+                start,
+                unix_nanos(SystemTime::now()),
+            )
+            .ok()
+            .map(ExportRequest::Metrics)
+        };
+        let metrics = Arc::new(
+            ExportWorker::spawn(
+                "metrics",
+                self.batch,
+                settings.profile.export_interval,
+                catalogue.export_dropped("metrics"),
+                Box::new(build_metrics),
+                destination(Signal::Metrics),
+            )
+            .map_err(thread_err("metrics"))?,
+        );
+
+        let tracer_provider = SdkTracerProvider::builder()
+            .with_resource(resource.clone())
+            .with_sampler(Sampler::AlwaysOn)
+            .with_span_processor(QueueSpanProcessor {
+                worker: traces.clone(),
+            })
+            .build();
+        let logger_provider = SdkLoggerProvider::builder()
+            .with_resource(resource)
+            .with_log_processor(QueueLogProcessor {
+                worker: logs.clone(),
+            })
+            .build();
+
+        let level = DynamicLevel::new(settings.profile.log_level);
+        let clock: LogClock = self
+            .clock
+            .clone()
+            .unwrap_or_else(|| Arc::new(chrono::Utc::now));
+        let stdout = self.stdout_logs.unwrap_or(true).then(|| {
+            let sink = self
+                .log_sink
+                .clone()
+                .unwrap_or_else(JsonLogLayer::stdout_sink);
+            JsonLogLayer::new(settings.service_name.clone(), sink, redactor.clone(), clock)
+                .with_filter(level.clone())
+        });
+        let tracer = tracer_provider.tracer(SCOPE_NAME);
+        let subscriber = tracing_subscriber::registry()
+            .with(stdout)
+            .with(
+                tracing_opentelemetry::layer()
+                    .with_tracer(tracer)
+                    .with_filter(level.clone()),
+            )
+            .with(
+                opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(
+                    &logger_provider,
+                )
+                .with_filter(level.clone()),
+            );
+
+        let dispatch = tracing::Dispatch::new(subscriber);
+        for attach in [&traces as &dyn Attach, &logs, &metrics] {
+            attach.attach_dispatch(dispatch.clone());
+        }
+        let telemetry = Telemetry {
+            settings,
+            registry,
+            catalogue,
+            level,
+            sealed,
+            egress: guard,
+            redactor,
+            tracer_provider,
+            logger_provider,
+            workers: Workers {
+                traces,
+                logs,
+                metrics,
+            },
+            shut_down: AtomicBool::new(false),
+        };
+        Ok((telemetry, dispatch))
+    }
+}
+
+/// Any export worker, whatever it carries.
+trait Attach {
+    fn attach_dispatch(&self, dispatch: tracing::Dispatch);
+}
+
+impl<T: Send + 'static> Attach for Arc<ExportWorker<T>> {
+    fn attach_dispatch(&self, dispatch: tracing::Dispatch) {
+        self.attach(dispatch);
+    }
+}
+
+/// Spans and logs are batched at a twelfth of the export interval, between 1 and 5 seconds
+/// (5 s by default, 1 s in forensic mode).
+fn batch_interval(export_interval: Duration) -> Duration {
+    (export_interval / 12).clamp(Duration::from_secs(1), Duration::from_secs(5))
+}
+
+fn unix_nanos(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+fn resource(settings: &Settings) -> Resource {
+    let mut attributes: Vec<KeyValue> = settings
+        .resource_attributes
+        .iter()
+        .filter(|(k, _)| k != "service.name")
+        .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+        .collect();
+    if let Some(v) = &settings.service_version {
+        attributes.retain(|kv| kv.key.as_str() != "service.version");
+        attributes.push(KeyValue::new("service.version", v.clone()));
+    }
+    if let Some(e) = &settings.environment {
+        attributes.retain(|kv| kv.key.as_str() != "deployment.environment.name");
+        attributes.push(KeyValue::new("deployment.environment.name", e.clone()));
+    }
+    Resource::builder_empty()
+        .with_service_name(settings.service_name.clone())
+        .with_attributes(attributes)
+        .build()
+}
+
+#[derive(Debug)]
+struct Workers {
+    traces: Arc<ExportWorker<opentelemetry_sdk::trace::SpanData>>,
+    logs: Arc<ExportWorker<crate::pipeline::QueuedLog>>,
+    metrics: Arc<ExportWorker<()>>,
+}
+
+/// Running telemetry. Keep it for the life of the service: dropping it flushes every signal
+/// and stops the export threads (bounded by [`DEFAULT_SHUTDOWN_TIMEOUT`] per signal).
+pub struct Telemetry {
+    settings: Settings,
+    registry: Arc<Mutex<Registry>>,
+    catalogue: Arc<MetricCatalogue>,
+    level: DynamicLevel,
+    sealed: SealedMode,
+    egress: Arc<EgressGuard>,
+    redactor: Arc<Redactor>,
+    tracer_provider: SdkTracerProvider,
+    logger_provider: SdkLoggerProvider,
+    workers: Workers,
+    shut_down: AtomicBool,
+}
+
+impl std::fmt::Debug for Telemetry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Telemetry")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Telemetry {
+    /// The resolved settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The metric catalogue: record standard and module metrics through it.
+    pub fn metrics(&self) -> &MetricCatalogue {
+        &self.catalogue
+    }
+
+    /// A shared handle to the catalogue.
+    pub fn metrics_handle(&self) -> Arc<MetricCatalogue> {
+        self.catalogue.clone()
+    }
+
+    /// Registers more metrics (a module's own, DORA metrics...) into the same registry, so
+    /// they appear on `/metrics` and in OTLP pushes.
+    pub fn register_metrics(&self, register: impl FnOnce(&mut Registry)) {
+        register(&mut self.registry.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+
+    /// `/metrics` in the Prometheus text format 0.0.4.
+    pub fn render_prometheus(&self) -> String {
+        encode_prometheus_text(&self.registry.lock().unwrap_or_else(PoisonError::into_inner))
+            .unwrap_or_default()
+    }
+
+    /// `/metrics` in OpenMetrics text.
+    pub fn render_openmetrics(&self) -> String {
+        encode_openmetrics(&self.registry.lock().unwrap_or_else(PoisonError::into_inner))
+            .unwrap_or_default()
+    }
+
+    /// The run-time log level switch.
+    pub fn log_level(&self) -> &DynamicLevel {
+        &self.level
+    }
+
+    /// The sealed-mode switch (seal to stop all egress before the next export).
+    pub fn sealed_mode(&self) -> &SealedMode {
+        &self.sealed
+    }
+
+    /// The egress guard every exporter passes.
+    pub fn egress(&self) -> &EgressGuard {
+        &self.egress
+    }
+
+    /// The redactor every signal passes.
+    pub fn redactor(&self) -> &Arc<Redactor> {
+        &self.redactor
+    }
+
+    /// Changes how often metrics are exported (spans and logs follow at a twelfth, 1–5 s).
+    pub fn set_export_interval(&self, interval: Duration) {
+        self.workers.metrics.set_interval(interval);
+        self.workers.traces.set_interval(batch_interval(interval));
+        self.workers.logs.set_interval(batch_interval(interval));
+    }
+
+    /// Exports everything recorded so far. Returns whether every signal finished in time.
+    pub fn flush(&self) -> bool {
+        let spans = self.tracer_provider.force_flush().is_ok();
+        let logs = self.logger_provider.force_flush().is_ok();
+        let metrics = self.workers.metrics.flush(crate::pipeline::FLUSH_TIMEOUT);
+        spans && logs && metrics
+    }
+
+    /// Flushes and stops every signal, waiting at most `timeout` per signal. Called by drop;
+    /// calling it earlier makes drop a no-op. Returns whether everything finished in time.
+    pub fn shutdown(&self, timeout: Duration) -> bool {
+        if self.shut_down.swap(true, Ordering::SeqCst) {
+            return true;
+        }
+        let spans = self.tracer_provider.shutdown_with_timeout(timeout).is_ok();
+        let logs = self.logger_provider.shutdown_with_timeout(timeout).is_ok();
+        let metrics = self.workers.metrics.shutdown(timeout);
+        spans && logs && metrics
+    }
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        self.shutdown(DEFAULT_SHUTDOWN_TIMEOUT);
+    }
+}

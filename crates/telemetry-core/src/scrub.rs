@@ -1,0 +1,195 @@
+//! Redaction of OTLP records before they leave the process: span attributes, span events,
+//! status messages, log bodies and log attributes, walked recursively (arrays and key-value
+//! lists, with dotted keys). Records that changed get `scrubbed=true` and `scrub.reasons`, and
+//! `telemetry_scrub_events_total{tenant,reason}` is counted.
+//!
+//! Not the policy: `stellaops-redaction` decides; this applies it to OTLP shapes.
+
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::logs::v1::ResourceLogs;
+use opentelemetry_proto::tonic::trace::v1::ResourceSpans;
+use stellaops_redaction::{KeyDecision, Reason, Redactor, Report, ScrubMetrics};
+
+/// What a refused non-text value becomes.
+const REDACTED: &str = "[redacted]";
+
+/// Applies a redactor to OTLP records and counts what it scrubbed.
+#[derive(Debug, Clone)]
+pub struct OtlpScrubber {
+    redactor: std::sync::Arc<Redactor>,
+    metrics: ScrubMetrics,
+}
+
+fn string_value(s: String) -> Option<AnyValue> {
+    Some(AnyValue {
+        value: Some(any_value::Value::StringValue(s)),
+    })
+}
+
+fn kv(key: &str, value: Option<AnyValue>) -> KeyValue {
+    KeyValue {
+        key: key.to_owned(),
+        value,
+        ..Default::default()
+    }
+}
+
+fn tenant_of(attributes: &[KeyValue]) -> Option<String> {
+    attributes
+        .iter()
+        .find(|kv| kv.key == "tenant")
+        .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
+            any_value::Value::StringValue(s) => Some(s.clone()),
+            _ => None,
+        })
+}
+
+impl OtlpScrubber {
+    /// A scrubber applying `redactor`, counting into `metrics`.
+    pub fn new(redactor: std::sync::Arc<Redactor>, metrics: ScrubMetrics) -> Self {
+        Self { redactor, metrics }
+    }
+
+    /// The redactor.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// Redacts a list of attributes in place (dropping those the policy does not allow).
+    pub fn attributes(&self, attributes: &mut Vec<KeyValue>, prefix: &str) -> Report {
+        let mut report = Report::default();
+        attributes.retain_mut(|kv| {
+            let key = if prefix.is_empty() {
+                kv.key.clone()
+            } else {
+                format!("{prefix}.{}", kv.key)
+            };
+            match kv.value.as_mut() {
+                Some(value) => self.value(&key, value, &mut report),
+                None => true,
+            }
+        });
+        report
+    }
+
+    /// Redacts one value under `key`; returns whether it is kept.
+    fn value(&self, key: &str, value: &mut AnyValue, report: &mut Report) -> bool {
+        match value.value.as_mut() {
+            Some(any_value::Value::StringValue(s)) => {
+                let redacted = self.redactor.redact_value(key, s);
+                report.merge(redacted.report());
+                match redacted.into_value() {
+                    None => false,
+                    Some(std::borrow::Cow::Borrowed(_)) => true,
+                    Some(std::borrow::Cow::Owned(v)) => {
+                        *s = v;
+                        true
+                    }
+                }
+            }
+            Some(any_value::Value::ArrayValue(array)) => {
+                array.values.retain_mut(|v| self.value(key, v, report));
+                true
+            }
+            Some(any_value::Value::KvlistValue(list)) => {
+                report.merge(self.attributes(&mut list.values, key));
+                true
+            }
+            Some(_) => {
+                // Numbers, booleans, bytes: no text to scan, but the key rules still apply.
+                match self.redactor.decide_key(key) {
+                    KeyDecision::Drop => {
+                        report.add(Reason::NotAllowed);
+                        false
+                    }
+                    KeyDecision::Redact => {
+                        report.add(Reason::Pattern);
+                        value.value = Some(any_value::Value::StringValue(REDACTED.to_owned()));
+                        true
+                    }
+                    _ => true,
+                }
+            }
+            None => true,
+        }
+    }
+
+    fn mark(&self, attributes: &mut Vec<KeyValue>, report: Report, tenant: Option<&str>) {
+        if !report.scrubbed() {
+            return;
+        }
+        let reasons: Vec<&str> = report.reasons().iter().map(|r| r.as_str()).collect();
+        attributes.push(kv(
+            "scrubbed",
+            Some(AnyValue {
+                value: Some(any_value::Value::BoolValue(true)),
+            }),
+        ));
+        attributes.push(kv("scrub.reasons", string_value(reasons.join(","))));
+        if report.hashed() {
+            attributes.push(kv(
+                "hashed",
+                Some(AnyValue {
+                    value: Some(any_value::Value::BoolValue(true)),
+                }),
+            ));
+        }
+        self.metrics.record(tenant.unwrap_or("unknown"), report);
+    }
+
+    /// Redacts every span of a trace export in place.
+    pub fn spans(&self, resource_spans: &mut [ResourceSpans]) {
+        for rs in resource_spans {
+            for ss in &mut rs.scope_spans {
+                for span in &mut ss.spans {
+                    let mut report = self.attributes(&mut span.attributes, "");
+                    for event in &mut span.events {
+                        let (name, r) = self.redactor.redact_text(&event.name);
+                        if let std::borrow::Cow::Owned(n) = name {
+                            event.name = n;
+                        }
+                        report.merge(r);
+                        report.merge(self.attributes(&mut event.attributes, ""));
+                    }
+                    if let Some(status) = span.status.as_mut() {
+                        let (message, r) = self.redactor.redact_text(&status.message);
+                        if let std::borrow::Cow::Owned(m) = message {
+                            status.message = m;
+                        }
+                        report.merge(r);
+                    }
+                    let tenant = tenant_of(&span.attributes);
+                    self.mark(&mut span.attributes, report, tenant.as_deref());
+                }
+            }
+        }
+    }
+
+    /// Redacts every log record of a log export in place.
+    pub fn logs(&self, resource_logs: &mut [ResourceLogs]) {
+        for rl in resource_logs {
+            for sl in &mut rl.scope_logs {
+                for record in &mut sl.log_records {
+                    let mut report = self.attributes(&mut record.attributes, "");
+                    if let Some(body) = record.body.as_mut() {
+                        match body.value.as_mut() {
+                            Some(any_value::Value::StringValue(text)) => {
+                                let (redacted, r) = self.redactor.redact_text(text);
+                                if let std::borrow::Cow::Owned(t) = redacted {
+                                    *text = t;
+                                }
+                                report.merge(r);
+                            }
+                            Some(_) => {
+                                let _ = self.value("body", body, &mut report);
+                            }
+                            None => {}
+                        }
+                    }
+                    let tenant = tenant_of(&record.attributes);
+                    self.mark(&mut record.attributes, report, tenant.as_deref());
+                }
+            }
+        }
+    }
+}

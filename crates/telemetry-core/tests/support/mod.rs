@@ -1,0 +1,62 @@
+//! Shared helpers for the telemetry-core integration tests.
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use stellaops_telemetry_core::logging::{LogClock, LogSink};
+
+/// A log sink the test can read back.
+#[derive(Clone, Default)]
+pub struct Captured(pub Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    pub fn sink(&self) -> LogSink {
+        Arc::new(Mutex::new(Box::new(self.clone())))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+
+    pub fn lines(&self) -> Vec<serde_json::Value> {
+        self.text()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+}
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// 2025-11-29T12:00:00.123Z, always.
+pub fn fixed_clock() -> LogClock {
+    Arc::new(|| {
+        chrono::DateTime::parse_from_rfc3339("2025-11-29T12:00:00.123Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    })
+}
+
+/// Framed records of a spool file.
+pub fn framed_records(path: &std::path::Path) -> Vec<Vec<u8>> {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    let mut out = Vec::new();
+    let mut rest = bytes.as_slice();
+    while rest.len() >= 4 {
+        let (len, tail) = rest.split_at(4);
+        let len = u32::from_be_bytes(len.try_into().unwrap()) as usize;
+        let (body, tail) = tail.split_at(len);
+        out.push(body.to_vec());
+        rest = tail;
+    }
+    out
+}
