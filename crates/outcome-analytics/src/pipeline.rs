@@ -100,7 +100,10 @@ mod tests {
 
     #[test]
     fn normalized_names_are_borrowed() {
-        assert!(matches!(normalize_pipeline("api-gateway"), Cow::Borrowed(_)));
+        assert!(matches!(
+            normalize_pipeline("api-gateway"),
+            Cow::Borrowed(_)
+        ));
         assert!(matches!(normalize_pipeline("Api"), Cow::Owned(_)));
     }
 }

@@ -223,8 +223,7 @@ impl ReportAccumulator {
 
     /// Adds an incident of the scope started in the window; ignores any other.
     pub fn add_incident(&mut self, incident: &IncidentEvent) {
-        if !self.scope.includes_incident(incident) || !self.window.contains(incident.started_at)
-        {
+        if !self.scope.includes_incident(incident) || !self.window.contains(incident.started_at) {
             return;
         }
         let index = severity_index(incident.severity);
@@ -237,8 +236,7 @@ impl ReportAccumulator {
             }
             if let Some(acknowledged_at) = incident.acknowledged_at {
                 severity.acknowledged += 1;
-                severity.acknowledge_nanos +=
-                    duration_nanos(acknowledged_at - incident.started_at);
+                severity.acknowledge_nanos += duration_nanos(acknowledged_at - incident.started_at);
             }
         }
         if let Some(day) = self.day(incident.started_at) {

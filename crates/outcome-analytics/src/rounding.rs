@@ -156,7 +156,7 @@ mod tests {
 
     #[test]
     fn below_the_tie_rounds_towards_zero() {
-        assert_eq!(ratio(2674_999, 1_000_000), "2.67");
+        assert_eq!(ratio(2_674_999, 1_000_000), "2.67");
         assert_eq!(ratio(100, 3), "33.33");
         assert_eq!(ratio(200, 3), "66.67");
         assert_eq!(ratio(-4, 1000), "0.00");

@@ -154,9 +154,12 @@ fn a_window_without_events_lists_every_day_with_zeros_and_nulls() {
         .map(|s| s.severity.as_str())
         .collect();
     assert_eq!(severities, ["critical", "high", "medium", "low"]);
-    assert!(report.severities.iter().all(|s| s.incidents == 0
-        && s.mtta_hours.is_none()
-        && s.mttr_hours.is_none()));
+    assert!(
+        report
+            .severities
+            .iter()
+            .all(|s| s.incidents == 0 && s.mtta_hours.is_none() && s.mttr_hours.is_none())
+    );
     assert_eq!(
         json["daily"],
         json!([
@@ -170,12 +173,20 @@ fn a_window_without_events_lists_every_day_with_zeros_and_nulls() {
     assert!(md.contains("| change failure rate (%) | n/a |"), "{md}");
     let html = report.to_html();
     assert!(html.contains("No deployments in this window."));
-    assert_eq!(html.matches("<rect class=\"bar\"").count(), 6, "3 days × 2 zero bars");
+    assert_eq!(
+        html.matches("<rect class=\"bar\"").count(),
+        6,
+        "3 days × 2 zero bars"
+    );
 }
 
 #[test]
 fn an_unknown_tenant_gets_an_empty_report_not_an_error() {
-    let report = report_of(&fixture_events(), &Scope::tenant("initech"), &fixture_window());
+    let report = report_of(
+        &fixture_events(),
+        &Scope::tenant("initech"),
+        &fixture_window(),
+    );
     assert_eq!(report.totals.deployments, 0);
     assert_eq!(report.daily.len(), 7);
     assert_eq!(report.environment, None);
@@ -232,11 +243,15 @@ fn missing_acknowledgements_leave_mtta_null_but_count_the_incident() {
     assert_eq!(report.totals.mtta_hours, None);
     assert_eq!(report.totals.mttr_hours.unwrap().to_string(), "1.00"); // (1.5 + 0.5) / 2
     let high = &report.severities[1];
-    assert_eq!((high.incidents, high.resolved, high.acknowledged), (2, 1, 0));
+    assert_eq!(
+        (high.incidents, high.resolved, high.acknowledged),
+        (2, 1, 0)
+    );
     assert_eq!(high.mttr_hours.unwrap().to_string(), "1.50");
 
     // Acknowledging later changes the next report, and only MTTA.
-    dora.acknowledge("acme", "prod", "i-2", utc(3, 1, 12)).unwrap();
+    dora.acknowledge("acme", "prod", "i-2", utc(3, 1, 12))
+        .unwrap();
     let after = analytics
         .outcomes()
         .executive_report(&acme_prod(), &window)
@@ -307,7 +322,11 @@ fn all_environments_of_a_tenant_when_no_environment_is_given() {
     assert_eq!(checkout.change_failure_rate_percent.to_string(), "50.00");
     let json: Value = serde_json::from_str(&report.to_json().unwrap()).unwrap();
     assert_eq!(json["environment"], Value::Null);
-    assert!(report.to_markdown().contains("- Environment: all environments"));
+    assert!(
+        report
+            .to_markdown()
+            .contains("- Environment: all environments")
+    );
 }
 
 #[test]
@@ -397,8 +416,7 @@ fn text_from_events_is_escaped_in_html_and_markdown() {
     let deployments = [deployment("d-1", evil, 1)];
     let window = Window::new(utc(3, 0, 0), utc(4, 0, 0)).unwrap();
     let scope = Scope::environment("acme", "prod");
-    let report =
-        compute_report(&scope, &window, &deployments, &[] as &[IncidentEvent]).unwrap();
+    let report = compute_report(&scope, &window, &deployments, &[] as &[IncidentEvent]).unwrap();
     assert_eq!(report.pipelines[0].pipeline, evil.to_lowercase());
     let html = report.to_html();
     assert!(!html.contains("<script"), "raw script tag in the page");
@@ -408,7 +426,10 @@ fn text_from_events_is_escaped_in_html_and_markdown() {
         md.match_indices('<').all(|(i, _)| md[..i].ends_with('\\')),
         "an unescaped `<` in the Markdown:\n{md}"
     );
-    assert!(md.contains(r#"\<script\>alert\(\"x\"\)\</script\>"#), "{md}");
+    assert!(
+        md.contains(r#"\<script\>alert\(\"x\"\)\</script\>"#),
+        "{md}"
+    );
 
     // Tenant and environment are escaped too.
     let scope = Scope::environment("<b>acme</b>", "prod & \"qa\"");
@@ -420,5 +441,9 @@ fn text_from_events_is_escaped_in_html_and_markdown() {
     assert!(!html.contains("<b>acme"));
     assert!(html.contains("&lt;b&gt;acme&lt;/b&gt;"));
     assert!(html.contains("prod &amp; &quot;qa&quot;"));
-    assert!(report.to_markdown().contains(r#"- Tenant: \<b\>acme\</b\>"#));
+    assert!(
+        report
+            .to_markdown()
+            .contains(r#"- Tenant: \<b\>acme\</b\>"#)
+    );
 }

@@ -42,7 +42,8 @@ pub(super) struct Chart<'a> {
 }
 
 const WIDTH: f64 = 960.0;
-const FONT: &str = r#"font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif" font-size="12""#;
+const FONT: &str =
+    r#"font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif" font-size="12""#;
 const AXIS_COLOR: &str = "#9aa5b1";
 const GRID_COLOR: &str = "#e4e7eb";
 const TEXT_COLOR: &str = "#334e68";

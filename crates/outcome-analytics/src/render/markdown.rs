@@ -38,7 +38,10 @@ pub(super) fn render(report: &OutcomeExecutiveReport) -> String {
         ),
         ("incidents", t.incidents.to_string()),
         ("resolved incidents", t.resolved_incidents.to_string()),
-        ("acknowledged incidents", t.acknowledged_incidents.to_string()),
+        (
+            "acknowledged incidents",
+            t.acknowledged_incidents.to_string(),
+        ),
         ("MTTA (h)", value_or_no_data(t.mtta_hours)),
         ("MTTR (h)", value_or_no_data(t.mttr_hours)),
     ];

@@ -28,7 +28,11 @@ pub enum ReportFormat {
 
 impl ReportFormat {
     /// Every format.
-    pub const ALL: [ReportFormat; 3] = [ReportFormat::Json, ReportFormat::Markdown, ReportFormat::Html];
+    pub const ALL: [ReportFormat; 3] = [
+        ReportFormat::Json,
+        ReportFormat::Markdown,
+        ReportFormat::Html,
+    ];
 
     /// The name on the command line: `json`, `md` or `html`.
     pub fn as_str(self) -> &'static str {

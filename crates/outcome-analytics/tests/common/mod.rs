@@ -1,16 +1,20 @@
 //! Shared fixtures: the golden event stream (`tests/golden/events.jsonl`, hand-computed in
 //! `tests/report.rs`), its window, and helpers that run events through the real services.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use chrono::{DateTime, TimeZone, Utc};
 use std::io::BufReader;
 use std::path::PathBuf;
 use std::sync::Arc;
-use stellaops_dora_metrics::{DoraEvent, DoraMetricsService, FixedClock, Scope, Window, read_event_lines};
+use stellaops_dora_metrics::{
+    DoraEvent, DoraMetricsService, FixedClock, Scope, Window, read_event_lines,
+};
 use stellaops_outcome_analytics::{DoraAnalytics, OutcomeAnalyticsService, OutcomeExecutiveReport};
 
 pub fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("golden")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("golden")
 }
 
 pub fn utc(day: u32, hour: u32, minute: u32) -> DateTime<Utc> {
