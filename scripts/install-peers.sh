@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real peers the tests talk to, idempotently, on a fresh Debian machine:
 #   - promtool + prometheus (Debian package `prometheus`)
+#   - a headless browser (Debian package `chromium`) for the outcome report's browser test
 #   - a Python venv at .venv with rotel, opentelemetry-proto and securesystemslib (pinned in
 #     scripts/requirements-peers.txt)
 #   - cargo-deny (cargo install --locked) for the licence/bans/sources check
@@ -19,6 +20,9 @@ as_root() {
 missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-venv)
+# The outcome report's HTML page is rendered by a real browser in a test
+# (crates/outcome-analytics/tests/browser.rs); skipped when `chromium` is already on PATH.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
   log "apt-get install ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -33,6 +37,7 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheu
   as_root systemctl stop prometheus || true
 fi
 command -v promtool >/dev/null || { log "promtool still missing after install"; exit 1; }
+command -v chromium >/dev/null || { log "chromium still missing after install"; exit 1; }
 
 # Python peers --------------------------------------------------------------------------
 venv="${STELLAOPS_PEERS_VENV:-$root/.venv}"
