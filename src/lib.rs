@@ -41,3 +41,7 @@ pub use stellaops_telemetry_core::{
 /// Signed, reproducible offline OTLP bundles (streaming writer, strict verifier, record
 /// framing): the `stellaops-bundle-format` crate.
 pub use stellaops_bundle_format as bundle;
+
+/// Deterministic executive outcome reports over DORA events, as JSON, Markdown and HTML with
+/// SVG charts (the `stellaops-outcome-analytics` crate).
+pub use stellaops_outcome_analytics as outcomes;

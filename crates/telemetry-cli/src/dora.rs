@@ -8,6 +8,9 @@ use std::io::BufReader;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use stellaops_dora_metrics::{DoraMetricsService, Scope, Window, read_event_lines};
+use stellaops_outcome_analytics::{
+    DoraOutcomeAnalyticsService, OutcomeAnalyticsService, ReportFormat,
+};
 
 /// The `dora` subcommands.
 #[derive(Debug, Subcommand)]
@@ -15,6 +18,33 @@ pub(crate) enum DoraArgs {
     /// Print the DORA summary (metrics and performance levels) of one tenant over a window as
     /// JSON. A metric without data is null.
     Summary(SummaryArgs),
+    /// Render the executive outcome report (pipelines, severities, daily cohort) of one tenant
+    /// over a window as canonical JSON, Markdown or a self-contained HTML page.
+    Report(ReportArgs),
+}
+
+/// `dora report` arguments.
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    #[command(flatten)]
+    window: SummaryArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "json")]
+    format: Format,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+/// `--format` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Format {
+    /// Canonical JSON (camelCase).
+    Json,
+    /// Markdown tables.
+    Md,
+    /// A self-contained HTML page with inline SVG charts.
+    Html,
 }
 
 /// `dora summary` arguments.
@@ -47,24 +77,21 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
 pub(crate) fn run(args: DoraArgs) -> ExitCode {
     match args {
         DoraArgs::Summary(args) => summary(&args),
+        DoraArgs::Report(args) => report(&args),
     }
 }
 
-fn summary(args: &SummaryArgs) -> ExitCode {
-    let window = match Window::new(args.from, args.to) {
-        Ok(window) => window,
-        Err(e) => {
-            eprintln!("error: --from/--to: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let file = match File::open(&args.events) {
-        Ok(file) => file,
-        Err(e) => {
-            eprintln!("error: cannot open {}: {e}", args.events.display());
-            return ExitCode::FAILURE;
-        }
-    };
+/// The window, the scope and a service holding every event of the file; or the exit code
+/// after the error has been printed (2 for a bad window, 1 for an unreadable or invalid file).
+fn load(args: &SummaryArgs) -> Result<(Window, Scope, DoraMetricsService), ExitCode> {
+    let window = Window::new(args.from, args.to).map_err(|e| {
+        eprintln!("error: --from/--to: {e}");
+        ExitCode::from(2)
+    })?;
+    let file = File::open(&args.events).map_err(|e| {
+        eprintln!("error: cannot open {}: {e}", args.events.display());
+        ExitCode::FAILURE
+    })?;
     let dora = DoraMetricsService::new();
     for item in read_event_lines(BufReader::new(file)) {
         let recorded = item.map_err(|e| e.to_string()).and_then(|(line, event)| {
@@ -74,12 +101,59 @@ fn summary(args: &SummaryArgs) -> ExitCode {
         });
         if let Err(message) = recorded {
             eprintln!("error: {}: {message}", args.events.display());
-            return ExitCode::FAILURE;
+            return Err(ExitCode::FAILURE);
         }
     }
     let scope = Scope {
         tenant: args.tenant.clone(),
         environment: args.environment.clone(),
+    };
+    Ok((window, scope, dora))
+}
+
+fn report(args: &ReportArgs) -> ExitCode {
+    let (window, scope, dora) = match load(&args.window) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let outcomes = DoraOutcomeAnalyticsService::new(std::sync::Arc::new(dora));
+    let format = match args.format {
+        Format::Json => ReportFormat::Json,
+        Format::Md => ReportFormat::Markdown,
+        Format::Html => ReportFormat::Html,
+    };
+    let rendered = match outcomes
+        .executive_report(&scope, &window)
+        .and_then(|r| r.render(format))
+    {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match &args.out {
+        None => {
+            print!("{rendered}");
+            ExitCode::SUCCESS
+        }
+        Some(path) => match std::fs::write(path, rendered) {
+            Ok(()) => {
+                eprintln!("wrote {}", path.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn summary(args: &SummaryArgs) -> ExitCode {
+    let (window, scope, dora) = match load(args) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
     let summary = match dora.summary(&scope, &window) {
         Ok(summary) => summary,
