@@ -2,11 +2,14 @@
 //! framing (4-byte big-endian length, then one `Export*ServiceRequest`), files created with
 //! mode 0600, rotated by size to `.1`, `.2`, ...; a world-readable existing file is refused.
 //!
+//! The framing is `stellaops_bundle_format::framing`, shared with bundles.
+//!
 //! Not the time-segmented spool with retention (that builds on this framing).
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use stellaops_bundle_format::framing;
 
 /// Default size at which a file rotates (10 MiB).
 pub const DEFAULT_ROTATE_BYTES: u64 = 10 * 1024 * 1024;
@@ -55,19 +58,6 @@ pub struct OtlpFileWriter {
     keep_files: usize,
 }
 
-/// Frames one encoded OTLP request: 4-byte big-endian length, then the bytes.
-///
-/// # Errors
-/// [`FileExportError::RecordTooLarge`] past 4 GiB.
-pub fn frame(record: &[u8]) -> Result<Vec<u8>, FileExportError> {
-    let len = u32::try_from(record.len())
-        .map_err(|_| FileExportError::RecordTooLarge { len: record.len() })?;
-    let mut out = Vec::with_capacity(record.len() + 4);
-    out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(record);
-    Ok(out)
-}
-
 impl OtlpFileWriter {
     /// Opens (creating with mode 0600, and its directory with 0700) `path` for appending.
     ///
@@ -112,7 +102,13 @@ impl OtlpFileWriter {
     /// # Errors
     /// [`FileExportError`] when the write or the rotation fails; the record is then not written.
     pub fn append(&mut self, record: &[u8]) -> Result<(), FileExportError> {
-        let framed = frame(record)?;
+        // One buffer, one write: a frame is never split between two appends.
+        let mut framed = Vec::new();
+        framed.reserve_exact(
+            usize::try_from(framing::framed_len(record.len())).unwrap_or(usize::MAX),
+        );
+        framing::write_record(&mut framed, record)
+            .map_err(|_| FileExportError::RecordTooLarge { len: record.len() })?;
         if self.written > 0 && self.written + framed.len() as u64 > self.rotate_bytes {
             self.rotate()?;
         }

@@ -7,6 +7,6 @@ mod otlp;
 mod worker;
 
 pub use destination::{Destination, EXPORTER_COMPONENT};
-pub use file::{DEFAULT_KEEP_FILES, DEFAULT_ROTATE_BYTES, FileExportError, OtlpFileWriter, frame};
+pub use file::{DEFAULT_KEEP_FILES, DEFAULT_ROTATE_BYTES, FileExportError, OtlpFileWriter};
 pub use otlp::{ExportRequest, OtlpClient, OtlpSendError};
 pub use worker::{BatchConfig, BuildFn, ExportWorker};
