@@ -18,14 +18,27 @@ use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use stellaops_federation_dsse::{EnvelopeSigner, UnsignedFallback, sign_envelope_with_fallback};
 
-/// The exact 10-byte gzip member header of a bundle: no name, no extra field, MTIME 0,
-/// XFL 0, OS 255 (unknown).
-pub const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff];
+/// The first 16 bytes of a gzip bundle: the member header with FEXTRA set, MTIME 0, XFL 0,
+/// OS 255 (unknown), XLEN 36, and the header of the one extra subfield, `SD` (stream digest),
+/// 32 bytes long. The subfield's data, the SHA-256 of every byte after the header (the deflate
+/// stream and the CRC-32/ISIZE trailer), follows; then the deflate stream. Tools that do not
+/// know the subfield skip it (RFC 1952 §2.3.1.1), so `tar -xzf` still reads a bundle.
+pub const GZIP_HEADER: [u8; 16] = [
+    0x1f, 0x8b, 0x08, 0x04, 0, 0, 0, 0, 0x00, 0xff, 36, 0, b'S', b'D', 32, 0,
+];
 
-/// The exact 6-byte zstd frame header of a bundle: magic, frame header descriptor `0x04`
-/// (content checksum; no content size, no dictionary id, not single-segment) and window
-/// descriptor `0x58` (2 MiB window).
+/// The first 8 bytes of a zstd bundle: a skippable frame (RFC 8878 §3.1.2, magic
+/// `0x184D2A5D`) of 32 bytes holding the SHA-256 of every byte after it (the zstd frame).
+/// Decoders skip it, so `zstd -d` and `tar --zstd -xf` still read a bundle.
+pub const ZSTD_SKIPPABLE_HEADER: [u8; 8] = [0x5d, 0x2a, 0x4d, 0x18, 32, 0, 0, 0];
+
+/// The exact 6-byte zstd frame header that follows the skippable frame: magic, frame header
+/// descriptor `0x04` (content checksum; no content size, no dictionary id, not
+/// single-segment) and window descriptor `0x58` (2 MiB window).
 pub const ZSTD_HEADER: [u8; 6] = [0x28, 0xb5, 0x2f, 0xfd, 0x04, 0x58];
+
+/// Length of the stream digest that follows [`GZIP_HEADER`] or [`ZSTD_SKIPPABLE_HEADER`].
+pub const STREAM_DIGEST_LEN: usize = 32;
 
 /// zstd compression level the writer uses.
 pub const ZSTD_LEVEL: i32 = 3;
@@ -63,10 +76,11 @@ impl Clock for FixedClock {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Compression {
-    /// gzip (RFC 1952) with the fixed [`GZIP_HEADER`]: the default.
+    /// gzip (RFC 1952) with the fixed [`GZIP_HEADER`] and its stream digest: the default.
     #[default]
     Gzip,
-    /// Zstandard (RFC 8878): one frame with the fixed [`ZSTD_HEADER`] and a content checksum.
+    /// Zstandard (RFC 8878): the stream digest in a skippable frame, then one frame with the
+    /// fixed [`ZSTD_HEADER`] and a content checksum.
     Zstd,
 }
 
@@ -76,6 +90,14 @@ impl Compression {
         match self {
             Self::Gzip => "gzip",
             Self::Zstd => "zstd",
+        }
+    }
+
+    /// The fixed bytes before the stream digest: [`GZIP_HEADER`] or [`ZSTD_SKIPPABLE_HEADER`].
+    pub fn container_header(self) -> &'static [u8] {
+        match self {
+            Self::Gzip => &GZIP_HEADER,
+            Self::Zstd => &ZSTD_SKIPPABLE_HEADER,
         }
     }
 }
@@ -375,13 +397,18 @@ impl BundleWriter {
             .map_err(|e| {
                 BundleError::io(format!("creating a temporary file in {}", dir.display()), e)
             })?;
+        // The compressed stream goes after the container header and its digest; both are
+        // written once the stream is complete, then the whole file is hashed.
+        let header = options.compression.container_header();
+        let body_offset = (header.len() + STREAM_DIGEST_LEN) as u64;
+        let mut file = temp
+            .as_file()
+            .try_clone()
+            .map_err(|e| BundleError::io("opening the temporary file", e))?;
+        file.seek(SeekFrom::Start(body_offset))
+            .map_err(|e| BundleError::io("seeking in the temporary file", e))?;
         let out = HashingWriter {
-            inner: BufWriter::with_capacity(
-                256 * 1024,
-                temp.as_file()
-                    .try_clone()
-                    .map_err(|e| BundleError::io("opening the temporary file", e))?,
-            ),
+            inner: BufWriter::with_capacity(256 * 1024, file),
             hasher: Sha256::new(),
             size: 0,
         };
@@ -396,14 +423,27 @@ impl BundleWriter {
         .map_err(|e| BundleError::io(format!("writing {}", target.display()), e))?;
         let HashingWriter {
             inner,
-            hasher,
-            size,
+            hasher: stream_hasher,
+            size: stream_size,
         } = out;
-        let file = inner
+        let mut file = inner
             .into_inner()
             .map_err(|e| BundleError::io("flushing the bundle", e.into_error()))?;
-        file.sync_all()
-            .map_err(|e| BundleError::io("fsyncing the bundle", e))?;
+        let (sha256, size) = (|| {
+            file.seek(SeekFrom::Start(0))?;
+            file.write_all(header)?;
+            file.write_all(&stream_hasher.finalize())?;
+            file.seek(SeekFrom::Start(0))?;
+            let mut whole = HashingWriter {
+                inner: io::sink(),
+                hasher: Sha256::new(),
+                size: 0,
+            };
+            io::copy(&mut (&mut file).take(body_offset + stream_size), &mut whole)?;
+            file.sync_all()?;
+            Ok::<_, io::Error>((whole.hasher.finalize(), whole.size))
+        })()
+        .map_err(|e| BundleError::io(format!("finishing {}", target.display()), e))?;
         drop(file);
         temp.persist(&target).map_err(|e| {
             BundleError::io(
@@ -417,7 +457,7 @@ impl BundleWriter {
         }
         Ok(WrittenBundle {
             path: target,
-            sha256: format!("sha256:{}", hex::encode(hasher.finalize())),
+            sha256: format!("sha256:{}", hex::encode(sha256)),
             size,
             manifest,
         })
@@ -468,12 +508,18 @@ fn write_archive<W: Write>(
 ) -> io::Result<W> {
     match compression {
         Compression::Gzip => {
-            let encoder = flate2::GzBuilder::new()
-                .mtime(0)
-                .operating_system(255)
-                .write(out, flate2::Compression::new(GZIP_LEVEL));
+            // The member header is written by the caller; here the deflate stream and the
+            // trailer: CRC-32 and size (mod 2^32) of the uncompressed data, little-endian.
+            let encoder = flate2::CrcWriter::new(flate2::write::DeflateEncoder::new(
+                out,
+                flate2::Compression::new(GZIP_LEVEL),
+            ));
             let encoder = write_tar(encoder, mtime, manifest, signature, files)?;
-            encoder.finish()
+            let (crc, amount) = (encoder.crc().sum(), encoder.crc().amount());
+            let mut out = encoder.into_inner().finish()?;
+            out.write_all(&crc.to_le_bytes())?;
+            out.write_all(&amount.to_le_bytes())?;
+            Ok(out)
         }
         Compression::Zstd => {
             let mut encoder = zstd::stream::write::Encoder::new(out, ZSTD_LEVEL)?;

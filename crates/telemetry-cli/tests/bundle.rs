@@ -320,7 +320,9 @@ fn zstd_bundles_are_reproducible_and_verify() {
         outputs.push(std::fs::read(&out).unwrap());
     }
     assert_eq!(outputs[0], outputs[1]);
-    assert_eq!(outputs[0][..4], [0x28, 0xb5, 0x2f, 0xfd]);
+    // The stream-digest skippable frame, then the zstd frame.
+    assert_eq!(outputs[0][..4], [0x5d, 0x2a, 0x4d, 0x18]);
+    assert_eq!(outputs[0][40..44], [0x28, 0xb5, 0x2f, 0xfd]);
     let a = dir.path().join("a.tar.zst");
     let ok = stdout_json(&cli(
         &["bundle", "verify", p(&a), "--trusted", p(&public)],
