@@ -373,7 +373,7 @@ fn consent_must_verify_and_belong_to_the_bundle_tenant() {
     // A consent signed by an untrusted key, correctly linked by a trusted-key-signed payload.
     let rogue = HmacSha256Key::new("rogue", vec![1; 32]).unwrap();
     let consent = ConsentProof::sign(
-        &ConsentGrant::new(TENANT, "eve"),
+        ConsentGrant::new(TENANT, "eve"),
         t(NOW),
         &[&rogue],
         Default::default(),
@@ -391,7 +391,7 @@ fn consent_must_verify_and_belong_to_the_bundle_tenant() {
 
     // A trusted consent of another tenant.
     let other = ConsentProof::sign(
-        &ConsentGrant::new("tenant-b", "alice"),
+        ConsentGrant::new("tenant-b", "alice"),
         t(NOW),
         &[&site_key()],
         Default::default(),

@@ -21,7 +21,7 @@ pub(crate) fn to_micros(name: &str, epsilon: f64) -> Result<u64, FederationError
         )));
     }
     let micros = (epsilon * MICROS).round();
-    if micros < 1.0 || micros > 1e15 {
+    if !(1.0..=1e15).contains(&micros) {
         return Err(FederationError::options(format!(
             "expected {name} between 0.000001 and 1000000000, found {epsilon}"
         )));

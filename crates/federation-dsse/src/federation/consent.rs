@@ -149,7 +149,7 @@ impl ConsentGrant {
     }
 
     /// The predicate this grant produces at `now`, checked.
-    fn predicate(&self, now: DateTime<Utc>) -> Result<ConsentPredicate, FederationError> {
+    fn predicate(self, now: DateTime<Utc>) -> Result<ConsentPredicate, FederationError> {
         let invalid = |detail: String| FederationError::InvalidConsent {
             tenant_id: self.tenant_id.clone(),
             detail,
@@ -188,8 +188,8 @@ impl ConsentGrant {
             )));
         }
         Ok(ConsentPredicate {
-            tenant_id: self.tenant_id.clone(),
-            granted_by: self.granted_by.clone(),
+            tenant_id: self.tenant_id,
+            granted_by: self.granted_by,
             granted_at,
             expires_at,
         })
@@ -213,7 +213,7 @@ impl ConsentProof {
     /// [`FederationError::InvalidConsent`] for a grant that breaks a rule,
     /// [`FederationError::Dsse`] when signing fails.
     pub fn sign(
-        grant: &ConsentGrant,
+        grant: ConsentGrant,
         now: DateTime<Utc>,
         signers: &[&dyn EnvelopeSigner],
         fallback: UnsignedFallback,
@@ -477,7 +477,8 @@ mod tests {
     fn grant_signs_the_predicate_and_digests_the_envelope() {
         let k = key();
         let grant = ConsentGrant::new("tenant-a", "alice").ttl(TimeDelta::days(30));
-        let proof = ConsentProof::sign(&grant, t(NOW), &[&k], UnsignedFallback::Refuse).unwrap();
+        let proof =
+            ConsentProof::sign(grant.clone(), t(NOW), &[&k], UnsignedFallback::Refuse).unwrap();
         assert_eq!(
             String::from_utf8(proof.envelope().payload.clone()).unwrap(),
             r#"{"expiresAt":"2026-04-03T10:00:00Z","grantedAt":"2026-03-04T10:00:00Z","grantedBy":"alice","tenantId":"tenant-a","type":"stella.ops/federatedConsent@v1"}"#
@@ -490,15 +491,15 @@ mod tests {
         let back = ConsentProof::from_envelope_json(proof.envelope_json()).unwrap();
         assert_eq!(back, proof);
         // Same grant, same clock, same key: same bytes.
-        let again = ConsentProof::sign(&grant, t(NOW), &[&k], UnsignedFallback::Refuse).unwrap();
+        let again =
+            ConsentProof::sign(grant.clone(), t(NOW), &[&k], UnsignedFallback::Refuse).unwrap();
         assert_eq!(again.digest(), proof.digest());
     }
 
     #[test]
     fn grant_rules() {
         let k = key();
-        let sign =
-            |g: ConsentGrant| ConsentProof::sign(&g, t(NOW), &[&k], UnsignedFallback::Refuse);
+        let sign = |g: ConsentGrant| ConsentProof::sign(g, t(NOW), &[&k], UnsignedFallback::Refuse);
         let cases = [
             (ConsentGrant::new("", "alice"), "tenant id"),
             (ConsentGrant::new("t", ""), "grantedBy"),
@@ -534,9 +535,9 @@ mod tests {
         assert_eq!(proof.predicate().expires_at, Some(t(NOW + 60)));
         // No signer: refused unless the fallback is allowed.
         let g = ConsentGrant::new("t", "a");
-        let err = ConsentProof::sign(&g, t(NOW), &[], UnsignedFallback::Refuse).unwrap_err();
+        let err = ConsentProof::sign(g.clone(), t(NOW), &[], UnsignedFallback::Refuse).unwrap_err();
         assert_eq!(err.code(), "federation.dsse.signer_unavailable");
-        let p = ConsentProof::sign(&g, t(NOW), &[], UnsignedFallback::Allow).unwrap();
+        let p = ConsentProof::sign(g.clone(), t(NOW), &[], UnsignedFallback::Allow).unwrap();
         assert!(p.is_unsigned_fallback());
     }
 
@@ -551,7 +552,8 @@ mod tests {
         assert_eq!(err.code(), "federation.consent.not_granted");
 
         let grant = ConsentGrant::new("tenant-a", "alice").ttl(TimeDelta::hours(1));
-        let proof = ConsentProof::sign(&grant, t(NOW), &[&k], UnsignedFallback::Refuse).unwrap();
+        let proof =
+            ConsentProof::sign(grant.clone(), t(NOW), &[&k], UnsignedFallback::Refuse).unwrap();
         reg.record_grant(proof.clone());
         assert_eq!(reg.state("tenant-a", t(NOW)).as_str(), "granted");
         assert_eq!(
@@ -568,7 +570,7 @@ mod tests {
 
         // Re-grant, then revoke.
         let proof2 = ConsentProof::sign(
-            &ConsentGrant::new("tenant-a", "alice"),
+            ConsentGrant::new("tenant-a", "alice"),
             t(NOW + 7200),
             &[&k],
             UnsignedFallback::Refuse,

@@ -181,7 +181,7 @@ impl FederationSite {
     /// [`FederationError::InvalidConsent`] for a grant that breaks a rule, DSSE signing errors.
     pub fn grant_consent(&mut self, grant: ConsentGrant) -> Result<ConsentProof, FederationError> {
         let proof = ConsentProof::sign(
-            &grant,
+            grant,
             self.clock.now(),
             &self.signing_set(),
             self.options.unsigned_fallback(),
