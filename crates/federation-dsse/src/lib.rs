@@ -50,6 +50,11 @@
 //! - [`keys`]: key types, generation, PEM and securesystemslib JSON, key files (0600).
 //! - [`canonical_json`]: securesystemslib's canonical JSON (for key ids).
 //! - [`error`]: [`DsseError`] with stable `federation.dsse.*` codes.
+//! - [`federation`]: consented, privacy-preserving federated telemetry built on the envelopes:
+//!   DSSE-signed consent proofs (`stella.ops/federatedConsent@v1`), per-CVE aggregation with
+//!   k-anonymity and seeded Laplace noise within a per-period privacy budget, canonical bundle
+//!   payloads with deterministic ids, bundle verification at a peer, and
+//!   [`FederatedTelemetryOptions`]. See `docs/federation.md`.
 //!
 //! # Feature flags
 //!
@@ -72,6 +77,7 @@
 pub mod canonical_json;
 pub mod envelope;
 pub mod error;
+pub mod federation;
 pub mod keys;
 mod pae;
 pub mod sign;
@@ -79,6 +85,9 @@ pub mod verify;
 
 pub use envelope::{Envelope, Signature, UNSIGNED_FALLBACK_KEYID};
 pub use error::DsseError;
+pub use federation::{
+    BundleVerifier, FederatedBundle, FederatedTelemetryOptions, FederationError, FederationSite,
+};
 pub use keys::{
     EcdsaP256Signer, Ed25519Signer, HmacSha256Key, KeyType, PrivateKey, PublicKey,
     PublicKeyVerifier, TrustedKey, write_private_key_file, write_public_key_file,
