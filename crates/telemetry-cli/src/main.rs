@@ -9,6 +9,7 @@ mod dora;
 mod dsse;
 mod egress;
 mod redact;
+mod replay;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
