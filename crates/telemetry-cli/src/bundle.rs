@@ -133,7 +133,7 @@ pub(crate) fn run(args: BundleArgs) -> ExitCode {
         BundleCommand::Verify(a) => verify(&a.path, &a.trusted).map(|_| ()),
         BundleCommand::Inspect(a) => inspect(&a),
         BundleCommand::Extract(a) => extract(&a),
-        BundleCommand::Replay(a) => return crate::replay::run(a),
+        BundleCommand::Replay(a) => return crate::replay::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

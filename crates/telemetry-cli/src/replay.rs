@@ -131,7 +131,7 @@ fn sealed_from_env() -> Result<bool, String> {
     }
 }
 
-pub(crate) fn run(args: ReplayArgs) -> ExitCode {
+pub(crate) fn run(args: &ReplayArgs) -> ExitCode {
     let sealed = match sealed_from_env() {
         Ok(env) => args.sealed || env,
         Err(message) => {
@@ -166,8 +166,8 @@ pub(crate) fn run(args: ReplayArgs) -> ExitCode {
         }
         return ExitCode::from(EGRESS_DENIED);
     }
-    match replay(&args) {
-        Ok(failed) if failed == 0 => ExitCode::SUCCESS,
+    match replay(args) {
+        Ok(0) => ExitCode::SUCCESS,
         Ok(_) => ExitCode::FAILURE,
         Err(f) => {
             eprintln!("{}: {}", f.code, f.message);
@@ -317,13 +317,12 @@ impl Progress {
             return;
         }
         self.drawn_at = Some(now);
-        let filled = if self.total == 0 {
-            BAR_WIDTH
-        } else {
-            usize::try_from(self.done.saturating_mul(BAR_WIDTH as u64) / self.total)
-                .unwrap_or(BAR_WIDTH)
-                .min(BAR_WIDTH)
-        };
+        let filled = self
+            .done
+            .saturating_mul(BAR_WIDTH as u64)
+            .checked_div(self.total)
+            .map_or(BAR_WIDTH, |n| usize::try_from(n).unwrap_or(BAR_WIDTH))
+            .min(BAR_WIDTH);
         let percent = (self.done * 100).checked_div(self.total).unwrap_or(100);
         let mut err = std::io::stderr().lock();
         let _ = write!(
