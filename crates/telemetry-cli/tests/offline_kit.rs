@@ -5,7 +5,7 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use stellaops_telemetry_testkit::Promtool;
+use stellaops_telemetry_testkit::{Promtool, Python};
 
 fn cli(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_stella-telemetry"))
@@ -174,6 +174,17 @@ fn the_tarball_is_reproducible_and_both_forms_verify() {
     assert_eq!(
         std::fs::read(dir.path().join("one.tar.gz")).unwrap(),
         std::fs::read(dir.path().join("two.tar.gz")).unwrap()
+    );
+    // The manifest's envelope verifies with an independent DSSE implementation too.
+    let envelope = std::fs::read(dir.path().join("one/signatures/manifest.dsse.json")).unwrap();
+    let python = Python::locate()
+        .unwrap()
+        .dsse(&["verify", "--trusted", p(&keys.public)], Some(&envelope))
+        .unwrap();
+    assert!(python.success, "{}", python.combined());
+    assert_eq!(
+        python.stdout.as_bytes(),
+        std::fs::read(dir.path().join("one/manifest.json")).unwrap()
     );
     for path in [dir.path().join("one"), dir.path().join("one.tar.gz")] {
         let report = ok_json(&verify(&path, &keys));

@@ -603,3 +603,155 @@ fn unusable_arguments_are_usage_errors() {
         assert!(stderr.contains(message), "{flag} {value}: {stderr}");
     }
 }
+
+/// A minimal OTLP/HTTP collector stand-in answering each request with the next scripted
+/// status (200 once the script runs out), recording the status and body of every request.
+fn scripted_http_collector(
+    script: Vec<u16>,
+) -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(u16, Vec<u8>)>>>,
+) {
+    use std::sync::{Arc, Mutex};
+    let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let seen: Arc<Mutex<Vec<(u16, Vec<u8>)>>> = Arc::default();
+    let log = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        let script = Arc::new(Mutex::new(std::collections::VecDeque::from(script)));
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let script = Arc::clone(&script);
+            let log = Arc::clone(&log);
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut writer = stream;
+                loop {
+                    let mut length = 0usize;
+                    let mut first = true;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" && !first {
+                            break;
+                        }
+                        first = false;
+                        if let Some((name, value)) = line.split_once(':')
+                            && name.eq_ignore_ascii_case("content-length")
+                        {
+                            length = value.trim().parse().unwrap();
+                        }
+                    }
+                    let mut body = vec![0u8; length];
+                    reader.read_exact(&mut body).unwrap();
+                    let status = script.lock().unwrap().pop_front().unwrap_or(200);
+                    log.lock().unwrap().push((status, body));
+                    let response = format!(
+                        "HTTP/1.1 {status} Scripted\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n"
+                    );
+                    if writer.write_all(response.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (endpoint, seen)
+}
+
+#[test]
+fn http_429_and_503_are_retried_and_a_400_fails_only_its_record() {
+    let f = fixture();
+    let (endpoint, seen) = scripted_http_collector(vec![503, 429, 200, 400]);
+    let out = cli(&[
+        "bundle",
+        "replay",
+        p(&f.bundle),
+        "--endpoint",
+        &endpoint,
+        "--protocol",
+        "http",
+        "--signal",
+        "logs",
+        "--trusted",
+        p(&f.public),
+    ]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(counts(&s, "logs"), (7, 6, 1, 1));
+    assert!(
+        stderr.contains("retry 1/10: logs record 0 in 100 ms"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("HTTP 503"), "{stderr}");
+    assert!(
+        stderr.contains("retry 2/10: logs record 0 in 200 ms"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("HTTP 429"), "{stderr}");
+    assert!(stderr.contains("failed: logs record 1: "), "{stderr}");
+    assert!(stderr.contains("HTTP 400"), "{stderr}");
+
+    // The collector acknowledged records 0, 2..6, each once and in order; record 1 was
+    // rejected once and not retried.
+    let seen = seen.lock().unwrap();
+    let bodies: Vec<String> = seen
+        .iter()
+        .map(|(status, body)| {
+            let request = ExportLogsServiceRequest::decode(body.as_slice()).unwrap();
+            let record = &request.resource_logs[0].scope_logs[0].log_records[0];
+            let Some(any_value::Value::StringValue(text)) =
+                record.body.as_ref().and_then(|b| b.value.clone())
+            else {
+                panic!("no body")
+            };
+            format!("{status} {text}")
+        })
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            "503 scan 0 done",
+            "429 scan 0 done",
+            "200 scan 0 done",
+            "400 scan 1 done",
+            "200 scan 2 done",
+            "200 scan 3 done",
+            "200 scan 4 done",
+            "200 scan 5 done",
+            "200 scan 6 done",
+        ]
+    );
+}
+
+#[test]
+fn a_terminal_gets_a_progress_bar() {
+    let f = fixture();
+    let collector = Collector::start().unwrap();
+    let bin = env!("CARGO_BIN_EXE_stella-telemetry");
+    let command = format!(
+        "{bin} bundle replay {} --endpoint {} --trusted {}",
+        p(&f.bundle),
+        collector.grpc_endpoint(),
+        p(&f.public)
+    );
+    // `script` runs the command on a pseudo-terminal.
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("STELLAOPS_TELEMETRY_SEALED")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let terminal = text(&out.stdout);
+    assert!(out.status.success(), "{terminal}");
+    assert!(terminal.contains("\r\x1b[2K["), "{terminal:?}");
+    assert!(
+        terminal.contains("] 100% 52/52 records (traces)"),
+        "{terminal:?}"
+    );
+    assert!(terminal.contains("traces: 40 records, 40 sent, 0 retried, 0 failed"));
+    wait_for_everything(&collector, &["traces", "metrics", "logs"]);
+}
