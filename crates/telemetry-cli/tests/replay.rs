@@ -604,18 +604,17 @@ fn unusable_arguments_are_usage_errors() {
     }
 }
 
+/// Every request a scripted collector answered: (status, body).
+type Answered = std::sync::Arc<std::sync::Mutex<Vec<(u16, Vec<u8>)>>>;
+
 /// A minimal OTLP/HTTP collector stand-in answering each request with the next scripted
 /// status (200 once the script runs out), recording the status and body of every request.
-fn scripted_http_collector(
-    script: Vec<u16>,
-) -> (
-    String,
-    std::sync::Arc<std::sync::Mutex<Vec<(u16, Vec<u8>)>>>,
-) {
+
+fn scripted_http_collector(script: Vec<u16>) -> (String, Answered) {
     use std::sync::{Arc, Mutex};
     let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let seen: Arc<Mutex<Vec<(u16, Vec<u8>)>>> = Arc::default();
+    let seen: Answered = Arc::default();
     let log = Arc::clone(&seen);
     std::thread::spawn(move || {
         let script = Arc::new(Mutex::new(std::collections::VecDeque::from(script)));
