@@ -609,7 +609,6 @@ type Answered = std::sync::Arc<std::sync::Mutex<Vec<(u16, Vec<u8>)>>>;
 
 /// A minimal OTLP/HTTP collector stand-in answering each request with the next scripted
 /// status (200 once the script runs out), recording the status and body of every request.
-
 fn scripted_http_collector(script: Vec<u16>) -> (String, Answered) {
     use std::sync::{Arc, Mutex};
     let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).unwrap();
