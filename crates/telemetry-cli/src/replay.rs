@@ -75,7 +75,7 @@ pub(crate) struct ReplayArgs {
 
     /// Replay even though the signature is not checked against a trusted key (integrity
     /// is still checked). Anyone could have written such a bundle: say so loudly.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "trusted")]
     insecure_skip_verify: bool,
 
     /// Decide the endpoint as a sealed (air-gapped) site: only loopback endpoints. Also on
@@ -95,19 +95,35 @@ pub(crate) fn parse_endpoint(text: &str) -> Result<String, String> {
     let endpoint = Endpoint::try_parse(text).map_err(|e| {
         format!("expected http://HOST:PORT or HOST:PORT (a local collector is http://127.0.0.1:4317), found {text:?}: {e}")
     })?;
-    match endpoint.scheme() {
-        Some(Scheme::Http) => Ok(text.to_owned()),
-        None if endpoint.host().is_some() => Ok(format!("http://{text}")),
-        Some(Scheme::Https) => Err(format!(
-            "expected an http:// collector endpoint, found {text:?}: this build has no TLS; \
-             replay into a collector on the analysis host (http://127.0.0.1:4317)"
-        )),
-        _ => Err(format!(
-            "expected a network collector endpoint (http://HOST:PORT or HOST:PORT), found \
-             {text:?} ({}): replay sends over OTLP, not to files or sockets",
-            endpoint.class().as_str()
-        )),
+    let url = match endpoint.scheme() {
+        Some(Scheme::Http) => text.trim().to_owned(),
+        None if endpoint.host().is_some() => format!("http://{}", text.trim()),
+        Some(Scheme::Https) => {
+            return Err(format!(
+                "expected an http:// collector endpoint, found {text:?}: this build has no \
+                 TLS; replay into a collector on the analysis host (http://127.0.0.1:4317)"
+            ));
+        }
+        _ => {
+            return Err(format!(
+                "expected a network collector endpoint (http://HOST:PORT or HOST:PORT), found \
+                 {text:?} ({}): replay sends over OTLP, not to files or sockets",
+                endpoint.class().as_str()
+            ));
+        }
+    };
+    // The URL the client uses must name the host and port that were written.
+    let reparsed = Endpoint::parse(&url);
+    if reparsed.class() != endpoint.class()
+        || reparsed.host() != endpoint.host()
+        || reparsed.effective_port() != endpoint.effective_port().or(Some(80))
+    {
+        return Err(format!(
+            "expected http://HOST:PORT or HOST:PORT, found {text:?}, which reads differently \
+             as a URL ({url:?}); write the URL explicitly"
+        ));
     }
+    Ok(url)
 }
 
 /// Parses `--signal`.
@@ -179,13 +195,6 @@ pub(crate) fn run(args: &ReplayArgs) -> ExitCode {
 /// Runs the replay; returns the number of failed records.
 fn replay(args: &ReplayArgs) -> Result<u64, Failure> {
     let trusted = if args.insecure_skip_verify {
-        if !args.trusted.is_empty() {
-            return Err(Failure {
-                code: "replay.usage",
-                message: "--insecure-skip-verify and --trusted contradict each other; give one"
-                    .into(),
-            });
-        }
         eprintln!(
             "WARNING: --insecure-skip-verify: the bundle's signature is NOT checked against \
              any trusted key. Anyone could have written this bundle; its records will be \

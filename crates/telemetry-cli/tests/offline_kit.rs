@@ -97,6 +97,12 @@ fn the_kit_holds_configs_dashboards_rules_policy_readme_manifest_and_signature()
     assert_eq!(summary["signed"], true);
     assert_eq!(summary["tarball"], p(&dir.path().join("kit.tar.gz")));
 
+    // Shareable permissions: the kit directory 0755, the tarball 0644.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&kit), 0o755);
+    assert_eq!(mode(&dir.path().join("kit.tar.gz")), 0o644);
+
     let files = files_under(&kit);
     for expected in [
         "README.md",

@@ -592,6 +592,11 @@ fn unusable_arguments_are_usage_errors() {
             "not to files or sockets",
         ),
         ("--signal", "spans", "expected traces, metrics or logs"),
+        (
+            "--insecure-skip-verify",
+            "--trusted=site.pub",
+            "cannot be used with",
+        ),
     ] {
         let mut args = vec!["bundle", "replay", p(&f.bundle), flag, value];
         if flag != "--endpoint" {

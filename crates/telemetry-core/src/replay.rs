@@ -807,7 +807,7 @@ impl OtlpRecordSink {
         let mut clients = Vec::new();
         {
             let _entered = runtime.enter();
-            let base = endpoint.trim_end_matches('/');
+            let base = http_base(endpoint);
             for signal in Signal::ALL {
                 let endpoint = match protocol {
                     Protocol::Grpc => endpoint.to_owned(),
@@ -827,6 +827,24 @@ impl OtlpRecordSink {
             .find(|(s, _)| *s == signal)
             .map(|(_, c)| c.endpoint())
     }
+}
+
+/// The base of an OTLP/HTTP endpoint: trailing slashes and a signal path (`/v1/traces`,
+/// `/v1/metrics`, `/v1/logs`) removed, so `http://h:4318` and `http://h:4318/v1/traces` both
+/// post each signal to its own path.
+///
+/// ```
+/// use stellaops_telemetry_core::replay::http_base;
+/// assert_eq!(http_base("http://127.0.0.1:4318/"), "http://127.0.0.1:4318");
+/// assert_eq!(http_base("http://127.0.0.1:4318/v1/logs"), "http://127.0.0.1:4318");
+/// assert_eq!(http_base("http://gw/otlp/v1/traces/"), "http://gw/otlp");
+/// ```
+pub fn http_base(endpoint: &str) -> &str {
+    let trimmed = endpoint.trim_end_matches('/');
+    Signal::ALL
+        .into_iter()
+        .find_map(|s| trimmed.strip_suffix(&format!("/v1/{}", s.as_str())))
+        .map_or(trimmed, |base| base.trim_end_matches('/'))
 }
 
 /// Decodes one framed record as its signal's export request.

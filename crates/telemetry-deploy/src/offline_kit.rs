@@ -253,7 +253,9 @@ impl OfflineKit {
         format!("stellaops-offline-kit-{}", self.profile)
     }
 
-    /// Writes every file under `dir`, which must not exist or be empty.
+    /// Writes every file under `dir`, which must not exist or be empty. Files go to a
+    /// staging directory beside `dir`, renamed into place once all are written: a failed
+    /// write leaves no partial kit.
     ///
     /// # Errors
     /// [`KitError::OutputExists`] or [`KitError::Io`] naming the path.
@@ -266,14 +268,33 @@ impl OfflineKit {
                 });
             }
         }
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(io_err(&parent))?;
+        let staging = tempfile::Builder::new()
+            .prefix(".offline-kit-")
+            .tempdir_in(&parent)
+            .map_err(io_err(&parent))?;
         for f in &self.files {
-            let path = dir.join(&f.path);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+            let path = staging.path().join(&f.path);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(io_err(dir))?;
             }
             std::fs::write(&path, &f.contents).map_err(io_err(&path))?;
         }
-        Ok(())
+        // The staging directory is private (0700); the kit is for sharing.
+        set_mode(staging.path(), 0o755)?;
+        // rename(2) replaces an empty directory.
+        let staged = staging.keep();
+        std::fs::rename(&staged, dir).map_err(|source| {
+            let _ = std::fs::remove_dir_all(&staged);
+            KitError::Io {
+                path: dir.to_path_buf(),
+                source,
+            }
+        })
     }
 
     /// The tarball: gzip (no name, MTIME 0, OS 255) over a ustar archive of regular files
@@ -303,15 +324,44 @@ impl OfflineKit {
         builder.into_inner()?.finish()
     }
 
-    /// Writes [`OfflineKit::tarball`] to `path` (replacing it).
+    /// Writes [`OfflineKit::tarball`] to `path` atomically (a temporary file beside it,
+    /// renamed over it).
     ///
     /// # Errors
     /// [`KitError::Io`] naming the path.
     pub fn write_tarball(&self, path: &Path) -> Result<(), KitError> {
         let bytes = self.tarball().map_err(io_err(path))?;
-        let mut file = std::fs::File::create(path).map_err(io_err(path))?;
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let mut file = tempfile::Builder::new()
+            .prefix(".offline-kit-")
+            .suffix(".tar.gz")
+            .tempfile_in(parent)
+            .map_err(io_err(parent))?;
         file.write_all(&bytes).map_err(io_err(path))?;
-        file.sync_all().map_err(io_err(path))
+        file.as_file().sync_all().map_err(io_err(path))?;
+        set_mode(file.path(), 0o644)?;
+        file.persist(path).map_err(|e| KitError::Io {
+            path: path.to_path_buf(),
+            source: e.error,
+        })?;
+        Ok(())
+    }
+}
+
+/// Sets Unix permission bits (no-op elsewhere).
+fn set_mode(path: &Path, mode: u32) -> Result<(), KitError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(io_err(path))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        Ok(())
     }
 }
 
