@@ -1,4 +1,5 @@
-//! `stella-telemetry bundle`: create, verify, inspect and extract signed offline OTLP bundles.
+//! `stella-telemetry bundle`: create, verify, inspect, extract and replay signed offline OTLP
+//! bundles (replay lives in `replay.rs`).
 //!
 //! Output is JSON on stdout. Failures exit 1 with `CODE: message` on stderr, `CODE` being a
 //! stable `bundle.*` code (or `federation.dsse.*` for key files).
@@ -37,6 +38,11 @@ enum BundleCommand {
     /// Verify a bundle and extract it into a new directory (nothing is written unless every
     /// check passes).
     Extract(ExtractArgs),
+    /// Verify a bundle, check the endpoint against the egress policy, then send every record
+    /// to an OTLP collector in bundle order, retrying transient failures with exponential
+    /// back-off. Prints a JSON summary with per-signal counts on stdout; exits 1 when any
+    /// record failed or the bundle is refused, 3 when the egress policy refuses the endpoint.
+    Replay(crate::replay::ReplayArgs),
 }
 
 #[derive(Debug, Args)]
@@ -97,9 +103,9 @@ struct ExtractArgs {
     trusted: Vec<PathBuf>,
 }
 
-struct Failure {
-    code: &'static str,
-    message: String,
+pub(crate) struct Failure {
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
 }
 
 impl From<BundleError> for Failure {
@@ -127,6 +133,7 @@ pub(crate) fn run(args: BundleArgs) -> ExitCode {
         BundleCommand::Verify(a) => verify(&a.path, &a.trusted).map(|_| ()),
         BundleCommand::Inspect(a) => inspect(&a),
         BundleCommand::Extract(a) => extract(&a),
+        BundleCommand::Replay(a) => return crate::replay::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -275,7 +282,7 @@ fn counts(manifest: &stellaops_bundle_format::Manifest) -> Value {
         .into()
 }
 
-fn trusted_reader(trusted: &[PathBuf]) -> Result<BundleReader, Failure> {
+pub(crate) fn trusted_reader(trusted: &[PathBuf]) -> Result<BundleReader, Failure> {
     if trusted.is_empty() {
         return Ok(BundleReader::dangerous_skip_signature());
     }

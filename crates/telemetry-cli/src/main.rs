@@ -8,7 +8,9 @@ mod deploy;
 mod dora;
 mod dsse;
 mod egress;
+mod offline_kit;
 mod redact;
+mod replay;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -36,6 +38,9 @@ enum Command {
     Dsse(dsse::DsseArgs),
     /// Egress policy: which exporter endpoints may be used, sealed or not.
     Egress(egress::EgressArgs),
+    /// The Offline Kit: a profile's collector configs, dashboards, alert rules, redaction
+    /// policy and README, signed, as a directory and a reproducible tarball; and its verifier.
+    OfflineKit(offline_kit::OfflineKitArgs),
     /// Redact JSON lines from stdin to stdout with a redaction policy.
     Redact(redact::RedactArgs),
 }
@@ -48,6 +53,7 @@ fn main() -> ExitCode {
         Command::Dora(args) => dora::run(args),
         Command::Dsse(args) => dsse::run(args),
         Command::Egress(args) => egress::run(args),
+        Command::OfflineKit(args) => offline_kit::run(args),
         Command::Redact(args) => redact::run(args),
     }
 }

@@ -29,6 +29,7 @@ pub mod metrics;
 mod pipeline;
 pub mod profile;
 pub mod propagation;
+pub mod replay;
 pub mod scrub;
 pub mod settings;
 pub mod spans;

@@ -18,6 +18,8 @@
 //! - [`collector`]: OpenTelemetry Collector configs per profile (agent and gateway tiers, or
 //!   one sealed file-only tier), every endpoint decided by the site's egress policy.
 //! - [`dashboards`]: Grafana JSON models built from catalogue metrics only.
+//! - [`offline_kit`]: the signed Offline Kit (configs, dashboards, rules, redaction policy,
+//!   README) as a directory and a reproducible tarball, and its verifier.
 //! - [`promql`]: the metric names a PromQL expression references, checked against the
 //!   catalogue.
 //! - [`yaml`]: the deterministic YAML emitter every rendered file goes through.
@@ -44,5 +46,6 @@ pub mod alerts;
 pub mod bundle;
 pub mod collector;
 pub mod dashboards;
+pub mod offline_kit;
 pub mod promql;
 pub mod yaml;

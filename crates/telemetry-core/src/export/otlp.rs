@@ -82,6 +82,10 @@ pub enum OtlpSendError {
         endpoint: String,
         /// What happened.
         detail: String,
+        /// Whether the OTLP specification calls this failure retryable: the collector could
+        /// not be reached, gRPC `UNAVAILABLE`, `DEADLINE_EXCEEDED`, `RESOURCE_EXHAUSTED`,
+        /// `ABORTED`, `CANCELLED`, `OUT_OF_RANGE` or `DATA_LOSS`, or HTTP 429, 502, 503, 504.
+        transient: bool,
     },
     /// No answer within the timeout.
     #[error("OTLP export to {endpoint} timed out after {timeout:?}")]
@@ -91,6 +95,37 @@ pub enum OtlpSendError {
         /// The timeout.
         timeout: Duration,
     },
+}
+
+impl OtlpSendError {
+    /// Whether sending the same request again later may succeed (the OTLP specification's
+    /// retryable failures and timeouts); `false` for a bad endpoint or a rejected request.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            OtlpSendError::InvalidEndpoint { .. } => false,
+            OtlpSendError::Failed { transient, .. } => *transient,
+            OtlpSendError::Timeout { .. } => true,
+        }
+    }
+}
+
+/// The gRPC status codes the OTLP specification lists as retryable.
+fn grpc_code_is_transient(code: tonic::Code) -> bool {
+    matches!(
+        code,
+        tonic::Code::Unavailable
+            | tonic::Code::DeadlineExceeded
+            | tonic::Code::ResourceExhausted
+            | tonic::Code::Aborted
+            | tonic::Code::Cancelled
+            | tonic::Code::OutOfRange
+            | tonic::Code::DataLoss
+    )
+}
+
+/// The HTTP statuses the OTLP specification lists as retryable.
+fn http_status_is_transient(status: http::StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 502 | 503 | 504)
 }
 
 type HttpClient = hyper_util::client::legacy::Client<
@@ -183,10 +218,11 @@ impl OtlpClient {
                 channel,
                 timeout,
             } => {
-                let fail = |detail: String| OtlpSendError::Failed {
+                let fail = |detail: String, transient: bool| OtlpSendError::Failed {
                     protocol: "grpc",
                     endpoint: endpoint.clone(),
                     detail,
+                    transient,
                 };
                 let result = tokio::time::timeout(*timeout, async {
                     match request.clone() {
@@ -207,9 +243,10 @@ impl OtlpClient {
                 .await;
                 match result {
                     Ok(Ok(())) => Ok(()),
-                    Ok(Err(status)) => {
-                        Err(fail(format!("{:?}: {}", status.code(), status.message())))
-                    }
+                    Ok(Err(status)) => Err(fail(
+                        format!("{:?}: {}", status.code(), status.message()),
+                        grpc_code_is_transient(status.code()),
+                    )),
                     Err(_) => Err(OtlpSendError::Timeout {
                         endpoint: endpoint.clone(),
                         timeout: *timeout,
@@ -221,17 +258,22 @@ impl OtlpClient {
                 client,
                 timeout,
             } => {
-                let fail = |detail: String| OtlpSendError::Failed {
+                let fail = |detail: String, transient: bool| OtlpSendError::Failed {
                     protocol: "http/protobuf",
                     endpoint: endpoint.clone(),
                     detail,
+                    transient,
                 };
                 let req = http::Request::post(endpoint.as_str())
                     .header(http::header::CONTENT_TYPE, "application/x-protobuf")
                     .body(Full::new(Bytes::from(request.encode())))
-                    .map_err(|e| fail(e.to_string()))?;
+                    .map_err(|e| fail(e.to_string(), false))?;
                 let result = tokio::time::timeout(*timeout, async {
-                    let response = client.request(req).await.map_err(|e| fail(e.to_string()))?;
+                    // A request that never got an answer (refused, reset) may be sent again.
+                    let response = client
+                        .request(req)
+                        .await
+                        .map_err(|e| fail(describe_client_error(&e), true))?;
                     let status = response.status();
                     let body = response
                         .into_body()
@@ -242,10 +284,10 @@ impl OtlpClient {
                     if status.is_success() {
                         Ok(())
                     } else {
-                        Err(fail(format!(
-                            "HTTP {status}: {}",
-                            String::from_utf8_lossy(&body)
-                        )))
+                        Err(fail(
+                            format!("HTTP {status}: {}", String::from_utf8_lossy(&body)),
+                            http_status_is_transient(status),
+                        ))
                     }
                 })
                 .await;
@@ -257,6 +299,47 @@ impl OtlpClient {
                     }),
                 }
             }
+        }
+    }
+}
+
+/// A hyper client error with its causes (`client error (Connect)` alone hides "connection
+/// refused").
+fn describe_client_error(error: &hyper_util::client::legacy::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retryable_grpc_codes_follow_the_otlp_specification() {
+        assert!(grpc_code_is_transient(tonic::Code::Unavailable));
+        assert!(grpc_code_is_transient(tonic::Code::ResourceExhausted));
+        assert!(!grpc_code_is_transient(tonic::Code::InvalidArgument));
+        assert!(!grpc_code_is_transient(tonic::Code::Unauthenticated));
+        assert!(!grpc_code_is_transient(tonic::Code::Ok));
+    }
+
+    #[test]
+    fn retryable_http_statuses_follow_the_otlp_specification() {
+        for code in [429u16, 502, 503, 504] {
+            assert!(http_status_is_transient(
+                http::StatusCode::from_u16(code).unwrap()
+            ));
+        }
+        for code in [400u16, 401, 404, 413, 500] {
+            assert!(!http_status_is_transient(
+                http::StatusCode::from_u16(code).unwrap()
+            ));
         }
     }
 }
