@@ -92,7 +92,10 @@ fn zstd_bundles_have_the_fixed_frame_header_and_verify() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_with(dir.path(), "b.tar.zst", &sample(), Compression::Zstd);
     let bytes = std::fs::read(&path).unwrap();
-    assert_eq!(bytes[..8], stellaops_bundle_format::writer::ZSTD_SKIPPABLE_HEADER);
+    assert_eq!(
+        bytes[..8],
+        stellaops_bundle_format::writer::ZSTD_SKIPPABLE_HEADER
+    );
     assert_eq!(bytes[40..46], stellaops_bundle_format::writer::ZSTD_HEADER);
     // An independent build of the container from the same tar gives the same bytes.
     assert_eq!(zstd_container(&decompress(&bytes)), bytes);
@@ -427,7 +430,10 @@ fn the_gzip_container_matches_its_description_and_standard_tar_reads_it() {
         .unwrap();
     assert!(status.success());
     assert!(out.join("manifest.json").is_file());
-    assert_eq!(std::fs::read(out.join("otlp/logs.pb")).unwrap()[4..], b"log-1"[..]);
+    assert_eq!(
+        std::fs::read(out.join("otlp/logs.pb")).unwrap()[4..],
+        b"log-1"[..]
+    );
 }
 
 proptest! {

@@ -470,21 +470,17 @@ fn sealed_mode_refuses_a_non_local_endpoint_with_the_egress_remediation() {
 
 /// Rewrites the bundle with one byte of a span name changed, keeping the manifest.
 fn tamper(bundle: &Path) {
-    let mut tar_bytes = Vec::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(bundle).unwrap())
-        .read_to_end(&mut tar_bytes)
-        .unwrap();
+    let mut tar_bytes = stellaops_telemetry_testkit::gzip_bundle_tar(bundle).unwrap();
     let needle = span_name(7, 0);
     let at = tar_bytes
         .windows(needle.len())
         .position(|w| w == needle.as_bytes())
         .unwrap();
     tar_bytes[at] = b'S';
-    let mut encoder = flate2::GzBuilder::new()
-        .operating_system(255)
-        .write(Vec::new(), flate2::Compression::default());
-    encoder.write_all(&tar_bytes).unwrap();
-    std::fs::write(bundle, encoder.finish().unwrap()).unwrap();
+    // A well-formed container around the changed tar: the refusal must come from the
+    // manifest's per-file digest, not from the container check.
+    let container = stellaops_telemetry_testkit::gzip_bundle_container(&tar_bytes).unwrap();
+    std::fs::write(bundle, container).unwrap();
 }
 
 #[test]

@@ -286,23 +286,17 @@ fn the_observer_hears_every_step() {
 }
 
 /// Rewrites the bundle with one byte of trace record 1 changed and the original manifest,
-/// recompressed with the exact gzip header the format fixes (so only the digest differs).
+/// wrapped again in a well-formed container (so only the per-file digest differs).
 fn tamper(path: &Path) {
-    let mut tar_bytes = Vec::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
-        .read_to_end(&mut tar_bytes)
-        .unwrap();
+    let mut tar_bytes = stellaops_telemetry_testkit::gzip_bundle_tar(path).unwrap();
     let needle = b"traces-001";
     let at = tar_bytes
         .windows(needle.len())
         .position(|w| w == needle)
         .unwrap();
     tar_bytes[at] = b'T';
-    let mut encoder = flate2::GzBuilder::new()
-        .operating_system(255)
-        .write(Vec::new(), flate2::Compression::default());
-    encoder.write_all(&tar_bytes).unwrap();
-    std::fs::write(path, encoder.finish().unwrap()).unwrap();
+    let container = stellaops_telemetry_testkit::gzip_bundle_container(&tar_bytes).unwrap();
+    std::fs::write(path, container).unwrap();
 }
 
 #[test]

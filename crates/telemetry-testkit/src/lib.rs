@@ -38,6 +38,7 @@
 )]
 
 mod collector;
+mod container;
 mod error;
 mod ports;
 mod promtool;
@@ -46,6 +47,7 @@ mod received;
 mod sink;
 
 pub use collector::Collector;
+pub use container::{gzip_bundle_container, gzip_bundle_tar};
 pub use error::PeerError;
 pub use ports::{free_loopback_port, host_non_loopback_ipv4};
 pub use promtool::{Promtool, ToolOutput};
