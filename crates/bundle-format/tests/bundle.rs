@@ -474,7 +474,6 @@ proptest! {
     ) {
         let dir = tempfile::tempdir().unwrap();
         let original = std::fs::read(write_with(dir.path(), "b.tgz", &records, compression(zstd))).unwrap();
-        let original_tar = decompress(&original);
         let mut changed = original.clone();
         let i = at.index(changed.len());
         changed[i] ^= xor;
