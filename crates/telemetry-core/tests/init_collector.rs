@@ -280,7 +280,7 @@ fn collector_outage_never_blocks_counts_failures_and_recovers() {
         "a full queue drops: {metrics}"
     );
     // Nothing accepted is lost: failed batches went to the spool.
-    assert!(!support::framed_records(&dir.path().join("traces.otlp")).is_empty());
+    assert!(!support::spooled(dir.path(), "traces").is_empty());
 
     collector.restart().unwrap();
     tracing::dispatcher::with_default(&dispatch, || {

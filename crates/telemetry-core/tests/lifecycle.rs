@@ -41,7 +41,7 @@ fn round_trip(dir: &std::path::Path) {
     });
     drop(telemetry); // flushes and joins the export threads
     assert!(
-        !support::framed_records(&dir.join("traces.otlp")).is_empty(),
+        !support::spooled(dir, "traces").is_empty(),
         "drop flushed the spans"
     );
 }

@@ -41,7 +41,7 @@ fn sealed_mode_refuses_a_remote_collector_and_spools_instead() {
         other => panic!("something connected to the remote collector address: {other:?}"),
     }
 
-    let spans = support::framed_records(&dir.path().join("traces.otlp"));
+    let spans = support::spooled(dir.path(), "traces");
     let names: Vec<String> = spans
         .iter()
         .map(|b| {
@@ -56,7 +56,7 @@ fn sealed_mode_refuses_a_remote_collector_and_spools_instead() {
         .map(|s| s.name)
         .collect();
     assert!(names.contains(&"sign.dsse".to_owned()), "{names:?}");
-    assert!(!support::framed_records(&dir.path().join("logs.otlp")).is_empty());
+    assert!(!support::spooled(dir.path(), "logs").is_empty());
 
     // One warning per refused exporter (traces, metrics, logs), not one per batch, with the
     // remediation; flushing again adds none.
@@ -90,14 +90,14 @@ fn sealing_at_run_time_moves_exports_to_the_spool_before_the_next_batch() {
     collector
         .wait_for_span("before.seal", Duration::from_secs(30))
         .unwrap();
-    assert!(support::framed_records(&dir.path().join("traces.otlp")).is_empty());
+    assert!(support::spooled(dir.path(), "traces").is_empty());
 
     telemetry.sealed_mode().seal();
     tracing::dispatcher::with_default(&dispatch, || {
         let _s = tracing::info_span!("after.seal").entered();
     });
     assert!(telemetry.flush());
-    let spooled = support::framed_records(&dir.path().join("traces.otlp"));
+    let spooled = support::spooled(dir.path(), "traces");
     assert_eq!(
         spooled.len(),
         1,

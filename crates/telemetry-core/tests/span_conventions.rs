@@ -41,7 +41,7 @@ fn conventions_name_spans_and_attributes_and_set_error_status() {
         spans::record_http_status(&http, 503);
     });
     assert!(telemetry.flush());
-    let all: Vec<Span> = support::framed_records(&dir.path().join("traces.otlp"))
+    let all: Vec<Span> = support::spooled(dir.path(), "traces")
         .iter()
         .map(|b| ExportTraceServiceRequest::decode(b.as_slice()).unwrap())
         .flat_map(|r| r.resource_spans)

@@ -60,3 +60,13 @@ pub fn framed_records(path: &std::path::Path) -> Vec<Vec<u8>> {
     }
     out
 }
+
+/// Every record the spool in `dir` holds for `signal` (`traces`, `metrics` or `logs`), sealed
+/// and open segments in sequence order.
+pub fn spooled(dir: &std::path::Path, signal: &str) -> Vec<Vec<u8>> {
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir.join(signal))
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files.iter().flat_map(|f| framed_records(f)).collect()
+}
