@@ -27,7 +27,7 @@ struct Fixture {
 /// Three hourly segments of spans, logs and gauges for tenants acme and globex, some items
 /// without a tenant, spread around the window 2025-03-01T01:00Z/03:00Z.
 fn fixture() -> Fixture {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = otlp_records::private_tempdir();
     let dir = tmp.path().to_path_buf();
     let clock = ManualClock::new(t("2025-03-01T00:00:00Z"));
     let spool = Spool::builder(dir.join("spool"))
@@ -240,7 +240,7 @@ fn python_opentelemetry_proto_decodes_the_captured_records() {
 
 #[test]
 fn sealed_telemetry_captures_locally_and_nothing_leaves() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = otlp_records::private_tempdir();
     let clock = ManualClock::new(t("2025-03-01T12:00:00Z"));
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("scanner")
         .profile("default")
@@ -290,7 +290,7 @@ fn sealed_telemetry_captures_locally_and_nothing_leaves() {
 
 #[test]
 fn capture_without_a_spool_fails_with_a_code() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = otlp_records::private_tempdir();
     let (telemetry, _dispatch) = stellaops_telemetry_core::builder("scanner")
         .otlp_endpoint("http://127.0.0.1:9")
         .spool_dir(tmp.path().join("never"))

@@ -11,7 +11,7 @@ use stellaops_telemetry_core::spans;
 
 #[test]
 fn server_span_continues_the_callers_trace_and_outgoing_calls_propagate_it() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = support::private_tempdir();
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("policy")
         .profile("airgap")
         .spool_dir(dir.path())

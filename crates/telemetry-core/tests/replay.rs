@@ -4,7 +4,6 @@
 //! unverified bundles before anything is sent.
 
 use std::collections::VecDeque;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use stellaops_bundle_format::{BundleOptions, BundleReader, BundleWriter, FixedClock, Signal};

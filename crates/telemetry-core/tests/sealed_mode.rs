@@ -17,7 +17,7 @@ fn sealed_mode_refuses_a_remote_collector_and_spools_instead() {
     listener.set_nonblocking(true).unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
 
-    let dir = tempfile::tempdir().unwrap();
+    let dir = support::private_tempdir();
     let logs = Captured::default();
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("authority")
         .sealed(true)
@@ -76,7 +76,7 @@ fn sealing_at_run_time_moves_exports_to_the_spool_before_the_next_batch() {
     let addr =
         stellaops_telemetry_testkit::host_non_loopback_ipv4().expect("a non-loopback address");
     let collector = stellaops_telemetry_testkit::Collector::start_on(addr.into()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = support::private_tempdir();
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("orchestrator")
         .otlp_endpoint(collector.grpc_endpoint())
         .spool_dir(dir.path())

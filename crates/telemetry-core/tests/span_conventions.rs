@@ -14,7 +14,7 @@ fn attr(span: &Span, key: &str) -> Option<String> {
 
 #[test]
 fn conventions_name_spans_and_attributes_and_set_error_status() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = support::private_tempdir();
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("policy-engine")
         .profile("airgap")
         .spool_dir(dir.path())

@@ -49,7 +49,7 @@ fn everything() -> Window {
 
 #[test]
 fn segments_are_per_signal_private_and_named_by_record_time() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = otlp_records::private_tempdir();
     let dir = tmp.path().join("spool");
     let clock = ManualClock::new(t("2025-03-01T10:00:00Z"));
     let spool = open(&dir, &clock, SpoolConfig::default());
@@ -87,7 +87,7 @@ fn segments_are_per_signal_private_and_named_by_record_time() {
 
 #[test]
 fn a_world_readable_spool_is_refused() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = otlp_records::private_tempdir();
     let dir = tmp.path().join("spool");
     std::fs::create_dir(&dir).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -107,7 +107,7 @@ fn a_world_readable_spool_is_refused() {
 
 #[test]
 fn the_open_segment_is_sealed_after_its_maximum_age() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = otlp_records::private_tempdir();
     let clock = ManualClock::new(t("2025-03-01T00:00:00Z"));
     let spool = open(tmp.path(), &clock, SpoolConfig::default());
     let rec = |name| spans(None, &[(name, clock.now(), None)]);
@@ -122,7 +122,7 @@ fn the_open_segment_is_sealed_after_its_maximum_age() {
     let segs = spool.segments(Signal::Traces, &everything()).unwrap();
     assert_eq!(segs.iter().map(|s| s.sealed).collect::<Vec<_>>(), [true, false]);
     // A 10-minute maximum: the append itself seals the old segment first.
-    let tmp2 = tempfile::tempdir().unwrap();
+    let tmp2 = otlp_records::private_tempdir();
     let short = open(tmp2.path(), &clock, SpoolConfig::default().segment_max_age(Duration::from_secs(600)));
     short.append_request(&rec("a")).unwrap();
     clock.advance(Delta::minutes(10));
@@ -134,7 +134,7 @@ fn the_open_segment_is_sealed_after_its_maximum_age() {
 
 #[test]
 fn the_open_segment_is_sealed_before_passing_its_maximum_size() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = otlp_records::private_tempdir();
     let clock = ManualClock::new(t("2025-03-01T00:00:00Z"));
     let one = spans(None, &[("x", clock.now(), None)]).encode();
     let framed = one.len() as u64 + 4;
@@ -152,7 +152,7 @@ fn the_open_segment_is_sealed_before_passing_its_maximum_size() {
 
 #[test]
 fn a_torn_final_frame_is_truncated_reported_and_the_segment_sealed_at_restart() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = otlp_records::private_tempdir();
     let clock = ManualClock::new(t("2025-03-01T00:00:00Z"));
     let times = ["2025-03-01T00:00:01Z", "2025-03-01T00:00:02Z", "2025-03-01T00:00:03Z"];
     {
@@ -201,7 +201,7 @@ fn a_torn_final_frame_is_truncated_reported_and_the_segment_sealed_at_restart() 
 
 #[test]
 fn an_open_segment_with_only_a_torn_frame_is_removed_and_a_clean_one_is_sealed() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = otlp_records::private_tempdir();
     let clock = ManualClock::new(t("2025-03-01T00:00:00Z"));
     drop(open(tmp.path(), &clock, SpoolConfig::default()));
     let empty = tmp.path().join("logs/00000000000000000004.open");
@@ -222,7 +222,7 @@ fn an_open_segment_with_only_a_torn_frame_is_removed_and_a_clean_one_is_sealed()
 
 #[test]
 fn the_spool_survives_a_restart_and_continues_its_sequence() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = otlp_records::private_tempdir();
     let clock = ManualClock::new(t("2025-03-01T00:00:00Z"));
     {
         let spool = open(tmp.path(), &clock, SpoolConfig::default());
@@ -248,7 +248,7 @@ fn sealed_segment_at(spool: &Spool, when: &str) {
 #[test]
 fn retention_is_30_days_by_default_and_180_forensic() {
     for (config, days) in [(SpoolConfig::default(), 30), (SpoolConfig::forensic(), 180)] {
-        let tmp = tempfile::tempdir().unwrap();
+        let tmp = otlp_records::private_tempdir();
         let clock = ManualClock::new(t("2025-01-01T00:00:00Z"));
         let spool = open(tmp.path(), &clock, config.clone());
         sealed_segment_at(&spool, "2025-01-01T00:00:00Z");
@@ -266,7 +266,7 @@ fn retention_is_30_days_by_default_and_180_forensic() {
 
 #[test]
 fn the_size_cap_prunes_oldest_first_and_never_the_open_segment() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = otlp_records::private_tempdir();
     let clock = ManualClock::new(t("2025-01-10T00:00:00Z"));
     let size = spans(None, &[("x", clock.now(), None)]).encode().len() as u64 + 4;
     let spool = open(tmp.path(), &clock, SpoolConfig::default().max_total_bytes(size * 2));
@@ -278,7 +278,7 @@ fn the_size_cap_prunes_oldest_first_and_never_the_open_segment() {
     assert_eq!(left, [t("2025-01-03T00:00:00Z"), t("2025-01-02T00:00:00Z")]);
     assert_eq!(spool.metrics().pruned_segments("size_cap"), 1);
     // The open segment counts towards the cap but is never deleted.
-    spool.append_request(&spans(None, &[("open", t("2024-12-01T00:00:00Z"), None)])).unwrap();
+    spool.append_request(&spans(None, &[("y", t("2024-12-01T00:00:00Z"), None)])).unwrap();
     let report = spool.prune().unwrap();
     assert_eq!(report.over_cap.len(), 1);
     let segs = spool.segments(Signal::Traces, &everything()).unwrap();
@@ -287,7 +287,7 @@ fn the_size_cap_prunes_oldest_first_and_never_the_open_segment() {
 
 #[test]
 fn holds_win_over_retention_and_the_cap_and_survive_restarts() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = otlp_records::private_tempdir();
     let clock = ManualClock::new(t("2025-01-10T00:00:00Z"));
     let size = spans(None, &[("x", clock.now(), None)]).encode().len() as u64 + 4;
     let config = SpoolConfig::default().max_total_bytes(size / 2);

@@ -986,15 +986,17 @@ impl Spool {
         Ok(sealed)
     }
 
-    /// Seals every open segment now (shutdown, or before handing the directory over).
+    /// Seals every open segment now (shutdown, or before handing the directory over), then
+    /// prunes.
     ///
     /// # Errors
-    /// [`SpoolError::Io`] when a rename fails.
+    /// [`SpoolError::Io`] when a rename or the prune fails.
     pub fn seal_all(&self) -> Result<(), SpoolError> {
         self.writable()?;
         for signal in Signal::ALL {
             seal(&mut lock(self.state(signal)))?;
         }
+        self.prune()?;
         Ok(())
     }
 

@@ -27,6 +27,7 @@ pub fn ns(t: DateTime<Utc>) -> u64 {
 fn kv(key: &str, value: &str) -> KeyValue {
     KeyValue {
         key: key.into(),
+        key_strindex: 0,
         value: Some(AnyValue {
             value: Some(any_value::Value::StringValue(value.into())),
         }),
@@ -192,4 +193,13 @@ pub fn spooled(spool_dir: &std::path::Path, signal: Signal) -> Vec<Vec<u8>> {
                 .collect::<Vec<_>>()
         })
         .collect()
+}
+
+/// A temporary directory only its owner can read (mode 0700): the spool refuses a
+/// world-readable directory.
+pub fn private_tempdir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    dir
 }

@@ -70,3 +70,12 @@ pub fn spooled(dir: &std::path::Path, signal: &str) -> Vec<Vec<u8>> {
     files.sort();
     files.iter().flat_map(|f| framed_records(f)).collect()
 }
+
+/// A temporary directory only its owner can read (mode 0700): the spool refuses a
+/// world-readable directory.
+pub fn private_tempdir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    dir
+}
