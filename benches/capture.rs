@@ -43,7 +43,9 @@ fn records(n: u64, base: u64) -> Vec<ExportRequest> {
     let mut out = Vec::new();
     for i in 0..n {
         let t = base + i * 1_000_000;
-        let trace_id: Vec<u8> = (0..16).map(|b| (i as u8).wrapping_mul(31).wrapping_add(b)).collect();
+        let trace_id: Vec<u8> = (0..16)
+            .map(|b| (i as u8).wrapping_mul(31).wrapping_add(b))
+            .collect();
         let resource = Some(Resource {
             attributes: vec![kv("service.name", format!("scanner-{}", i % 7))],
             ..Default::default()
@@ -56,7 +58,10 @@ fn records(n: u64, base: u64) -> Vec<ExportRequest> {
                 start_time_unix_nano: t + j * 1000,
                 end_time_unix_nano: t + j * 1000 + 250_000,
                 attributes: vec![
-                    kv("http.route", format!("/api/v1/scans/{}", (i * 8 + j) % 1000)),
+                    kv(
+                        "http.route",
+                        format!("/api/v1/scans/{}", (i * 8 + j) % 1000),
+                    ),
                     kv("tenant", format!("tenant-{}", (i + j) % 13)),
                 ],
                 ..Default::default()
@@ -141,7 +146,8 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("baseline/bundle-writer", |b| {
         b.iter(|| {
-            let mut w = BundleWriter::create(&out, BundleOptions::new("*", "default"), &fixed).unwrap();
+            let mut w =
+                BundleWriter::create(&out, BundleOptions::new("*", "default"), &fixed).unwrap();
             for signal in Signal::ALL {
                 w.include_signal(signal).unwrap();
                 for (_, r) in encoded.iter().filter(|(s, _)| *s == signal) {

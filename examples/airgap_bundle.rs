@@ -19,7 +19,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .stdout_logs(false)
         .init()?;
 
-    for (tenant, image) in [("acme-corp", "app:1.2.3"), ("globex", "db:9.1"), ("acme-corp", "web:2.0")] {
+    for (tenant, image) in [
+        ("acme-corp", "app:1.2.3"),
+        ("globex", "db:9.1"),
+        ("acme-corp", "web:2.0"),
+    ] {
         let request = spans::http_request("POST", "/api/scan");
         spans::record_tenant(&request, tenant);
         let _request = request.enter();
@@ -36,7 +40,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let summary = telemetry
         .capture(Window::parse("1h", chrono::Utc::now())?)
         .tenant("acme-corp")
-        .config_file("config/README.txt", b"captured by examples/airgap_bundle.rs\n".to_vec())
+        .config_file(
+            "config/README.txt",
+            b"captured by examples/airgap_bundle.rs\n".to_vec(),
+        )
         .signer(signer)
         .write_to(&out)?;
 

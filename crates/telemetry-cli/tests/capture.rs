@@ -83,20 +83,47 @@ fn span(name: &str, at: &str, tenant: &str) -> ExportRequest {
 fn live_spool(dir: &Path) -> PathBuf {
     let spool_dir = dir.join("spool");
     let clock = ManualClock::new(time("2025-03-01T01:00:00Z"));
-    let spool = Spool::builder(&spool_dir).clock(clock.clone()).open().unwrap();
-    spool.append_request(&span("acme-1", "2025-03-01T01:00:00Z", "acme")).unwrap();
-    spool.append_request(&span("globex-1", "2025-03-01T01:10:00Z", "globex")).unwrap();
-    spool.append_request(&span("acme-2", "2025-03-01T01:30:00Z", "acme")).unwrap();
+    let spool = Spool::builder(&spool_dir)
+        .clock(clock.clone())
+        .open()
+        .unwrap();
+    spool
+        .append_request(&span("acme-1", "2025-03-01T01:00:00Z", "acme"))
+        .unwrap();
+    spool
+        .append_request(&span("globex-1", "2025-03-01T01:10:00Z", "globex"))
+        .unwrap();
+    spool
+        .append_request(&span("acme-2", "2025-03-01T01:30:00Z", "acme"))
+        .unwrap();
     clock.advance(chrono::Duration::hours(1));
-    spool.append_request(&span("acme-3", "2025-03-01T02:00:00Z", "acme")).unwrap();
-    spool.append_request(&span("acme-late", "2025-03-01T04:00:00Z", "acme")).unwrap();
+    spool
+        .append_request(&span("acme-3", "2025-03-01T02:00:00Z", "acme"))
+        .unwrap();
+    spool
+        .append_request(&span("acme-late", "2025-03-01T04:00:00Z", "acme"))
+        .unwrap();
     drop(spool); // still open on disk: the service is "running"
     spool_dir
 }
 
 fn keygen(dir: &Path) -> (PathBuf, PathBuf) {
-    let out = cli(&["dsse", "keygen", "--type", "ed25519", "--out", p(&dir.join("site"))], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cli(
+        &[
+            "dsse",
+            "keygen",
+            "--type",
+            "ed25519",
+            "--out",
+            p(&dir.join("site")),
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (dir.join("site.key"), dir.join("site.pub"))
 }
 
@@ -107,7 +134,11 @@ fn names(bundle: &Path) -> Vec<String> {
     records
         .iter()
         .filter(|(s, _)| *s == Signal::Traces)
-        .flat_map(|(_, r)| ExportTraceServiceRequest::decode(&r[..]).unwrap().resource_spans)
+        .flat_map(|(_, r)| {
+            ExportTraceServiceRequest::decode(&r[..])
+                .unwrap()
+                .resource_spans
+        })
         .flat_map(|rs| rs.scope_spans)
         .flat_map(|ss| ss.spans)
         .map(|s| s.name)
@@ -133,8 +164,18 @@ fn capture_writes_a_signed_tenant_window_reproducibly_and_leaves_the_spool_alone
     let run = |out: &Path| {
         ok_json(&cli(
             &[
-                "capture", "--spool", p(&spool), "--window", "2025-03-01T01:00:00Z/2025-03-01T03:00:00Z",
-                "--tenant", "acme", "--key", p(&key), "--out", p(out), "--json",
+                "capture",
+                "--spool",
+                p(&spool),
+                "--window",
+                "2025-03-01T01:00:00Z/2025-03-01T03:00:00Z",
+                "--tenant",
+                "acme",
+                "--key",
+                p(&key),
+                "--out",
+                p(out),
+                "--json",
             ],
             Some("1740787200"),
         ))
@@ -150,11 +191,27 @@ fn capture_writes_a_signed_tenant_window_reproducibly_and_leaves_the_spool_alone
     assert_eq!(a["signed"], true);
     assert_eq!(a["window"], "2025-03-01T01:00:00Z/2025-03-01T03:00:00Z");
     assert_eq!(a["items"]["traces"], 3);
-    assert_eq!(names(&tmp.path().join("a.tar.gz")), ["acme-1", "acme-2", "acme-3"]);
-    let verify = ok_json(&cli(&["bundle", "verify", p(&tmp.path().join("a.tar.gz")), "--trusted", p(&public)], None));
+    assert_eq!(
+        names(&tmp.path().join("a.tar.gz")),
+        ["acme-1", "acme-2", "acme-3"]
+    );
+    let verify = ok_json(&cli(
+        &[
+            "bundle",
+            "verify",
+            p(&tmp.path().join("a.tar.gz")),
+            "--trusted",
+            p(&public),
+        ],
+        None,
+    ));
     assert_eq!(verify["signature"]["status"], "verified");
     assert_eq!(verify["createdAt"], "2025-03-01T00:00:00Z");
-    assert_eq!(listing(&spool), before, "read-only: nothing recovered, sealed or pruned");
+    assert_eq!(
+        listing(&spool),
+        before,
+        "read-only: nothing recovered, sealed or pruned"
+    );
 }
 
 #[test]
@@ -162,15 +219,34 @@ fn relative_windows_end_at_source_date_epoch_and_text_output_is_one_line() {
     let tmp = tempfile::tempdir().unwrap();
     let spool = live_spool(tmp.path());
     let out = cli(
-        &["capture", "--spool", p(&spool), "--window", "90m", "--zstd", "--out", p(&tmp.path().join("x.tar.zst"))],
+        &[
+            "capture",
+            "--spool",
+            p(&spool),
+            "--window",
+            "90m",
+            "--zstd",
+            "--out",
+            p(&tmp.path().join("x.tar.zst")),
+        ],
         Some("1740794400"), // 2025-03-01T02:00:00Z
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 1);
     assert!(text.contains("UNSIGNED"), "{text}");
-    assert!(text.contains("2025-03-01T00:30:00Z/2025-03-01T02:00:00Z"), "{text}");
-    assert_eq!(names(&tmp.path().join("x.tar.zst")), ["acme-1", "globex-1", "acme-2"]);
+    assert!(
+        text.contains("2025-03-01T00:30:00Z/2025-03-01T02:00:00Z"),
+        "{text}"
+    );
+    assert_eq!(
+        names(&tmp.path().join("x.tar.zst")),
+        ["acme-1", "globex-1", "acme-2"]
+    );
 }
 
 #[test]
@@ -178,20 +254,56 @@ fn usage_errors_exit_2_and_capture_failures_exit_1_with_a_code() {
     let tmp = tempfile::tempdir().unwrap();
     let spool = live_spool(tmp.path());
     let out_path = tmp.path().join("x.tar.gz");
-    let bad = cli(&["capture", "--spool", p(&spool), "--window", "24y", "--out", p(&out_path)], None);
+    let bad = cli(
+        &[
+            "capture",
+            "--spool",
+            p(&spool),
+            "--window",
+            "24y",
+            "--out",
+            p(&out_path),
+        ],
+        None,
+    );
     assert_eq!(bad.status.code(), Some(2));
     let err = String::from_utf8_lossy(&bad.stderr);
-    assert!(err.starts_with("telemetry.capture.invalid_window: --window: window duration \"24y\""), "{err}");
+    assert!(
+        err.starts_with("telemetry.capture.invalid_window: --window: window duration \"24y\""),
+        "{err}"
+    );
 
     let no_source = cli(&["capture", "--window", "24h", "--out", p(&out_path)], None);
     assert_eq!(no_source.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&no_source.stderr).contains("--spool"));
 
-    let missing = cli(&["capture", "--spool", p(&tmp.path().join("nope")), "--window", "24h", "--out", p(&out_path)], None);
+    let missing = cli(
+        &[
+            "capture",
+            "--spool",
+            p(&tmp.path().join("nope")),
+            "--window",
+            "24h",
+            "--out",
+            p(&out_path),
+        ],
+        None,
+    );
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).starts_with("telemetry.spool.io: "));
     assert!(!out_path.exists());
 
-    let epoch = cli(&["capture", "--spool", p(&spool), "--window", "24h", "--out", p(&out_path)], Some("yesterday"));
+    let epoch = cli(
+        &[
+            "capture",
+            "--spool",
+            p(&spool),
+            "--window",
+            "24h",
+            "--out",
+            p(&out_path),
+        ],
+        Some("yesterday"),
+    );
     assert_eq!(epoch.status.code(), Some(2));
 }

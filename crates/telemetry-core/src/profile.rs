@@ -182,7 +182,10 @@ mod tests {
         );
         assert!(!d.extended_attributes && f.extended_attributes);
         assert_eq!((a.exporter, a.sealed), (ExporterKind::File, true));
-        assert_eq!((d.spool_copy, f.spool_copy, a.spool_copy), (false, true, true));
+        assert_eq!(
+            (d.spool_copy, f.spool_copy, a.spool_copy),
+            (false, true, true)
+        );
         assert_eq!(d.slow_trace_threshold, Duration::from_secs(2));
         for name in Profile::NAMES {
             assert_eq!(Profile::by_name(name).map(|p| p.name), Some(name));

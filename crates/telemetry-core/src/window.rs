@@ -209,7 +209,7 @@ fn parse_duration(text: &str) -> Result<TimeDelta, WindowError> {
         "d" => 86_400,
         "" => {
             return Err(bad(
-                "missing unit: expected one of s, m, h, d (e.g. 24h)".into(),
+                "missing unit: expected one of s, m, h, d (e.g. 24h)".into()
             ));
         }
         other => {
@@ -251,8 +251,14 @@ mod tests {
     #[test]
     fn ranges_accept_offsets_and_fractions() {
         let w = Window::parse("2025-01-01T01:00:00+01:00/2025-01-01T00:30:00.5Z", now()).unwrap();
-        assert_eq!(w.start, "2025-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap());
-        assert_eq!(w.to_string(), "2025-01-01T00:00:00Z/2025-01-01T00:30:00.500Z");
+        assert_eq!(
+            w.start,
+            "2025-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(
+            w.to_string(),
+            "2025-01-01T00:00:00Z/2025-01-01T00:30:00.500Z"
+        );
     }
 
     #[test]
@@ -266,10 +272,19 @@ mod tests {
             ("-5h", "whole number"),
             ("99999999999999999999h", "too large"),
             ("4000d", "at most 3660 days"),
-            ("yesterday/2025-01-01T00:00:00Z", "window start \"yesterday\""),
+            (
+                "yesterday/2025-01-01T00:00:00Z",
+                "window start \"yesterday\"",
+            ),
             ("2025-01-01T00:00:00Z/tomorrow", "window end \"tomorrow\""),
-            ("2025-01-02T00:00:00Z/2025-01-01T00:00:00Z", "end after the start"),
-            ("2025-01-01T00:00:00Z/2025-01-01T00:00:00Z", "end after the start"),
+            (
+                "2025-01-02T00:00:00Z/2025-01-01T00:00:00Z",
+                "end after the start",
+            ),
+            (
+                "2025-01-01T00:00:00Z/2025-01-01T00:00:00Z",
+                "end after the start",
+            ),
         ];
         for (text, needle) in cases {
             let err = Window::parse(text, now()).unwrap_err();

@@ -86,7 +86,11 @@ fn fixture() -> Fixture {
 }
 
 fn window() -> Window {
-    Window::parse("2025-03-01T01:00:00Z/2025-03-01T03:00:00Z", t("2025-03-02T00:00:00Z")).unwrap()
+    Window::parse(
+        "2025-03-01T01:00:00Z/2025-03-01T03:00:00Z",
+        t("2025-03-02T00:00:00Z"),
+    )
+    .unwrap()
 }
 
 fn signer_and_reader() -> (Ed25519Signer, BundleReader) {
@@ -114,34 +118,81 @@ fn a_tenant_capture_holds_exactly_the_window_records_of_the_tenant_in_order() {
         .created_at_clock(FixedClock(t("2025-03-02T00:00:00Z")))
         .write_to(&out)
         .unwrap();
-    assert_eq!(summary.segments_read, 2 * 3, "hours 0 and 3 are outside (hour 0 ends at 00:40)");
+    assert_eq!(
+        summary.segments_read,
+        2 * 3,
+        "hours 0 and 3 are outside (hour 0 ends at 00:40)"
+    );
 
-    let (verified, records) = reader.read_records(std::fs::File::open(&out).unwrap()).unwrap();
+    let (verified, records) = reader
+        .read_records(std::fs::File::open(&out).unwrap())
+        .unwrap();
     let m = verified.manifest();
-    assert_eq!((m.tenant.as_str(), m.profile.as_str()), ("acme", "forensic"));
+    assert_eq!(
+        (m.tenant.as_str(), m.profile.as_str()),
+        ("acme", "forensic")
+    );
     let w = m.window.clone().unwrap();
-    assert_eq!((w.from.as_str(), w.to.as_str()), ("2025-03-01T01:00:00Z", "2025-03-01T03:00:00Z"));
-    assert_eq!(m.redaction_policy_sha256.as_deref(), Some(format!("sha256:{}", "ab".repeat(32)).as_str()));
+    assert_eq!(
+        (w.from.as_str(), w.to.as_str()),
+        ("2025-03-01T01:00:00Z", "2025-03-01T03:00:00Z")
+    );
+    assert_eq!(
+        m.redaction_policy_sha256.as_deref(),
+        Some(format!("sha256:{}", "ab".repeat(32)).as_str())
+    );
     assert!(m.collector_config_sha256.is_some());
-    assert!(m.files.iter().any(|f| f.path == "config/dashboards/platform.json"));
+    assert!(
+        m.files
+            .iter()
+            .any(|f| f.path == "config/dashboards/platform.json")
+    );
     assert_eq!(m.created_at, "2025-03-02T00:00:00Z");
 
-    let of = |s: Signal| records.iter().filter(|(sig, _)| *sig == s).map(|(_, r)| r.clone()).collect::<Vec<_>>();
-    let spans: Vec<(String, u64)> = of(Signal::Traces).iter().flat_map(|r| span_names(r)).collect();
+    let of = |s: Signal| {
+        records
+            .iter()
+            .filter(|(sig, _)| *sig == s)
+            .map(|(_, r)| r.clone())
+            .collect::<Vec<_>>()
+    };
+    let spans: Vec<(String, u64)> = of(Signal::Traces)
+        .iter()
+        .flat_map(|r| span_names(r))
+        .collect();
     let names: Vec<&str> = spans.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
-        ["acme-1-00", "acme-1-10", "acme-1-30", "acme-2-00", "acme-2-10", "acme-2-30"],
+        [
+            "acme-1-00",
+            "acme-1-10",
+            "acme-1-30",
+            "acme-2-00",
+            "acme-2-10",
+            "acme-2-30"
+        ],
         "window [01:00, 03:00), tenant acme only, ordered by start time"
     );
     assert!(spans.windows(2).all(|p| p[0].1 <= p[1].1));
-    let bodies: Vec<String> = of(Signal::Logs).iter().flat_map(|r| log_bodies(r)).collect();
+    let bodies: Vec<String> = of(Signal::Logs)
+        .iter()
+        .flat_map(|r| log_bodies(r))
+        .collect();
     assert_eq!(bodies, ["log-acme-1", "log-acme-2"]);
     // Data point tenant acme wins over the resource's globex; the point without one falls
     // back to globex and is left out.
-    let points: Vec<(String, i64)> = of(Signal::Metrics).iter().flat_map(|r| gauge_points(r)).collect();
-    assert_eq!(points, [("queue_depth".to_owned(), 0), ("queue_depth".to_owned(), 0)]);
-    assert_eq!(summary.items, [(Signal::Logs, 2), (Signal::Metrics, 2), (Signal::Traces, 6)]);
+    let points: Vec<(String, i64)> = of(Signal::Metrics)
+        .iter()
+        .flat_map(|r| gauge_points(r))
+        .collect();
+    assert_eq!(
+        points,
+        [("queue_depth".to_owned(), 0), ("queue_depth".to_owned(), 0)]
+    );
+    assert_eq!(
+        summary.items,
+        [(Signal::Logs, 2), (Signal::Metrics, 2), (Signal::Traces, 6)]
+    );
 }
 
 #[test]
@@ -159,10 +210,23 @@ fn an_all_tenant_capture_keeps_items_without_a_tenant_and_is_reproducible() {
     };
     let a = capture(&f.dir.join("a.tar.zst"));
     let b = capture(&f.dir.join("b.tar.zst"));
-    assert_eq!(a.sha256, b.sha256, "same spool, window and clock: same bytes");
-    assert_eq!(std::fs::read(f.dir.join("a.tar.zst")).unwrap(), std::fs::read(f.dir.join("b.tar.zst")).unwrap());
+    assert_eq!(
+        a.sha256, b.sha256,
+        "same spool, window and clock: same bytes"
+    );
+    assert_eq!(
+        std::fs::read(f.dir.join("a.tar.zst")).unwrap(),
+        std::fs::read(f.dir.join("b.tar.zst")).unwrap()
+    );
     assert_eq!(a.manifest.tenant, "*");
-    assert_eq!(a.items, [(Signal::Logs, 4), (Signal::Metrics, 4), (Signal::Traces, 10)]);
+    assert_eq!(
+        a.items,
+        [
+            (Signal::Logs, 4),
+            (Signal::Metrics, 4),
+            (Signal::Traces, 10)
+        ]
+    );
     // write() streams the same bytes to any writer.
     let mut buf = Vec::new();
     let c = f
@@ -186,31 +250,56 @@ fn the_open_segment_is_captured_and_an_empty_window_gives_an_empty_verified_bund
     let (signer, reader) = signer_and_reader();
     let out = f.dir.join("live.tar.gz");
     let live = Window::parse("10m", f.clock.now() + chrono::Duration::minutes(1)).unwrap();
-    f.spool.capture(live).tenant("acme").signer(signer).write_to(&out).unwrap();
-    let (_, records) = reader.read_records(std::fs::File::open(&out).unwrap()).unwrap();
-    let names: Vec<String> = records.iter().flat_map(|(_, r)| span_names(r)).map(|(n, _)| n).collect();
+    f.spool
+        .capture(live)
+        .tenant("acme")
+        .signer(signer)
+        .write_to(&out)
+        .unwrap();
+    let (_, records) = reader
+        .read_records(std::fs::File::open(&out).unwrap())
+        .unwrap();
+    let names: Vec<String> = records
+        .iter()
+        .flat_map(|(_, r)| span_names(r))
+        .map(|(n, _)| n)
+        .collect();
     assert_eq!(names, ["live"]);
 
     let (signer, reader) = signer_and_reader();
     let empty = Window::parse("2020-01-01T00:00:00Z/2020-01-02T00:00:00Z", f.clock.now()).unwrap();
     let out = f.dir.join("empty.tar.gz");
-    let s = f.spool.capture(empty).signer(signer).write_to(&out).unwrap();
+    let s = f
+        .spool
+        .capture(empty)
+        .signer(signer)
+        .write_to(&out)
+        .unwrap();
     assert_eq!(s.segments_read, 0);
     let verified = reader.verify_file(&out).unwrap();
-    assert_eq!(verified.manifest().record_counts(), [(Signal::Logs, 0), (Signal::Metrics, 0), (Signal::Traces, 0)]);
+    assert_eq!(
+        verified.manifest().record_counts(),
+        [(Signal::Logs, 0), (Signal::Metrics, 0), (Signal::Traces, 0)]
+    );
 }
 
 #[test]
 fn a_corrupt_sealed_segment_fails_the_capture_naming_it() {
     let f = fixture();
-    let seg = f.spool.segments(Signal::Logs, &window()).unwrap()[0].path.clone();
+    let seg = f.spool.segments(Signal::Logs, &window()).unwrap()[0]
+        .path
+        .clone();
     let mut bytes = std::fs::read(&seg).unwrap();
     bytes.truncate(bytes.len() - 2);
     std::fs::write(&seg, bytes).unwrap();
     let out = f.dir.join("x.tar.gz");
     let err = f.spool.capture(window()).write_to(&out).unwrap_err();
     assert_eq!(err.code(), "telemetry.capture.corrupt_segment");
-    assert!(err.to_string().contains(seg.file_name().unwrap().to_str().unwrap()), "{err}");
+    assert!(
+        err.to_string()
+            .contains(seg.file_name().unwrap().to_str().unwrap()),
+        "{err}"
+    );
     assert!(!out.exists());
 }
 
@@ -219,11 +308,18 @@ fn python_opentelemetry_proto_decodes_the_captured_records() {
     let f = fixture();
     let (signer, reader) = signer_and_reader();
     let out = f.dir.join("py.tar.gz");
-    f.spool.capture(window()).tenant("acme").signer(signer).write_to(&out).unwrap();
+    f.spool
+        .capture(window())
+        .tenant("acme")
+        .signer(signer)
+        .write_to(&out)
+        .unwrap();
     let extracted = f.dir.join("extracted");
     reader.extract(&out, &extracted).unwrap();
     let python = stellaops_telemetry_testkit::Python::locate().unwrap();
-    let traces = python.decode_otlp_file("traces", &extracted.join("otlp/traces.pb")).unwrap();
+    let traces = python
+        .decode_otlp_file("traces", &extracted.join("otlp/traces.pb"))
+        .unwrap();
     let names: Vec<String> = traces
         .iter()
         .flat_map(|r| r["resourceSpans"].as_array().unwrap().clone())
@@ -231,10 +327,24 @@ fn python_opentelemetry_proto_decodes_the_captured_records() {
         .flat_map(|ss| ss["spans"].as_array().unwrap().clone())
         .map(|s| s["name"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(names, ["acme-1-00", "acme-1-10", "acme-1-30", "acme-2-00", "acme-2-10", "acme-2-30"]);
-    let logs = python.decode_otlp_file("logs", &extracted.join("otlp/logs.pb")).unwrap();
+    assert_eq!(
+        names,
+        [
+            "acme-1-00",
+            "acme-1-10",
+            "acme-1-30",
+            "acme-2-00",
+            "acme-2-10",
+            "acme-2-30"
+        ]
+    );
+    let logs = python
+        .decode_otlp_file("logs", &extracted.join("otlp/logs.pb"))
+        .unwrap();
     assert_eq!(logs.len(), 2);
-    let metrics = python.decode_otlp_file("metrics", &extracted.join("otlp/metrics.pb")).unwrap();
+    let metrics = python
+        .decode_otlp_file("metrics", &extracted.join("otlp/metrics.pb"))
+        .unwrap();
     assert_eq!(metrics.len(), 2);
 }
 
@@ -252,7 +362,10 @@ fn sealed_telemetry_captures_locally_and_nothing_leaves() {
         .stdout_logs(false)
         .build()
         .unwrap();
-    assert!(telemetry.spool().is_some(), "spool copy opens the spool at start-up");
+    assert!(
+        telemetry.spool().is_some(),
+        "spool copy opens the spool at start-up"
+    );
     tracing::dispatcher::with_default(&dispatch, || {
         let span = tracing::info_span!("scan.image", tenant = "acme");
         let _e = span.enter();
@@ -265,19 +378,44 @@ fn sealed_telemetry_captures_locally_and_nothing_leaves() {
     let out = tmp.path().join("sealed.tar.gz");
     // Spans carry wall-clock times: capture a window around now.
     let now = chrono::Utc::now();
-    let window = Window::new(now - chrono::Duration::hours(1), now + chrono::Duration::hours(1)).unwrap();
+    let window = Window::new(
+        now - chrono::Duration::hours(1),
+        now + chrono::Duration::hours(1),
+    )
+    .unwrap();
     let summary = telemetry
         .capture(window)
         .tenant("acme")
         .signer(signer)
         .write_to(&out)
         .unwrap();
-    let (verified, records) = reader.read_records(std::fs::File::open(&out).unwrap()).unwrap();
+    let (verified, records) = reader
+        .read_records(std::fs::File::open(&out).unwrap())
+        .unwrap();
     assert_eq!(verified.manifest().profile, "default");
-    assert!(verified.manifest().redaction_policy_sha256.as_deref().is_some_and(|d| d.starts_with("sha256:")));
-    let names: Vec<String> = records.iter().filter(|(s, _)| *s == Signal::Traces).flat_map(|(_, r)| span_names(r)).map(|(n, _)| n).collect();
+    assert!(
+        verified
+            .manifest()
+            .redaction_policy_sha256
+            .as_deref()
+            .is_some_and(|d| d.starts_with("sha256:"))
+    );
+    let names: Vec<String> = records
+        .iter()
+        .filter(|(s, _)| *s == Signal::Traces)
+        .flat_map(|(_, r)| span_names(r))
+        .map(|(n, _)| n)
+        .collect();
     assert_eq!(names, ["scan.image"], "only acme's span");
-    assert_eq!(summary.items.iter().find(|(s, _)| *s == Signal::Logs).unwrap().1, 1);
+    assert_eq!(
+        summary
+            .items
+            .iter()
+            .find(|(s, _)| *s == Signal::Logs)
+            .unwrap()
+            .1,
+        1
+    );
     // Nothing left: every egress decision for the remote collector was a refusal.
     let egress = telemetry.egress().metrics();
     for signal in stellaops_egress_policy::Signal::ALL {
@@ -285,7 +423,11 @@ fn sealed_telemetry_captures_locally_and_nothing_leaves() {
     }
     assert!(egress.count(stellaops_egress_policy::Signal::Traces, false) >= 1);
     // The generation time was recorded.
-    assert!(telemetry.render_prometheus().contains("telemetry_bundle_generation_seconds_count 1"));
+    assert!(
+        telemetry
+            .render_prometheus()
+            .contains("telemetry_bundle_generation_seconds_count 1")
+    );
 }
 
 #[test]

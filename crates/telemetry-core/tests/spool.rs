@@ -44,7 +44,11 @@ fn names(dir: &Path, signal: Signal) -> Vec<String> {
 }
 
 fn everything() -> Window {
-    Window::parse("2000-01-01T00:00:00Z/2100-01-01T00:00:00Z", t("2025-01-01T00:00:00Z")).unwrap()
+    Window::parse(
+        "2000-01-01T00:00:00Z/2100-01-01T00:00:00Z",
+        t("2025-01-01T00:00:00Z"),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -57,7 +61,13 @@ fn segments_are_per_signal_private_and_named_by_record_time() {
         .append_request(&spans(None, &[("a", t("2025-03-01T09:59:00.250Z"), None)]))
         .unwrap();
     spool
-        .append_request(&spans(None, &[("b", t("2025-03-01T09:59:30Z"), None), ("c", t("2025-03-01T09:58:00Z"), None)]))
+        .append_request(&spans(
+            None,
+            &[
+                ("b", t("2025-03-01T09:59:30Z"), None),
+                ("c", t("2025-03-01T09:58:00Z"), None),
+            ],
+        ))
         .unwrap();
     assert_eq!(names(&dir, Signal::Traces), ["00000000000000000000.open"]);
     assert!(names(&dir, Signal::Logs).is_empty() && names(&dir, Signal::Metrics).is_empty());
@@ -69,11 +79,14 @@ fn segments_are_per_signal_private_and_named_by_record_time() {
     let from = t("2025-03-01T09:58:00Z").timestamp_millis();
     let to = t("2025-03-01T09:59:30Z").timestamp_millis();
     let sealed = format!("00000000000000000000_{from}_{to}.otlp");
-    assert_eq!(names(&dir, Signal::Traces), [sealed.clone()]);
+    assert_eq!(names(&dir, Signal::Traces), std::slice::from_ref(&sealed));
     assert_eq!(mode(&dir.join("traces").join(&sealed)), 0o600);
     let segs = spool.segments(Signal::Traces, &everything()).unwrap();
     assert_eq!(segs.len(), 1);
-    assert_eq!((segs[0].from, segs[0].to, segs[0].sealed), (t("2025-03-01T09:58:00Z"), t("2025-03-01T09:59:30Z"), true));
+    assert_eq!(
+        (segs[0].from, segs[0].to, segs[0].sealed),
+        (t("2025-03-01T09:58:00Z"), t("2025-03-01T09:59:30Z"), true)
+    );
     // The window picks segments by name: one ending before it is not listed.
     let later = Window::parse("2025-03-01T09:59:31Z/2025-03-02T00:00:00Z", clock.now()).unwrap();
     assert!(spool.segments(Signal::Traces, &later).unwrap().is_empty());
@@ -82,7 +95,10 @@ fn segments_are_per_signal_private_and_named_by_record_time() {
 
     let records = spooled(&dir, Signal::Traces);
     assert_eq!(records.len(), 2);
-    assert_eq!(span_names(&records[0]), [("a".to_owned(), ns(t("2025-03-01T09:59:00.250Z")))]);
+    assert_eq!(
+        span_names(&records[0]),
+        [("a".to_owned(), ns(t("2025-03-01T09:59:00.250Z")))]
+    );
 }
 
 #[test]
@@ -99,10 +115,17 @@ fn a_world_readable_spool_is_refused() {
     std::fs::create_dir(dir.join("logs")).unwrap();
     std::fs::set_permissions(dir.join("logs"), std::fs::Permissions::from_mode(0o700)).unwrap();
     std::fs::write(dir.join("logs/00000000000000000003_1_2.otlp"), b"").unwrap();
-    std::fs::set_permissions(dir.join("logs/00000000000000000003_1_2.otlp"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(
+        dir.join("logs/00000000000000000003_1_2.otlp"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
     let err = Spool::open(&dir, SpoolConfig::default()).unwrap_err();
     assert_eq!(err.code(), "telemetry.spool.world_readable");
-    assert!(err.to_string().contains("00000000000000000003_1_2.otlp"), "{err}");
+    assert!(
+        err.to_string().contains("00000000000000000003_1_2.otlp"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -115,20 +138,34 @@ fn the_open_segment_is_sealed_after_its_maximum_age() {
     clock.advance(Delta::minutes(59));
     spool.append_request(&rec("two")).unwrap();
     assert_eq!(spool.seal_expired().unwrap(), 0);
-    assert_eq!(names(tmp.path(), Signal::Traces).len(), 1, "younger than 1 h: one segment");
+    assert_eq!(
+        names(tmp.path(), Signal::Traces).len(),
+        1,
+        "younger than 1 h: one segment"
+    );
     clock.advance(Delta::minutes(1));
     assert_eq!(spool.seal_expired().unwrap(), 1, "exactly 1 h old: sealed");
     spool.append_request(&rec("three")).unwrap();
     let segs = spool.segments(Signal::Traces, &everything()).unwrap();
-    assert_eq!(segs.iter().map(|s| s.sealed).collect::<Vec<_>>(), [true, false]);
+    assert_eq!(
+        segs.iter().map(|s| s.sealed).collect::<Vec<_>>(),
+        [true, false]
+    );
     // A 10-minute maximum: the append itself seals the old segment first.
     let tmp2 = otlp_records::private_tempdir();
-    let short = open(tmp2.path(), &clock, SpoolConfig::default().segment_max_age(Duration::from_secs(600)));
+    let short = open(
+        tmp2.path(),
+        &clock,
+        SpoolConfig::default().segment_max_age(Duration::from_secs(600)),
+    );
     short.append_request(&rec("a")).unwrap();
     clock.advance(Delta::minutes(10));
     short.append_request(&rec("b")).unwrap();
     let segs = short.segments(Signal::Traces, &everything()).unwrap();
-    assert_eq!((segs.len(), segs[0].sealed, segs[1].sealed), (2, true, false));
+    assert_eq!(
+        (segs.len(), segs[0].sealed, segs[1].sealed),
+        (2, true, false)
+    );
     assert_eq!((segs[0].seq, segs[1].seq), (0, 1));
 }
 
@@ -138,13 +175,23 @@ fn the_open_segment_is_sealed_before_passing_its_maximum_size() {
     let clock = ManualClock::new(t("2025-03-01T00:00:00Z"));
     let one = spans(None, &[("x", clock.now(), None)]).encode();
     let framed = one.len() as u64 + 4;
-    let spool = open(tmp.path(), &clock, SpoolConfig::default().segment_max_bytes(framed * 2));
+    let spool = open(
+        tmp.path(),
+        &clock,
+        SpoolConfig::default().segment_max_bytes(framed * 2),
+    );
     for _ in 0..5 {
         spool.append(Signal::Traces, &one).unwrap();
     }
     let segs = spool.segments(Signal::Traces, &everything()).unwrap();
-    assert_eq!(segs.iter().map(|s| s.size).collect::<Vec<_>>(), [framed * 2, framed * 2, framed]);
-    assert_eq!(segs.iter().map(|s| s.sealed).collect::<Vec<_>>(), [true, true, false]);
+    assert_eq!(
+        segs.iter().map(|s| s.size).collect::<Vec<_>>(),
+        [framed * 2, framed * 2, framed]
+    );
+    assert_eq!(
+        segs.iter().map(|s| s.sealed).collect::<Vec<_>>(),
+        [true, true, false]
+    );
     // A record that does not decode as the signal's request is refused.
     let err = spool.append(Signal::Logs, b"\xff\xff\xff").unwrap_err();
     assert_eq!(err.code(), "telemetry.spool.invalid_record");
@@ -154,7 +201,11 @@ fn the_open_segment_is_sealed_before_passing_its_maximum_size() {
 fn a_torn_final_frame_is_truncated_reported_and_the_segment_sealed_at_restart() {
     let tmp = otlp_records::private_tempdir();
     let clock = ManualClock::new(t("2025-03-01T00:00:00Z"));
-    let times = ["2025-03-01T00:00:01Z", "2025-03-01T00:00:02Z", "2025-03-01T00:00:03Z"];
+    let times = [
+        "2025-03-01T00:00:01Z",
+        "2025-03-01T00:00:02Z",
+        "2025-03-01T00:00:03Z",
+    ];
     {
         let spool = open(tmp.path(), &clock, SpoolConfig::default());
         for (i, time) in times.iter().enumerate() {
@@ -167,11 +218,18 @@ fn a_torn_final_frame_is_truncated_reported_and_the_segment_sealed_at_restart() 
         let full = spans(None, &[("d", t("2025-03-01T00:00:04Z"), None)]).encode();
         let mut framed = Vec::new();
         stellaops_bundle_format::framing::write_record(&mut framed, &full).unwrap();
-        let mut f = std::fs::OpenOptions::new().append(true).open(&open_path).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&open_path)
+            .unwrap();
         f.write_all(&framed[..framed.len() - 3]).unwrap();
         std::mem::forget(spool); // no orderly shutdown
     }
-    let torn = spans(None, &[("d", t("2025-03-01T00:00:04Z"), None)]).encode().len() as u64 + 4 - 3;
+    let torn = spans(None, &[("d", t("2025-03-01T00:00:04Z"), None)])
+        .encode()
+        .len() as u64
+        + 4
+        - 3;
     let metrics = SpoolMetrics::default();
     let mut registry = prometheus_client::registry::Registry::default();
     metrics.register(&mut registry);
@@ -182,19 +240,34 @@ fn a_torn_final_frame_is_truncated_reported_and_the_segment_sealed_at_restart() 
         .unwrap();
     let recovered = spool.recovered();
     assert_eq!(recovered.len(), 1);
-    assert_eq!((recovered[0].records, recovered[0].truncated_bytes), (3, torn));
+    assert_eq!(
+        (recovered[0].records, recovered[0].truncated_bytes),
+        (3, torn)
+    );
     let seg = recovered[0].segment.clone().unwrap();
     assert!(seg.sealed);
     assert_eq!((seg.from, seg.to), (t(times[0]), t(times[2])));
     assert_eq!(metrics.recovered_segments(), 1);
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
-    assert!(text.contains("telemetry_spool_recovered_segments_total 1"), "{text}");
-    assert!(text.contains(&format!("telemetry_spool_truncated_bytes_total {torn}")), "{text}");
-    let names: Vec<String> = spooled(tmp.path(), Signal::Traces).iter().flat_map(|r| span_names(r)).map(|(n, _)| n).collect();
+    assert!(
+        text.contains("telemetry_spool_recovered_segments_total 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("telemetry_spool_truncated_bytes_total {torn}")),
+        "{text}"
+    );
+    let names: Vec<String> = spooled(tmp.path(), Signal::Traces)
+        .iter()
+        .flat_map(|r| span_names(r))
+        .map(|(n, _)| n)
+        .collect();
     assert_eq!(names, ["a", "b", "c"]);
     // New records go to a new segment after the recovered one.
-    spool.append_request(&spans(None, &[("e", clock.now(), None)])).unwrap();
+    spool
+        .append_request(&spans(None, &[("e", clock.now(), None)]))
+        .unwrap();
     let segs = spool.segments(Signal::Traces, &everything()).unwrap();
     assert_eq!(segs.iter().map(|s| s.seq).collect::<Vec<_>>(), [0, 1]);
 }
@@ -209,15 +282,25 @@ fn an_open_segment_with_only_a_torn_frame_is_removed_and_a_clean_one_is_sealed()
     std::fs::set_permissions(&empty, std::fs::Permissions::from_mode(0o600)).unwrap();
     {
         let spool = open(tmp.path(), &clock, SpoolConfig::default());
-        spool.append_request(&spans(None, &[("kept", t("2025-02-28T00:00:00Z"), None)])).unwrap();
+        spool
+            .append_request(&spans(None, &[("kept", t("2025-02-28T00:00:00Z"), None)]))
+            .unwrap();
         std::mem::forget(spool);
     }
     let spool = open(tmp.path(), &clock, SpoolConfig::default());
     let recovered = spool.recovered();
-    assert_eq!(recovered.len(), 1, "the logs stub was recovered by the previous open");
+    assert_eq!(
+        recovered.len(),
+        1,
+        "the logs stub was recovered by the previous open"
+    );
     assert_eq!((recovered[0].records, recovered[0].truncated_bytes), (1, 0));
     assert!(names(tmp.path(), Signal::Logs).is_empty());
-    assert_eq!(spool.metrics().recovered_segments(), 0, "a clean end is not a torn frame");
+    assert_eq!(
+        spool.metrics().recovered_segments(),
+        0,
+        "a clean end is not a torn frame"
+    );
 }
 
 #[test]
@@ -226,22 +309,48 @@ fn the_spool_survives_a_restart_and_continues_its_sequence() {
     let clock = ManualClock::new(t("2025-03-01T00:00:00Z"));
     {
         let spool = open(tmp.path(), &clock, SpoolConfig::default());
-        spool.append_request(&spans(None, &[("before", clock.now(), None)])).unwrap();
+        spool
+            .append_request(&spans(None, &[("before", clock.now(), None)]))
+            .unwrap();
         spool.seal_all().unwrap();
-        spool.append_request(&spans(None, &[("open-at-exit", clock.now(), None)])).unwrap();
+        spool
+            .append_request(&spans(None, &[("open-at-exit", clock.now(), None)]))
+            .unwrap();
     }
     clock.advance(Delta::minutes(5));
     let spool = open(tmp.path(), &clock, SpoolConfig::default());
-    spool.append_request(&spans(None, &[("after", clock.now(), None)])).unwrap();
+    spool
+        .append_request(&spans(None, &[("after", clock.now(), None)]))
+        .unwrap();
     let segs = spool.segments(Signal::Traces, &everything()).unwrap();
-    assert_eq!(segs.iter().map(|s| (s.seq, s.sealed)).collect::<Vec<_>>(), [(0, true), (1, true), (2, false)]);
-    let names: Vec<String> = spooled(tmp.path(), Signal::Traces).iter().flat_map(|r| span_names(r)).map(|(n, _)| n).collect();
+    assert_eq!(
+        segs.iter().map(|s| (s.seq, s.sealed)).collect::<Vec<_>>(),
+        [(0, true), (1, true), (2, false)]
+    );
+    let names: Vec<String> = spooled(tmp.path(), Signal::Traces)
+        .iter()
+        .flat_map(|r| span_names(r))
+        .map(|(n, _)| n)
+        .collect();
     assert_eq!(names, ["before", "open-at-exit", "after"]);
-    assert_eq!(spool.stats().unwrap().signals.iter().find(|(s, _)| *s == Signal::Traces).unwrap().1.segments, 3);
+    assert_eq!(
+        spool
+            .stats()
+            .unwrap()
+            .signals
+            .iter()
+            .find(|(s, _)| *s == Signal::Traces)
+            .unwrap()
+            .1
+            .segments,
+        3
+    );
 }
 
 fn sealed_segment_at(spool: &Spool, when: &str) {
-    spool.append_request(&spans(None, &[("x", t(when), None)])).unwrap();
+    spool
+        .append_request(&spans(None, &[("x", t(when), None)]))
+        .unwrap();
     spool.seal_all().unwrap();
 }
 
@@ -253,15 +362,30 @@ fn retention_is_30_days_by_default_and_180_forensic() {
         let spool = open(tmp.path(), &clock, config.clone());
         sealed_segment_at(&spool, "2025-01-01T00:00:00Z");
         clock.advance(Delta::days(days) - Delta::seconds(1));
-        assert!(spool.prune().unwrap().expired.is_empty(), "{days} days minus a second: kept");
-        assert_eq!(spool.stats().unwrap().signals.iter().map(|(_, s)| s.segments).sum::<usize>(), 1);
+        assert!(
+            spool.prune().unwrap().expired.is_empty(),
+            "{days} days minus a second: kept"
+        );
+        assert_eq!(
+            spool
+                .stats()
+                .unwrap()
+                .signals
+                .iter()
+                .map(|(_, s)| s.segments)
+                .sum::<usize>(),
+            1
+        );
         clock.advance(Delta::seconds(1));
         let report = spool.prune().unwrap();
         assert_eq!(report.expired.len(), 1, "{days} days: deleted");
         assert_eq!(spool.metrics().pruned_segments("retention"), 1);
         assert_eq!(spool.stats().unwrap().total_bytes, 0);
     }
-    assert_eq!(SpoolConfig::default().retention, Duration::from_secs(30 * DAY));
+    assert_eq!(
+        SpoolConfig::default().retention,
+        Duration::from_secs(30 * DAY)
+    );
 }
 
 #[test]
@@ -269,20 +393,37 @@ fn the_size_cap_prunes_oldest_first_and_never_the_open_segment() {
     let tmp = otlp_records::private_tempdir();
     let clock = ManualClock::new(t("2025-01-10T00:00:00Z"));
     let size = spans(None, &[("x", clock.now(), None)]).encode().len() as u64 + 4;
-    let spool = open(tmp.path(), &clock, SpoolConfig::default().max_total_bytes(size * 2));
+    let spool = open(
+        tmp.path(),
+        &clock,
+        SpoolConfig::default().max_total_bytes(size * 2),
+    );
     for day in ["2025-01-03", "2025-01-01", "2025-01-02"] {
         sealed_segment_at(&spool, &format!("{day}T00:00:00Z"));
     }
     // The third seal pruned the oldest record time first (01-01), not the oldest sequence.
-    let left: Vec<_> = spool.segments(Signal::Traces, &everything()).unwrap().iter().map(|s| s.from).collect();
+    let left: Vec<_> = spool
+        .segments(Signal::Traces, &everything())
+        .unwrap()
+        .iter()
+        .map(|s| s.from)
+        .collect();
     assert_eq!(left, [t("2025-01-03T00:00:00Z"), t("2025-01-02T00:00:00Z")]);
     assert_eq!(spool.metrics().pruned_segments("size_cap"), 1);
     // The open segment counts towards the cap but is never deleted.
-    spool.append_request(&spans(None, &[("y", t("2024-12-01T00:00:00Z"), None)])).unwrap();
+    spool
+        .append_request(&spans(None, &[("y", t("2024-12-01T00:00:00Z"), None)]))
+        .unwrap();
     let report = spool.prune().unwrap();
     assert_eq!(report.over_cap.len(), 1);
     let segs = spool.segments(Signal::Traces, &everything()).unwrap();
-    assert_eq!(segs.iter().map(|s| (s.from, s.sealed)).collect::<Vec<_>>(), [(t("2025-01-03T00:00:00Z"), true), (t("2024-12-01T00:00:00Z"), false)]);
+    assert_eq!(
+        segs.iter().map(|s| (s.from, s.sealed)).collect::<Vec<_>>(),
+        [
+            (t("2025-01-03T00:00:00Z"), true),
+            (t("2024-12-01T00:00:00Z"), false)
+        ]
+    );
 }
 
 #[test]
@@ -297,7 +438,9 @@ fn holds_win_over_retention_and_the_cap_and_survive_restarts() {
             .add_hold("acme", t("2025-01-01T12:00:00Z"), t("2025-01-02T12:00:00Z"))
             .unwrap();
         assert_eq!(mode(&tmp.path().join("holds.json")), 0o600);
-        let err = spool.add_hold("acme", t("2025-01-02T00:00:00Z"), t("2025-01-01T00:00:00Z")).unwrap_err();
+        let err = spool
+            .add_hold("acme", t("2025-01-02T00:00:00Z"), t("2025-01-01T00:00:00Z"))
+            .unwrap_err();
         assert_eq!(err.code(), "telemetry.spool.invalid_hold");
     }
     let spool = open(tmp.path(), &clock, config.clone());
@@ -307,13 +450,22 @@ fn holds_win_over_retention_and_the_cap_and_survive_restarts() {
     sealed_segment_at(&spool, "2025-01-02T00:00:00Z"); // inside the hold
     sealed_segment_at(&spool, "2025-01-03T00:00:00Z"); // after the hold
     // The cap is half a segment: every unheld segment goes, the held one stays over the cap.
-    let froms = |s: &Spool| s.segments(Signal::Traces, &everything()).unwrap().iter().map(|s| s.from).collect::<Vec<_>>();
+    let froms = |s: &Spool| {
+        s.segments(Signal::Traces, &everything())
+            .unwrap()
+            .iter()
+            .map(|s| s.from)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(froms(&spool), [t("2025-01-02T00:00:00Z")]);
     assert_eq!(spool.metrics().pruned_segments("size_cap"), 2);
     let report = spool.prune().unwrap();
     assert_eq!(report.held_over_cap_bytes, size - size / 2);
     assert_eq!(report.held, 1);
-    assert_eq!(spool.metrics().held_over_cap_bytes(), i64::try_from(size - size / 2).unwrap());
+    assert_eq!(
+        spool.metrics().held_over_cap_bytes(),
+        i64::try_from(size - size / 2).unwrap()
+    );
     // Past the 30-day retention and after a restart: the held segment stays.
     clock.set(t("2025-03-01T00:00:00Z"));
     drop(spool);

@@ -373,8 +373,12 @@ fn filter_segment(
             Err(_) if !segment.sealed => break,
             Err(e) => return Err(corrupt(e.to_string())),
         };
-        let request = records::decode(segment.signal, bytes)
-            .map_err(|e| corrupt(format!("record {index}: not an OTLP {} request: {e}", segment.signal)))?;
+        let request = records::decode(segment.signal, bytes).map_err(|e| {
+            corrupt(format!(
+                "record {index}: not an OTLP {} request: {e}",
+                segment.signal
+            ))
+        })?;
         if let Some((filtered, key, n)) = records::filter(request, window, tenant) {
             sorter.push(key, &filtered.encode())?;
             kept += 1;
@@ -420,13 +424,10 @@ impl Sorter {
         mut emit: impl FnMut(&[u8]) -> Result<(), CaptureError>,
     ) -> Result<(), CaptureError> {
         self.index.sort();
-        let mut file = self
-            .file
-            .into_inner()
-            .map_err(|e| CaptureError::Io {
-                action: "flushing the sort file",
-                source: e.into_error(),
-            })?;
+        let mut file = self.file.into_inner().map_err(|e| CaptureError::Io {
+            action: "flushing the sort file",
+            source: e.into_error(),
+        })?;
         let mut buf = Vec::new();
         for (_, _, offset, len) in self.index {
             buf.resize(len as usize, 0);

@@ -48,11 +48,10 @@ pub(super) fn load(dir: &Path) -> Result<Vec<Hold>, SpoolError> {
         action: "read",
         source,
     })?;
-    let file: HoldsFile =
-        serde_json::from_slice(&bytes).map_err(|e| SpoolError::HoldsFile {
-            path: path.clone(),
-            detail: e.to_string(),
-        })?;
+    let file: HoldsFile = serde_json::from_slice(&bytes).map_err(|e| SpoolError::HoldsFile {
+        path: path.clone(),
+        detail: e.to_string(),
+    })?;
     if file.version != 1 {
         return Err(SpoolError::HoldsFile {
             path,

@@ -576,12 +576,11 @@ impl SpoolBuilder {
                 open: None,
             }));
         }
-        let signals: [Mutex<SignalState>; 3] =
-            states.try_into().map_err(|_| SpoolError::Io {
-                path: dir.clone(),
-                action: "open",
-                source: std::io::Error::other("expected three signals"),
-            })?;
+        let signals: [Mutex<SignalState>; 3] = states.try_into().map_err(|_| SpoolError::Io {
+            path: dir.clone(),
+            action: "open",
+            source: std::io::Error::other("expected three signals"),
+        })?;
         let spool = Spool {
             inner: Arc::new(Inner {
                 dir,
@@ -662,7 +661,10 @@ struct Entry {
     range: Option<(i64, i64)>,
 }
 
-fn parse_name(name: &str) -> Option<(u64, bool, Option<(i64, i64)>)> {
+/// A segment's record time range in Unix milliseconds.
+type MsRange = (i64, i64);
+
+fn parse_name(name: &str) -> Option<(u64, bool, Option<MsRange>)> {
     if let Some(seq) = name.strip_suffix(".open") {
         return Some((seq.parse().ok()?, false, None));
     }
@@ -725,21 +727,18 @@ fn recover(
     let mut valid = 0u64;
     let mut records = 0u64;
     let mut range: Option<(i64, i64)> = None;
-    loop {
-        match reader.next_record() {
-            Ok(Some(bytes)) => {
-                // A frame whose body is not a request of its signal is as torn as a short one.
-                let Ok(request) = records::decode(signal, bytes) else {
-                    break;
-                };
-                let (lo, hi) = records::time_range(&request)
-                    .map_or_else(|| (now.timestamp_millis(), now.timestamp_millis()), |(a, b)| (ns_to_ms(a), ns_to_ms(b)));
-                range = Some(range.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
-                records += 1;
-                valid = reader.bytes_read();
-            }
-            Ok(None) | Err(_) => break,
-        }
+    while let Ok(Some(bytes)) = reader.next_record() {
+        // A frame whose body is not a request of its signal is as torn as a short one.
+        let Ok(request) = records::decode(signal, bytes) else {
+            break;
+        };
+        let (lo, hi) = records::time_range(&request).map_or_else(
+            || (now.timestamp_millis(), now.timestamp_millis()),
+            |(a, b)| (ns_to_ms(a), ns_to_ms(b)),
+        );
+        range = Some(range.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+        records += 1;
+        valid = reader.bytes_read();
     }
     drop(reader);
     let truncated_bytes = len.saturating_sub(valid);
@@ -854,12 +853,11 @@ impl Spool {
     /// [`SpoolError::InvalidRecord`] when `record` does not decode as `signal`'s request, and
     /// the errors of [`append_request`](Self::append_request).
     pub fn append(&self, signal: Signal, record: &[u8]) -> Result<(), SpoolError> {
-        let request =
-            records::decode(signal, record).map_err(|e| SpoolError::InvalidRecord {
-                signal,
-                kind: kind(signal),
-                detail: e.to_string(),
-            })?;
+        let request = records::decode(signal, record).map_err(|e| SpoolError::InvalidRecord {
+            signal,
+            kind: kind(signal),
+            detail: e.to_string(),
+        })?;
         self.append_encoded(signal, record, records::time_range(&request))
     }
 
@@ -1005,7 +1003,11 @@ impl Spool {
     ///
     /// # Errors
     /// [`SpoolError::Io`] when the directory cannot be listed.
-    pub fn segments(&self, signal: Signal, window: &Window) -> Result<Vec<SegmentInfo>, SpoolError> {
+    pub fn segments(
+        &self,
+        signal: Signal,
+        window: &Window,
+    ) -> Result<Vec<SegmentInfo>, SpoolError> {
         Ok(self
             .all_segments(signal)?
             .into_iter()
@@ -1189,13 +1191,19 @@ impl Spool {
             self.inner
                 .metrics
                 .bytes
-                .get_or_create(&SignalLabel { signal: signal.as_str() })
+                .get_or_create(&SignalLabel {
+                    signal: signal.as_str(),
+                })
                 .set(i64::try_from(bytes).unwrap_or(i64::MAX));
         }
         // A hold whose end is past the hold retention covers only deletable segments.
         let keep: Vec<Hold> = holds
             .iter()
-            .filter(|h| h.end.checked_add_signed(hold_retention).is_none_or(|e| now < e))
+            .filter(|h| {
+                h.end
+                    .checked_add_signed(hold_retention)
+                    .is_none_or(|e| now < e)
+            })
             .cloned()
             .collect();
         if keep.len() != holds.len() {

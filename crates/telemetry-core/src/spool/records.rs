@@ -160,7 +160,11 @@ pub(crate) fn filter(
                     .map(str::to_owned);
                 for ss in &mut rs.scope_spans {
                     ss.spans.retain(|s| {
-                        keep.keep(s.start_time_unix_nano, tenant_of(&s.attributes), rt.as_deref())
+                        keep.keep(
+                            s.start_time_unix_nano,
+                            tenant_of(&s.attributes),
+                            rt.as_deref(),
+                        )
                     });
                     ss.spans.sort_by(|a, b| {
                         (a.start_time_unix_nano, &a.trace_id)

@@ -60,7 +60,11 @@ pub fn spans(resource_tenant: Option<&str>, items: &[Item<'_>]) -> ExportRequest
     ExportRequest::Traces(ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             resource: Some(Resource {
-                attributes: [vec![kv("service.name", "scanner")], tenant_attrs(resource_tenant)].concat(),
+                attributes: [
+                    vec![kv("service.name", "scanner")],
+                    tenant_attrs(resource_tenant),
+                ]
+                .concat(),
                 ..Resource::default()
             }),
             scope_spans: vec![ScopeSpans {
@@ -102,7 +106,11 @@ pub fn logs(resource_tenant: Option<&str>, items: &[Item<'_>]) -> ExportRequest 
 }
 
 /// One gauge `name` with one data point per item (value = index).
-pub fn gauge(resource_tenant: Option<&str>, name: &str, items: &[(DateTime<Utc>, Option<&str>)]) -> ExportRequest {
+pub fn gauge(
+    resource_tenant: Option<&str>,
+    name: &str,
+    items: &[(DateTime<Utc>, Option<&str>)],
+) -> ExportRequest {
     let points = items
         .iter()
         .enumerate()
@@ -122,7 +130,9 @@ pub fn gauge(resource_tenant: Option<&str>, name: &str, items: &[(DateTime<Utc>,
             scope_metrics: vec![ScopeMetrics {
                 metrics: vec![Metric {
                     name: name.into(),
-                    data: Some(metric::Data::Gauge(Gauge { data_points: points })),
+                    data: Some(metric::Data::Gauge(Gauge {
+                        data_points: points,
+                    })),
                     ..Metric::default()
                 }],
                 ..ScopeMetrics::default()
@@ -162,7 +172,10 @@ pub fn log_bodies(record: &[u8]) -> Vec<String> {
 /// Gauge point values (metric name, value) in a metrics record.
 pub fn gauge_points(record: &[u8]) -> Vec<(String, i64)> {
     let mut out = Vec::new();
-    for rm in ExportMetricsServiceRequest::decode(record).unwrap().resource_metrics {
+    for rm in ExportMetricsServiceRequest::decode(record)
+        .unwrap()
+        .resource_metrics
+    {
         for sm in rm.scope_metrics {
             for m in sm.metrics {
                 if let Some(metric::Data::Gauge(g)) = m.data {
