@@ -26,7 +26,7 @@
 //! spool.append(Signal::Traces, &[])?;
 //! clock.advance(chrono::Duration::hours(2));
 //! spool.append(Signal::Traces, &[])?; // the first segment was older than 1 h: sealed
-//! let all = Window::parse("1d", clock.now())?;
+//! let all = Window::parse("1d", clock.now() + chrono::Duration::minutes(1))?;
 //! assert_eq!(spool.segments(Signal::Traces, &all)?.len(), 2);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
