@@ -446,3 +446,67 @@ fn capture_without_a_spool_fails_with_a_code() {
         .unwrap_err();
     assert_eq!(err.code(), "telemetry.capture.no_spool");
 }
+
+#[test]
+fn forensic_spool_copy_keeps_what_the_collector_accepted_and_captures_it() {
+    let collector = stellaops_telemetry_testkit::Collector::start().unwrap();
+    let tmp = otlp_records::private_tempdir();
+    let (telemetry, dispatch) = stellaops_telemetry_core::builder("policy")
+        .profile("forensic")
+        .otlp_endpoint(collector.grpc_endpoint())
+        .spool_dir(tmp.path().join("spool"))
+        .stdout_logs(false)
+        .build()
+        .unwrap();
+    tracing::dispatcher::with_default(&dispatch, || {
+        let _s = tracing::info_span!("policy.evaluate", tenant = "acme").entered();
+    });
+    assert!(telemetry.flush());
+    collector
+        .wait_for_span("policy.evaluate", std::time::Duration::from_secs(30))
+        .unwrap();
+    let spool = telemetry
+        .spool()
+        .expect("forensic opens the spool (spool copy)");
+    assert_eq!(
+        spool.config().retention,
+        std::time::Duration::from_secs(180 * 86_400)
+    );
+    let copied: Vec<String> = otlp_records::spooled(spool.dir(), Signal::Traces)
+        .iter()
+        .flat_map(|r| span_names(r))
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(
+        copied,
+        ["policy.evaluate"],
+        "the accepted batch is also in the spool"
+    );
+
+    let (signer, reader) = signer_and_reader();
+    let now = chrono::Utc::now();
+    let out = tmp.path().join("forensic.tar.gz");
+    telemetry
+        .capture(
+            Window::new(
+                now - chrono::Duration::hours(1),
+                now + chrono::Duration::hours(1),
+            )
+            .unwrap(),
+        )
+        .tenant("acme")
+        .signer(signer)
+        .write_to(&out)
+        .unwrap();
+    let (verified, records) = reader
+        .read_records(std::fs::File::open(&out).unwrap())
+        .unwrap();
+    assert_eq!(verified.manifest().profile, "forensic");
+    let names: Vec<String> = records
+        .iter()
+        .filter(|(s, _)| *s == Signal::Traces)
+        .flat_map(|(_, r)| span_names(r))
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(names, ["policy.evaluate"]);
+}
