@@ -485,3 +485,50 @@ fn holds_win_over_retention_and_the_cap_and_survive_restarts() {
     drop(spool);
     assert!(open(tmp.path(), &clock, config).holds().is_empty());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+    /// Whatever the segments, hold, cap and elapsed time: a held segment inside its hold
+    /// retention is never deleted, an unheld one past retention always is, and the spool is
+    /// over its cap only because of held segments.
+    #[test]
+    fn prune_keeps_its_promises(
+        days in proptest::collection::vec(0i64..60, 1..8),
+        hold in proptest::option::of((0i64..60, 0i64..5)),
+        cap_segments in 0u64..6,
+        elapsed in 0i64..400,
+    ) {
+        let tmp = otlp_records::private_tempdir();
+        let base = t("2025-01-01T00:00:00Z");
+        let clock = ManualClock::new(base + Delta::days(60));
+        let size = spans(None, &[("x", base, None)]).encode().len() as u64 + 4;
+        let spool = open(tmp.path(), &clock, SpoolConfig::default().max_total_bytes(cap_segments * size));
+        let hold = hold.map(|(start, len)| (base + Delta::days(start), base + Delta::days(start + len)));
+        if let Some((s, e)) = hold {
+            spool.add_hold("acme", s, e).unwrap();
+        }
+        for d in &days {
+            spool.append_request(&spans(None, &[("x", base + Delta::days(*d), None)])).unwrap();
+            spool.seal_all().unwrap();
+        }
+        clock.advance(Delta::days(elapsed));
+        spool.prune().unwrap();
+        let now = clock.now();
+        let left = spool.segments(Signal::Traces, &everything()).unwrap();
+        let held = |from, to| hold.is_some_and(|(s, e)| from <= e && to >= s);
+        for d in &days {
+            let at = base + Delta::days(*d);
+            let present = left.iter().any(|s| s.from == at);
+            if held(at, at) && now < at + Delta::days(180) {
+                proptest::prop_assert!(present, "held segment {at} deleted at {now}");
+            }
+            if !held(at, at) && now >= at + Delta::days(30) {
+                proptest::prop_assert!(!present, "unheld segment {at} kept past retention at {now}");
+            }
+        }
+        let total: u64 = left.iter().map(|s| s.size).sum();
+        if total > cap_segments * size {
+            proptest::prop_assert!(left.iter().all(|s| held(s.from, s.to)), "over the cap with unheld segments");
+        }
+    }
+}
