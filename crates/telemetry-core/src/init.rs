@@ -683,7 +683,11 @@ impl Telemetry {
         let spans = self.tracer_provider.shutdown_with_timeout(timeout).is_ok();
         let logs = self.logger_provider.shutdown_with_timeout(timeout).is_ok();
         let metrics = self.workers.metrics.shutdown(timeout);
-        spans && logs && metrics
+        // --- spool (issue 9) ---
+        // A clean stop leaves sealed segments (a crash leaves `.open` ones, recovered at start).
+        let spool = self.spool.get().is_none_or(|s| s.seal_all().is_ok());
+        // --- end spool ---
+        spans && logs && metrics && spool
     }
 }
 

@@ -510,3 +510,28 @@ fn forensic_spool_copy_keeps_what_the_collector_accepted_and_captures_it() {
         .collect();
     assert_eq!(names, ["policy.evaluate"]);
 }
+
+#[test]
+fn a_clean_shutdown_leaves_only_sealed_segments() {
+    let tmp = otlp_records::private_tempdir();
+    let dir = tmp.path().join("spool");
+    let (telemetry, dispatch) = stellaops_telemetry_core::builder("scanner")
+        .profile("airgap")
+        .spool_dir(&dir)
+        .stdout_logs(false)
+        .build()
+        .unwrap();
+    tracing::dispatcher::with_default(&dispatch, || {
+        let _s = tracing::info_span!("scan.image").entered();
+    });
+    assert!(telemetry.shutdown(std::time::Duration::from_secs(5)));
+    let files: Vec<String> = std::fs::read_dir(dir.join("traces"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(!files.is_empty());
+    assert!(files.iter().all(|f| f.ends_with(".otlp")), "{files:?}");
+    // Reopening finds nothing to recover.
+    let spool = Spool::builder(&dir).open().unwrap();
+    assert!(spool.recovered().is_empty());
+}
