@@ -352,9 +352,14 @@ fn filter_segment(
     };
     let file = match File::open(&segment.path) {
         Ok(f) => f,
-        // Pruned or sealed (renamed) between listing and reading: nothing of it can be read
-        // under this name; a sealed copy is listed on the next capture.
-        Err(e) if e.kind() == io::ErrorKind::NotFound && !segment.sealed => return Ok(0),
+        // The open segment was sealed (renamed) between listing and reading: read the sealed
+        // file, which starts with the same bytes.
+        Err(e) if e.kind() == io::ErrorKind::NotFound && !segment.sealed => {
+            match sealed_successor(segment) {
+                Some(f) => f,
+                None => return Ok(0),
+            }
+        }
         Err(e) => {
             return Err(CaptureError::Io {
                 action: "opening a spool segment",
@@ -386,6 +391,21 @@ fn filter_segment(
         }
     }
     Ok(kept)
+}
+
+/// The sealed file of a segment listed while open (`<seq>_<from>_<to>.otlp`), if any.
+fn sealed_successor(segment: &SegmentInfo) -> Option<File> {
+    let dir = segment.path.parent()?;
+    let prefix = format!("{:020}_", segment.seq);
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .find(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".otlp"))
+        })
+        .and_then(|e| File::open(e.path()).ok())
 }
 
 /// Orders records by key with flat memory: bodies go to an unnamed temporary file, only
