@@ -535,3 +535,66 @@ fn a_clean_shutdown_leaves_only_sealed_segments() {
     let spool = Spool::builder(&dir).open().unwrap();
     assert!(spool.recovered().is_empty());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+    /// Against a brute-force filter: a capture holds exactly the spans whose start is in the
+    /// window and whose tenant (span attribute, else resource attribute) is the one asked
+    /// for, and its records are ordered by their earliest span's start.
+    #[test]
+    fn capture_matches_a_brute_force_filter(
+        records in proptest::collection::vec(
+            (
+                proptest::option::of(proptest::sample::select(vec!["acme", "globex"])),
+                proptest::collection::vec((0i64..240, proptest::option::of(proptest::sample::select(vec!["acme", "globex"]))), 1..5),
+            ),
+            1..12,
+        ),
+        start in 0i64..240,
+        len in 1i64..240,
+        tenant in proptest::option::of(proptest::sample::select(vec!["acme", "globex"])),
+        seal_every in 1usize..5,
+    ) {
+        let tmp = otlp_records::private_tempdir();
+        let base = t("2025-03-01T00:00:00Z");
+        let clock = ManualClock::new(base);
+        let spool = Spool::builder(tmp.path().join("spool")).clock(clock.clone()).open().unwrap();
+        let mut expected = Vec::new();
+        let window = Window::new(base + chrono::Duration::minutes(start), base + chrono::Duration::minutes(start + len)).unwrap();
+        for (i, (resource_tenant, items)) in records.iter().enumerate() {
+            let names: Vec<String> = items.iter().enumerate().map(|(j, _)| format!("s{i}-{j}")).collect();
+            let spec: Vec<otlp_records::Item<'_>> = items
+                .iter()
+                .zip(&names)
+                .map(|((minute, item_tenant), name)| (name.as_str(), base + chrono::Duration::minutes(*minute), *item_tenant))
+                .collect();
+            for (name, at, item_tenant) in &spec {
+                let owner = item_tenant.or(*resource_tenant);
+                if window.contains(*at) && (tenant.is_none() || owner == tenant) {
+                    expected.push((*name).to_owned());
+                }
+            }
+            spool.append_request(&spans(*resource_tenant, &spec)).unwrap();
+            if (i + 1) % seal_every == 0 {
+                spool.seal_all().unwrap();
+            }
+        }
+        let mut capture = spool.capture(window);
+        if let Some(t) = tenant {
+            capture = capture.tenant(t);
+        }
+        let out = tmp.path().join("c.tar.gz");
+        capture.write_to(&out).unwrap();
+        let (_, got) = BundleReader::dangerous_skip_signature().read_records(std::fs::File::open(&out).unwrap()).unwrap();
+        let per_record: Vec<Vec<(String, u64)>> = got.iter().map(|(_, r)| span_names(r)).collect();
+        let mut names: Vec<String> = per_record.iter().flatten().map(|(n, _)| n.clone()).collect();
+        names.sort();
+        expected.sort();
+        proptest::prop_assert_eq!(names, expected);
+        let firsts: Vec<u64> = per_record.iter().map(|r| r[0].1).collect();
+        proptest::prop_assert!(firsts.windows(2).all(|w| w[0] <= w[1]), "records out of order: {:?}", firsts);
+        for r in &per_record {
+            proptest::prop_assert!(r.windows(2).all(|w| w[0].1 <= w[1].1), "spans out of order in a record");
+        }
+    }
+}
