@@ -262,3 +262,126 @@ pub(crate) fn filter(
     };
     key.map(|k| (request, k, items))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use opentelemetry_proto::tonic::common::v1::AnyValue;
+    use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+    use opentelemetry_proto::tonic::metrics::v1::{
+        HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
+    };
+
+    fn kv(key: &str, value: &str) -> KeyValue {
+        KeyValue {
+            key: key.into(),
+            value: Some(AnyValue {
+                value: Some(any_value::Value::StringValue(value.into())),
+            }),
+            ..KeyValue::default()
+        }
+    }
+
+    fn window(from_s: i64, to_s: i64) -> Window {
+        Window::new(
+            chrono::DateTime::from_timestamp(from_s, 0).unwrap(),
+            chrono::DateTime::from_timestamp(to_s, 0).unwrap(),
+        )
+        .unwrap()
+    }
+
+    const S: u64 = 1_000_000_000;
+
+    #[test]
+    fn a_log_without_time_uses_its_observed_time() {
+        let log = |time, observed| LogRecord {
+            time_unix_nano: time,
+            observed_time_unix_nano: observed,
+            attributes: vec![kv("tenant", "acme")],
+            ..LogRecord::default()
+        };
+        let request = ExportRequest::Logs(ExportLogsServiceRequest {
+            resource_logs: vec![ResourceLogs {
+                scope_logs: vec![ScopeLogs {
+                    log_records: vec![log(0, 15 * S), log(25 * S, 12 * S), log(0, 0)],
+                    ..ScopeLogs::default()
+                }],
+                ..ResourceLogs::default()
+            }],
+        });
+        assert_eq!(time_range(&request), Some((0, 25 * S)));
+        let (kept, key, items) = filter(request, &window(10, 20), Some("acme")).unwrap();
+        assert_eq!((key.0, items), (15 * S, 1));
+        let ExportRequest::Logs(r) = kept else {
+            unreachable!()
+        };
+        assert_eq!(
+            r.resource_logs[0].scope_logs[0].log_records[0].observed_time_unix_nano,
+            15 * S
+        );
+    }
+
+    #[test]
+    fn metric_points_are_filtered_per_type_and_empty_metrics_dropped() {
+        let point = |t: u64, tenant: &str| NumberDataPoint {
+            time_unix_nano: t,
+            attributes: vec![kv("tenant", tenant)],
+            ..NumberDataPoint::default()
+        };
+        let request = ExportRequest::Metrics(ExportMetricsServiceRequest {
+            resource_metrics: vec![ResourceMetrics {
+                scope_metrics: vec![ScopeMetrics {
+                    metrics: vec![
+                        Metric {
+                            name: "sum".into(),
+                            data: Some(Data::Sum(Sum {
+                                data_points: vec![
+                                    point(12 * S, "acme"),
+                                    point(11 * S, "acme"),
+                                    point(13 * S, "globex"),
+                                ],
+                                ..Sum::default()
+                            })),
+                            ..Metric::default()
+                        },
+                        Metric {
+                            name: "histogram".into(),
+                            data: Some(Data::Histogram(
+                                opentelemetry_proto::tonic::metrics::v1::Histogram {
+                                    data_points: vec![HistogramDataPoint {
+                                        time_unix_nano: 30 * S,
+                                        attributes: vec![kv("tenant", "acme")],
+                                        ..HistogramDataPoint::default()
+                                    }],
+                                    ..Default::default()
+                                },
+                            )),
+                            ..Metric::default()
+                        },
+                    ],
+                    ..ScopeMetrics::default()
+                }],
+                ..ResourceMetrics::default()
+            }],
+        });
+        let (kept, key, items) = filter(request, &window(10, 20), Some("acme")).unwrap();
+        assert_eq!((key.0, items), (11 * S, 2));
+        let ExportRequest::Metrics(r) = kept else {
+            unreachable!()
+        };
+        let metrics = &r.resource_metrics[0].scope_metrics[0].metrics;
+        assert_eq!(metrics.len(), 1, "the histogram had no point left");
+        let Some(Data::Sum(sum)) = &metrics[0].data else {
+            unreachable!()
+        };
+        let times: Vec<u64> = sum.data_points.iter().map(|p| p.time_unix_nano).collect();
+        assert_eq!(times, [11 * S, 12 * S], "sorted by time");
+    }
+
+    #[test]
+    fn nothing_left_is_none() {
+        let request = ExportRequest::Traces(ExportTraceServiceRequest::default());
+        assert!(filter(request, &window(0, 10), None).is_none());
+    }
+}
