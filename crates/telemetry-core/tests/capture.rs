@@ -598,3 +598,43 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn an_idle_signal_segment_is_sealed_by_the_spool_clock_when_another_signal_writes() {
+    let tmp = otlp_records::private_tempdir();
+    let dir = tmp.path().join("spool");
+    let clock = ManualClock::new(t("2025-03-01T00:00:00Z"));
+    let (telemetry, dispatch) = stellaops_telemetry_core::builder("scanner")
+        .profile("airgap")
+        .spool_dir(&dir)
+        .spool_clock(clock.clone())
+        .stdout_logs(false)
+        .build()
+        .unwrap();
+    tracing::dispatcher::with_default(&dispatch, || {
+        let _s = tracing::info_span!("scan.image").entered();
+    });
+    assert!(telemetry.flush());
+    let sealed = |signal: Signal| {
+        telemetry
+            .spool()
+            .unwrap()
+            .segments(
+                signal,
+                &Window::parse("1970-01-01T00:00:00Z/2200-01-01T00:00:00Z", clock.now()).unwrap(),
+            )
+            .unwrap()
+            .iter()
+            .map(|s| s.sealed)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(sealed(Signal::Traces), [false]);
+    clock.advance(chrono::Duration::minutes(61));
+    tracing::dispatcher::with_default(&dispatch, || tracing::info!("only a log line"));
+    assert!(telemetry.flush());
+    assert_eq!(
+        sealed(Signal::Traces),
+        [true],
+        "the idle traces segment aged out"
+    );
+}

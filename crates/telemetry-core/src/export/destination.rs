@@ -198,10 +198,11 @@ impl Destination {
     }
 
     fn write_file(&mut self, request: &ExportRequest) {
-        let result = self
-            .spool
-            .get_or_open()
-            .and_then(|spool| spool.append_request(request));
+        // Every write also seals the other signals' segments that aged out while idle.
+        let result = self.spool.get_or_open().and_then(|spool| {
+            spool.append_request(request)?;
+            spool.seal_expired().map(drop)
+        });
         match result {
             Ok(()) => self.file_failing = false,
             Err(e) => {
