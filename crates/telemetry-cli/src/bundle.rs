@@ -144,7 +144,7 @@ pub(crate) fn run(args: BundleArgs) -> ExitCode {
     }
 }
 
-fn source_date_epoch() -> Result<Option<DateTime<Utc>>, Failure> {
+pub(crate) fn source_date_epoch() -> Result<Option<DateTime<Utc>>, Failure> {
     let Ok(value) = std::env::var("SOURCE_DATE_EPOCH") else {
         return Ok(None);
     };

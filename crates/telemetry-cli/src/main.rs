@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bundle;
+mod capture;
 mod deploy;
 mod dora;
 mod dsse;
@@ -30,6 +31,10 @@ enum Command {
     Deploy(deploy::DeployArgs),
     /// Signed offline OTLP bundles: create, verify, inspect, extract.
     Bundle(bundle::BundleArgs),
+    /// Capture a window of a service's spool as a signed offline bundle, optionally for one
+    /// tenant (the spool is read only). SOURCE_DATE_EPOCH fixes the creation time (and "now"
+    /// for relative windows) so captures are reproducible.
+    Capture(capture::CaptureArgs),
     /// DORA metrics over recorded deployment and incident events.
     #[command(subcommand)]
     Dora(dora::DoraArgs),
@@ -50,6 +55,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Deploy(args) => deploy::run(args),
         Command::Bundle(args) => bundle::run(args),
+        Command::Capture(args) => capture::run(&args),
         Command::Dora(args) => dora::run(args),
         Command::Dsse(args) => dsse::run(args),
         Command::Egress(args) => egress::run(args),

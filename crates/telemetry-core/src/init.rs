@@ -16,6 +16,10 @@ use crate::pipeline::{
 use crate::profile::{ExporterKind, LogLevel};
 use crate::scrub::OtlpScrubber;
 use crate::settings::{CodeSettings, ConfigError, Protocol, Settings, Signal};
+// --- spool (issue 9) ---
+use crate::spool::{Capture, Spool, SpoolClock, SpoolConfig, SpoolError, SpoolMetrics, SpoolSlot};
+use crate::window::Window;
+// --- end spool ---
 use opentelemetry::KeyValue;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
@@ -68,6 +72,11 @@ pub enum InitError {
         /// The operating-system error.
         source: std::io::Error,
     },
+    // --- spool (issue 9) ---
+    /// The spool could not be opened (world-readable, unwritable, unreadable holds).
+    #[error("opening the telemetry spool: {0}")]
+    Spool(#[from] SpoolError),
+    // --- end spool ---
 }
 
 /// Builds telemetry for a service. Settings made here override the environment, which
@@ -83,6 +92,11 @@ pub struct TelemetryBuilder {
     clock: Option<LogClock>,
     batch: BatchConfig,
     export_timeout: Option<Duration>,
+    // --- spool (issue 9) ---
+    spool_config: Option<SpoolConfig>,
+    spool_clock: Option<Arc<dyn SpoolClock>>,
+    spool_copy: Option<bool>,
+    // --- end spool ---
 }
 
 impl std::fmt::Debug for TelemetryBuilder {
@@ -231,6 +245,28 @@ impl TelemetryBuilder {
         self
     }
 
+    // --- spool (issue 9) ---
+    /// The spool's segmenting, retention and size cap (default: [`SpoolConfig::for_profile`]).
+    /// Setting it opens the spool at start-up.
+    pub fn spool_config(mut self, config: SpoolConfig) -> Self {
+        self.spool_config = Some(config);
+        self
+    }
+
+    /// The clock of every spool time decision (tests pass a manual clock).
+    pub fn spool_clock(mut self, clock: impl SpoolClock + 'static) -> Self {
+        self.spool_clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Whether the spool also keeps what an OTLP collector accepted (default: the profile's,
+    /// on in `forensic` and `airgap`).
+    pub fn spool_copy(mut self, enabled: bool) -> Self {
+        self.spool_copy = Some(enabled);
+        self
+    }
+    // --- end spool ---
+
     /// Starts telemetry and installs it as the global subscriber.
     ///
     /// # Errors
@@ -257,7 +293,7 @@ impl TelemetryBuilder {
     ///
     /// # Errors
     /// [`InitError::Config`] when settings are unusable; [`InitError::Thread`] when an export
-    /// thread cannot start.
+    /// thread cannot start; [`InitError::Spool`] when the spool must open and cannot.
     pub fn build(self) -> Result<(Telemetry, tracing::Dispatch), InitError> {
         let settings = Settings::resolve(&self.code)?;
         let sealed = self.sealed_mode.clone().unwrap_or_else(|| {
@@ -284,6 +320,28 @@ impl TelemetryBuilder {
         let attrs = ResourceAttributesWithSchema::from(&resource);
         let scrubber = OtlpScrubber::new(redactor.clone(), catalogue.scrub_events().clone());
         let timeout = self.export_timeout.unwrap_or(DEFAULT_EXPORT_TIMEOUT);
+        // --- spool (issue 9) ---
+        let spool_metrics = SpoolMetrics::default();
+        spool_metrics.register(&mut registry.lock().unwrap_or_else(PoisonError::into_inner));
+        let spool_copy = self.spool_copy.unwrap_or(settings.profile.spool_copy);
+        let spool = SpoolSlot::new(
+            settings.spool_dir.clone(),
+            self.spool_config
+                .clone()
+                .unwrap_or_else(|| SpoolConfig::for_profile(&settings.profile)),
+            self.spool_clock
+                .clone()
+                .unwrap_or_else(|| Arc::new(crate::spool::SystemClock)),
+            spool_metrics,
+        );
+        // Opened now when it is sure to be used; otherwise on the first fallback write.
+        if settings.profile.exporter == ExporterKind::File
+            || spool_copy
+            || self.spool_config.is_some()
+        {
+            spool.get_or_open()?;
+        }
+        // --- end spool ---
         let destination = |signal: Signal| {
             let target = match settings.profile.exporter {
                 ExporterKind::Otlp => settings.otlp.get(&signal).cloned(),
@@ -298,6 +356,9 @@ impl TelemetryBuilder {
                 catalogue.clone(),
                 timeout,
             )
+            // --- spool (issue 9) ---
+            .with_spool(spool.clone(), spool_copy)
+            // --- end spool ---
         };
         let batch_interval = batch_interval(settings.profile.export_interval);
         let thread_err = |signal: &'static str| move |source| InitError::Thread { signal, source };
@@ -427,6 +488,9 @@ impl TelemetryBuilder {
                 metrics,
             },
             shut_down: AtomicBool::new(false),
+            // --- spool (issue 9) ---
+            spool,
+            // --- end spool ---
         };
         Ok((telemetry, dispatch))
     }
@@ -475,6 +539,15 @@ fn resource(settings: &Settings) -> Resource {
         .build()
 }
 
+// --- spool (issue 9) ---
+/// `sha256:<hex>` of the canonical JSON of the policy file.
+fn redaction_policy_digest(policy: &RedactionPolicy) -> Option<String> {
+    let value = serde_json::to_value(policy.to_file()).ok()?;
+    let bytes = stellaops_federation_dsse::canonical_json::to_canonical_json(&value).ok()?;
+    Some(stellaops_bundle_format::manifest::sha256_digest(&bytes))
+}
+// --- end spool ---
+
 #[derive(Debug)]
 struct Workers {
     traces: Arc<ExportWorker<opentelemetry_sdk::trace::SpanData>>,
@@ -496,6 +569,9 @@ pub struct Telemetry {
     logger_provider: SdkLoggerProvider,
     workers: Workers,
     shut_down: AtomicBool,
+    // --- spool (issue 9) ---
+    spool: SpoolSlot,
+    // --- end spool ---
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -567,6 +643,29 @@ impl Telemetry {
         self.workers.logs.set_interval(batch_interval(interval));
     }
 
+    // --- spool (issue 9) ---
+    /// The spool, when it is open (file exporter, spool copy, an explicit spool config, or
+    /// after a collector failure made an export fall back to it).
+    pub fn spool(&self) -> Option<&Spool> {
+        self.spool.get()
+    }
+
+    /// A capture of `window` from the spool with this service's profile, the digest of its
+    /// redaction policy and `telemetry_bundle_generation_seconds`; add a tenant, signers and
+    /// config files, then write it. Without a spool, writing fails with
+    /// `telemetry.capture.no_spool`. Call [`flush`](Self::flush) first to include what is
+    /// still queued.
+    pub fn capture(&self, window: Window) -> Capture {
+        let mut capture = Capture::from_parts(self.spool.get().cloned(), window)
+            .profile(self.settings.profile.name)
+            .generation_metric(self.catalogue.bundle_generation());
+        if let Some(digest) = redaction_policy_digest(self.redactor.policy()) {
+            capture = capture.redaction_policy_digest(digest);
+        }
+        capture
+    }
+    // --- end spool ---
+
     /// Exports everything recorded so far. Returns whether every signal finished in time.
     pub fn flush(&self) -> bool {
         let spans = self.tracer_provider.force_flush().is_ok();
@@ -584,7 +683,11 @@ impl Telemetry {
         let spans = self.tracer_provider.shutdown_with_timeout(timeout).is_ok();
         let logs = self.logger_provider.shutdown_with_timeout(timeout).is_ok();
         let metrics = self.workers.metrics.shutdown(timeout);
-        spans && logs && metrics
+        // --- spool (issue 9) ---
+        // A clean stop leaves sealed segments (a crash leaves `.open` ones, recovered at start).
+        let spool = self.spool.get().is_none_or(|s| s.seal_all().is_ok());
+        // --- end spool ---
+        spans && logs && metrics && spool
     }
 }
 

@@ -33,6 +33,8 @@ pub mod replay;
 pub mod scrub;
 pub mod settings;
 pub mod spans;
+pub mod spool;
+pub mod window;
 
 pub use init::{
     DEFAULT_EXPORT_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT, InitError, SCOPE_NAME, Telemetry,

@@ -86,6 +86,9 @@ pub struct Profile {
     pub extended_attributes: bool,
     /// Whether the profile runs sealed (no telemetry leaves the host).
     pub sealed: bool,
+    /// Whether the spool keeps a copy of what an OTLP collector accepted (so a window can
+    /// still be captured locally): on in `forensic` and `airgap`.
+    pub spool_copy: bool,
 }
 
 const DAY: u64 = 24 * 60 * 60;
@@ -103,6 +106,7 @@ impl Profile {
             exporter: ExporterKind::Otlp,
             extended_attributes: false,
             sealed: false,
+            spool_copy: false,
         }
     }
 
@@ -115,6 +119,7 @@ impl Profile {
             log_level: LogLevel::Debug,
             export_interval: Duration::from_secs(10),
             extended_attributes: true,
+            spool_copy: true,
             ..Self::default_profile()
         }
     }
@@ -125,6 +130,7 @@ impl Profile {
             name: "airgap",
             exporter: ExporterKind::File,
             sealed: true,
+            spool_copy: true,
             ..Self::default_profile()
         }
     }
@@ -176,6 +182,10 @@ mod tests {
         );
         assert!(!d.extended_attributes && f.extended_attributes);
         assert_eq!((a.exporter, a.sealed), (ExporterKind::File, true));
+        assert_eq!(
+            (d.spool_copy, f.spool_copy, a.spool_copy),
+            (false, true, true)
+        );
         assert_eq!(d.slow_trace_threshold, Duration::from_secs(2));
         for name in Profile::NAMES {
             assert_eq!(Profile::by_name(name).map(|p| p.name), Some(name));

@@ -55,7 +55,7 @@ fn exercise(telemetry: &stellaops_telemetry_core::Telemetry, dispatch: &tracing:
 #[test]
 fn spans_logs_and_metrics_arrive_over_grpc_with_correlation() {
     let collector = Collector::start().unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = support::private_tempdir();
     let logs = Captured::default();
     let (telemetry, dispatch) = started(&collector, Protocol::Grpc, &logs, dir.path());
     exercise(&telemetry, &dispatch);
@@ -135,7 +135,7 @@ fn spans_logs_and_metrics_arrive_over_grpc_with_correlation() {
 #[test]
 fn spans_arrive_over_http_protobuf() {
     let collector = Collector::start().unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = support::private_tempdir();
     let logs = Captured::default();
     let (telemetry, dispatch) = started(&collector, Protocol::HttpProtobuf, &logs, dir.path());
     exercise(&telemetry, &dispatch);
@@ -151,7 +151,7 @@ fn hex(bytes: &[u8]) -> String {
 #[test]
 fn secrets_reach_neither_the_collector_nor_stdout() {
     let collector = Collector::start().unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = support::private_tempdir();
     let logs = Captured::default();
     let (telemetry, dispatch) = started(&collector, Protocol::Grpc, &logs, dir.path());
     let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlc2lnbmF0dXJl";
@@ -196,7 +196,7 @@ fn secrets_reach_neither_the_collector_nor_stdout() {
 
 #[test]
 fn metrics_output_is_promtool_clean() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = support::private_tempdir();
     let (telemetry, _dispatch) = stellaops_telemetry_core::builder("policy")
         .spool_dir(dir.path())
         .stdout_logs(false)
@@ -219,7 +219,7 @@ fn metrics_output_is_promtool_clean() {
 #[test]
 fn collector_outage_never_blocks_counts_failures_and_recovers() {
     let mut collector = Collector::start().unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = support::private_tempdir();
     let logs = Captured::default();
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("scanner")
         .otlp_endpoint(collector.grpc_endpoint())
@@ -280,7 +280,7 @@ fn collector_outage_never_blocks_counts_failures_and_recovers() {
         "a full queue drops: {metrics}"
     );
     // Nothing accepted is lost: failed batches went to the spool.
-    assert!(!support::framed_records(&dir.path().join("traces.otlp")).is_empty());
+    assert!(!support::spooled(dir.path(), "traces").is_empty());
 
     collector.restart().unwrap();
     tracing::dispatcher::with_default(&dispatch, || {

@@ -10,7 +10,7 @@ use support::Captured;
 
 #[test]
 fn a_second_init_is_a_clear_error() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = support::private_tempdir();
     let first = stellaops_telemetry_core::builder("scanner")
         .spool_dir(dir.path())
         .stdout_logs(false)
@@ -41,14 +41,14 @@ fn round_trip(dir: &std::path::Path) {
     });
     drop(telemetry); // flushes and joins the export threads
     assert!(
-        !support::framed_records(&dir.join("traces.otlp")).is_empty(),
+        !support::spooled(dir, "traces").is_empty(),
         "drop flushed the spans"
     );
 }
 
 #[test]
 fn shutdown_inside_a_current_thread_runtime_does_not_deadlock() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = support::private_tempdir();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -58,7 +58,7 @@ fn shutdown_inside_a_current_thread_runtime_does_not_deadlock() {
 
 #[test]
 fn shutdown_inside_a_multi_thread_runtime_and_from_a_plain_thread() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = support::private_tempdir();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -73,7 +73,7 @@ fn shutdown_inside_a_multi_thread_runtime_and_from_a_plain_thread() {
 
 #[test]
 fn shutdown_is_bounded_and_idempotent() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = support::private_tempdir();
     let (telemetry, _dispatch) = stellaops_telemetry_core::builder("scanner")
         .spool_dir(dir.path())
         .stdout_logs(false)
@@ -88,7 +88,7 @@ fn shutdown_is_bounded_and_idempotent() {
 
 #[test]
 fn log_level_changes_at_run_time() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = support::private_tempdir();
     let logs = Captured::default();
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("scanner")
         .spool_dir(dir.path())

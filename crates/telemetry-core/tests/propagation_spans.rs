@@ -11,7 +11,7 @@ use stellaops_telemetry_core::spans;
 
 #[test]
 fn server_span_continues_the_callers_trace_and_outgoing_calls_propagate_it() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = support::private_tempdir();
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("policy")
         .profile("airgap")
         .spool_dir(dir.path())
@@ -54,7 +54,7 @@ fn server_span_continues_the_callers_trace_and_outgoing_calls_propagate_it() {
     assert_eq!(outgoing["x-stella-tenant"], "acme-corp");
     assert_eq!(outgoing["baggage"], "region=eu");
 
-    let span = support::framed_records(&dir.path().join("traces.otlp"))
+    let span = support::spooled(dir.path(), "traces")
         .iter()
         .map(|b| ExportTraceServiceRequest::decode(b.as_slice()).unwrap())
         .flat_map(|r| r.resource_spans)

@@ -17,7 +17,7 @@ fn sealed_mode_refuses_a_remote_collector_and_spools_instead() {
     listener.set_nonblocking(true).unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
 
-    let dir = tempfile::tempdir().unwrap();
+    let dir = support::private_tempdir();
     let logs = Captured::default();
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("authority")
         .sealed(true)
@@ -41,7 +41,7 @@ fn sealed_mode_refuses_a_remote_collector_and_spools_instead() {
         other => panic!("something connected to the remote collector address: {other:?}"),
     }
 
-    let spans = support::framed_records(&dir.path().join("traces.otlp"));
+    let spans = support::spooled(dir.path(), "traces");
     let names: Vec<String> = spans
         .iter()
         .map(|b| {
@@ -56,7 +56,7 @@ fn sealed_mode_refuses_a_remote_collector_and_spools_instead() {
         .map(|s| s.name)
         .collect();
     assert!(names.contains(&"sign.dsse".to_owned()), "{names:?}");
-    assert!(!support::framed_records(&dir.path().join("logs.otlp")).is_empty());
+    assert!(!support::spooled(dir.path(), "logs").is_empty());
 
     // One warning per refused exporter (traces, metrics, logs), not one per batch, with the
     // remediation; flushing again adds none.
@@ -76,7 +76,7 @@ fn sealing_at_run_time_moves_exports_to_the_spool_before_the_next_batch() {
     let addr =
         stellaops_telemetry_testkit::host_non_loopback_ipv4().expect("a non-loopback address");
     let collector = stellaops_telemetry_testkit::Collector::start_on(addr.into()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = support::private_tempdir();
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("orchestrator")
         .otlp_endpoint(collector.grpc_endpoint())
         .spool_dir(dir.path())
@@ -90,14 +90,14 @@ fn sealing_at_run_time_moves_exports_to_the_spool_before_the_next_batch() {
     collector
         .wait_for_span("before.seal", Duration::from_secs(30))
         .unwrap();
-    assert!(support::framed_records(&dir.path().join("traces.otlp")).is_empty());
+    assert!(support::spooled(dir.path(), "traces").is_empty());
 
     telemetry.sealed_mode().seal();
     tracing::dispatcher::with_default(&dispatch, || {
         let _s = tracing::info_span!("after.seal").entered();
     });
     assert!(telemetry.flush());
-    let spooled = support::framed_records(&dir.path().join("traces.otlp"));
+    let spooled = support::spooled(dir.path(), "traces");
     assert_eq!(
         spooled.len(),
         1,

@@ -14,7 +14,7 @@ fn attr(span: &Span, key: &str) -> Option<String> {
 
 #[test]
 fn conventions_name_spans_and_attributes_and_set_error_status() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = support::private_tempdir();
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("policy-engine")
         .profile("airgap")
         .spool_dir(dir.path())
@@ -41,7 +41,7 @@ fn conventions_name_spans_and_attributes_and_set_error_status() {
         spans::record_http_status(&http, 503);
     });
     assert!(telemetry.flush());
-    let all: Vec<Span> = support::framed_records(&dir.path().join("traces.otlp"))
+    let all: Vec<Span> = support::spooled(dir.path(), "traces")
         .iter()
         .map(|b| ExportTraceServiceRequest::decode(b.as_slice()).unwrap())
         .flat_map(|r| r.resource_spans)

@@ -1,14 +1,14 @@
 //! Where one signal's export requests go: OTLP to a collector when the egress guard allows
-//! the endpoint, else (and whenever the collector fails) the local file exporter.
+//! the endpoint, else (and whenever the collector fails) the spool; with spool copy on, the
+//! spool also keeps a copy of what the collector accepted.
 //!
 //! The route is decided when the worker starts and again whenever sealing changes, before the
 //! next request: once sealed, no connection to a non-local collector is even attempted.
 
-use super::file::{DEFAULT_KEEP_FILES, DEFAULT_ROTATE_BYTES, OtlpFileWriter};
 use super::otlp::{ExportRequest, OtlpClient};
 use crate::metrics::MetricCatalogue;
 use crate::settings::{OtlpTarget, Protocol, Signal};
-use std::path::PathBuf;
+use crate::spool::{SpoolConfig, SpoolSlot};
 use std::sync::Arc;
 use std::time::Duration;
 use stellaops_egress_policy::{EgressGuard, EgressRequest, Endpoint, SealedMode};
@@ -29,8 +29,8 @@ pub struct Destination {
     sealed: Option<SealedMode>,
     generation: u64,
     route: Option<Route>,
-    file_path: PathBuf,
-    file: Option<OtlpFileWriter>,
+    spool: SpoolSlot,
+    spool_copy: bool,
     file_failing: bool,
     otlp_failing: bool,
     catalogue: Arc<MetricCatalogue>,
@@ -43,14 +43,15 @@ impl std::fmt::Debug for Destination {
         f.debug_struct("Destination")
             .field("signal", &self.signal)
             .field("target", &self.target)
-            .field("file_path", &self.file_path)
+            .field("spool", &self.spool.dir())
+            .field("spool_copy", &self.spool_copy)
             .finish_non_exhaustive()
     }
 }
 
 impl Destination {
-    /// A destination for `signal`: OTLP `target` if given and allowed, the file
-    /// `<spool_dir>/<signal>.otlp` otherwise.
+    /// A destination for `signal`: OTLP `target` if given and allowed, the spool in
+    /// `spool_dir` (default [`SpoolConfig`], opened on first use) otherwise.
     pub fn new(
         signal: Signal,
         target: Option<OtlpTarget>,
@@ -71,14 +72,27 @@ impl Destination {
             generation: sealed.as_ref().map_or(0, SealedMode::generation),
             sealed,
             route: None,
-            file_path: spool_dir.join(format!("{}.otlp", signal.as_str())),
-            file: None,
+            spool: SpoolSlot::new(
+                spool_dir.to_path_buf(),
+                SpoolConfig::default(),
+                Arc::new(crate::spool::SystemClock),
+                crate::spool::SpoolMetrics::default(),
+            ),
+            spool_copy: false,
             file_failing: false,
             otlp_failing: false,
             catalogue,
             runtime,
             timeout,
         }
+    }
+
+    /// Uses `spool` (shared with the other signals and `Telemetry::spool`) and, when
+    /// `spool_copy`, also spools what the collector accepted.
+    pub(crate) fn with_spool(mut self, spool: SpoolSlot, spool_copy: bool) -> Self {
+        self.spool = spool;
+        self.spool_copy = spool_copy;
+        self
     }
 
     /// Decides the route now if it is not decided yet (the first delivery does it otherwise).
@@ -153,6 +167,9 @@ impl Destination {
                             "OTLP export resumed"
                         );
                     }
+                    if self.spool_copy {
+                        self.write_file(request);
+                    }
                     return;
                 }
                 Err(e) => {
@@ -169,7 +186,7 @@ impl Destination {
                             signal = self.signal.as_str(),
                             endpoint = client.endpoint(),
                             error = %e,
-                            spool = %self.file_path.display(),
+                            spool = %self.spool.dir().display(),
                             remediation = "check that the collector is running and reachable; failed batches are kept in the spool file",
                             "OTLP export failed"
                         );
@@ -181,18 +198,25 @@ impl Destination {
     }
 
     fn write_file(&mut self, request: &ExportRequest) {
-        if self.file.is_none() {
-            match OtlpFileWriter::open(&self.file_path, DEFAULT_ROTATE_BYTES, DEFAULT_KEEP_FILES) {
-                Ok(w) => self.file = Some(w),
-                Err(e) => return self.file_failed(&e),
+        // Every write also seals the other signals' segments that aged out while idle.
+        let result = self.spool.get_or_open().and_then(|spool| {
+            spool.append_request(request)?;
+            spool.seal_expired().map(drop)
+        });
+        match result {
+            Ok(()) => self.file_failing = false,
+            Err(e) => {
+                self.spool.metrics().write_failed(self.signal_bundle());
+                self.file_failed(&e);
             }
         }
-        if let Some(writer) = &mut self.file {
-            if let Err(e) = writer.append(&request.encode()) {
-                self.file_failed(&e);
-            } else {
-                self.file_failing = false;
-            }
+    }
+
+    fn signal_bundle(&self) -> stellaops_bundle_format::Signal {
+        match self.signal {
+            Signal::Traces => stellaops_bundle_format::Signal::Traces,
+            Signal::Metrics => stellaops_bundle_format::Signal::Metrics,
+            Signal::Logs => stellaops_bundle_format::Signal::Logs,
         }
     }
 
@@ -204,7 +228,7 @@ impl Destination {
             self.file_failing = true;
             tracing::error!(
                 signal = self.signal.as_str(),
-                path = %self.file_path.display(),
+                path = %self.spool.dir().display(),
                 error = %error,
                 remediation = "make the spool directory writable by the service only (mode 0700) and its files 0600",
                 "telemetry file export failed"
@@ -212,10 +236,10 @@ impl Destination {
         }
     }
 
-    /// Flushes the file to disk.
+    /// Flushes the spool to disk.
     pub fn sync(&mut self) {
-        if let Some(writer) = &mut self.file {
-            let _ = writer.sync();
+        if let Some(spool) = self.spool.get() {
+            let _ = spool.sync();
         }
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! The framing is `stellaops_bundle_format::framing`, shared with bundles.
 //!
-//! Not the time-segmented spool with retention (that builds on this framing).
+//! Not the time-segmented spool with retention ([`crate::spool`], which the exporters write
+//! to); this single rotating file remains for tools that want one.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;

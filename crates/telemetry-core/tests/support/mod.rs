@@ -60,3 +60,22 @@ pub fn framed_records(path: &std::path::Path) -> Vec<Vec<u8>> {
     }
     out
 }
+
+/// Every record the spool in `dir` holds for `signal` (`traces`, `metrics` or `logs`), sealed
+/// and open segments in sequence order.
+pub fn spooled(dir: &std::path::Path, signal: &str) -> Vec<Vec<u8>> {
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir.join(signal))
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files.iter().flat_map(|f| framed_records(f)).collect()
+}
+
+/// A temporary directory only its owner can read (mode 0700): the spool refuses a
+/// world-readable directory.
+pub fn private_tempdir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    dir
+}

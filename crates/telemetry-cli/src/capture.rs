@@ -1,0 +1,254 @@
+//! `stella-telemetry capture`: a window of a service's spool as a signed offline bundle,
+//! filtered to one tenant, without touching the service (the spool is opened read-only).
+//!
+//! Exit status: 0 when the bundle was written, 1 when the capture failed (`CODE: message` on
+//! stderr), 2 on a usage error (bad arguments, an invalid `--window`, an unusable
+//! `SOURCE_DATE_EPOCH`).
+
+use crate::bundle::Failure;
+use chrono::{DateTime, Utc};
+use clap::{ArgGroup, Args};
+use serde_json::{Value, json};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use stellaops_bundle_format::{Compression, FixedClock, SystemClock};
+use stellaops_federation_dsse::PrivateKey;
+use stellaops_telemetry_core::spool::{CaptureObserver, SegmentInfo, Spool};
+use stellaops_telemetry_core::window::Window;
+
+/// Exit status for a usage error found after parsing.
+const USAGE: u8 = 2;
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).multiple(false)))]
+pub(crate) struct CaptureArgs {
+    /// The service's spool directory (its `spool_dir`); read only, never pruned or recovered.
+    #[arg(long, value_name = "DIR", group = "source")]
+    spool: Option<PathBuf>,
+
+    /// The window: 24h, 90m, 7d, 30s (ending now, or at SOURCE_DATE_EPOCH when set) or an
+    /// RFC 3339 range START/END (end exclusive).
+    #[arg(long, value_name = "WINDOW")]
+    window: String,
+
+    /// Only this tenant's records (the item's `tenant` attribute, else the resource's);
+    /// default: every tenant.
+    #[arg(long, value_name = "TENANT")]
+    tenant: Option<String>,
+
+    /// Private key file (PKCS#8 PEM or hmac-sha256 JSON) signing the manifest; without it the
+    /// bundle carries an explicit unsigned marker that verifiers refuse.
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
+
+    /// Telemetry profile recorded in the manifest.
+    #[arg(long, default_value = "default")]
+    profile: String,
+
+    /// Compress with zstd instead of gzip.
+    #[arg(long)]
+    zstd: bool,
+
+    /// Bundle file to write (replaced atomically).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+
+    /// Print a JSON summary on stdout instead of one line of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `capture`.
+pub(crate) fn run(args: &CaptureArgs) -> ExitCode {
+    let epoch = match crate::bundle::source_date_epoch() {
+        Ok(e) => e,
+        Err(f) => return fail(&f, USAGE),
+    };
+    let now = epoch.unwrap_or_else(Utc::now);
+    let window = match Window::parse(&args.window, now) {
+        Ok(w) => w,
+        Err(e) => {
+            return fail(
+                &Failure {
+                    code: e.code(),
+                    message: format!("--window: {e}"),
+                },
+                USAGE,
+            );
+        }
+    };
+    match capture(args, window, epoch) {
+        Ok(summary) => {
+            if args.json {
+                println!("{summary}");
+            } else {
+                println!(
+                    "wrote {} ({}, {} bytes, {}): {} records over {}",
+                    summary["path"].as_str().unwrap_or_default(),
+                    summary["sha256"].as_str().unwrap_or_default(),
+                    summary["size"],
+                    if summary["signed"] == true {
+                        "signed"
+                    } else {
+                        "UNSIGNED"
+                    },
+                    summary["records"],
+                    summary["window"].as_str().unwrap_or_default(),
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(f) => fail(&f, 1),
+    }
+}
+
+fn fail(f: &Failure, code: u8) -> ExitCode {
+    eprintln!("{}: {}", f.code, f.message);
+    ExitCode::from(code)
+}
+
+fn capture(
+    args: &CaptureArgs,
+    window: Window,
+    epoch: Option<DateTime<Utc>>,
+) -> Result<Value, Failure> {
+    let Some(dir) = &args.spool else {
+        return Err(Failure {
+            code: "telemetry.capture.no_spool",
+            message: "expected --spool DIR".into(),
+        });
+    };
+    let spool = Spool::builder(dir)
+        .read_only()
+        .open()
+        .map_err(|e| Failure {
+            code: e.code(),
+            message: e.to_string(),
+        })?;
+    let signer = args.key.as_deref().map(PrivateKey::read).transpose()?;
+    let mut capture = spool
+        .capture(window)
+        .profile(&args.profile)
+        .compression(if args.zstd {
+            Compression::Zstd
+        } else {
+            Compression::Gzip
+        });
+    capture = match epoch {
+        Some(t) => capture.created_at_clock(FixedClock(t)),
+        None => capture.created_at_clock(SystemClock),
+    };
+    if let Some(tenant) = &args.tenant {
+        capture = capture.tenant(tenant);
+    }
+    let signed = signer.is_some();
+    if let Some(s) = signer {
+        capture = capture.signer(s);
+    }
+    let mut progress = Progress::new(std::io::stderr().is_terminal());
+    let summary = capture
+        .write_to_observed(&args.out, &mut progress)
+        .map_err(|e| Failure {
+            code: e.code(),
+            message: e.to_string(),
+        })?;
+    progress.finish();
+    let records: serde_json::Map<String, Value> = summary
+        .manifest
+        .record_counts()
+        .into_iter()
+        .map(|(s, n)| (s.as_str().to_owned(), Value::from(n)))
+        .collect();
+    let items: serde_json::Map<String, Value> = summary
+        .items
+        .iter()
+        .map(|(s, n)| (s.as_str().to_owned(), Value::from(*n)))
+        .collect();
+    Ok(json!({
+        "path": args.out.display().to_string(),
+        "sha256": summary.sha256,
+        "size": summary.size,
+        "bundleId": summary.manifest.bundle_id,
+        "tenant": summary.manifest.tenant,
+        "window": window.to_string(),
+        "signed": signed,
+        "segments": summary.segments_read,
+        "records": records,
+        "items": items,
+    }))
+}
+
+/// Progress on stderr: a redrawn bar of segment bytes read, on a terminal only.
+struct Progress {
+    tty: bool,
+    total: u64,
+    done: u64,
+    drawn_at: Option<Instant>,
+}
+
+const BAR_WIDTH: usize = 30;
+const REDRAW_EVERY: Duration = Duration::from_millis(100);
+
+impl Progress {
+    fn new(tty: bool) -> Self {
+        Self {
+            tty,
+            total: 0,
+            done: 0,
+            drawn_at: None,
+        }
+    }
+
+    fn draw(&mut self, force: bool) {
+        if !self.tty {
+            return;
+        }
+        let now = Instant::now();
+        if !force
+            && self
+                .drawn_at
+                .is_some_and(|t| now.duration_since(t) < REDRAW_EVERY)
+        {
+            return;
+        }
+        self.drawn_at = Some(now);
+        let filled = self
+            .done
+            .saturating_mul(BAR_WIDTH as u64)
+            .checked_div(self.total)
+            .map_or(BAR_WIDTH, |n| usize::try_from(n).unwrap_or(BAR_WIDTH))
+            .min(BAR_WIDTH);
+        let percent = (self.done * 100).checked_div(self.total).unwrap_or(100);
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r\x1b[2K[{}{}] {percent:>3}% {}/{} segment bytes",
+            "#".repeat(filled),
+            "-".repeat(BAR_WIDTH - filled),
+            self.done,
+            self.total,
+        );
+        let _ = err.flush();
+    }
+
+    fn finish(&mut self) {
+        if self.tty {
+            self.draw(true);
+            eprintln!();
+        }
+    }
+}
+
+impl CaptureObserver for Progress {
+    fn planned(&mut self, segments: &[SegmentInfo]) {
+        self.total = segments.iter().map(|s| s.size).sum();
+        self.draw(true);
+    }
+
+    fn segment_done(&mut self, segment: &SegmentInfo, _records_kept: u64) {
+        self.done += segment.size;
+        self.draw(false);
+    }
+}
