@@ -1060,6 +1060,13 @@ async fn unknown_routes_are_404_json_and_wrong_methods_405() {
         let r = f.send(method.clone(), uri, Some("acme-all"), None).await;
         assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
         assert_eq!(r.error().0, "telemetry.http.method_not_allowed");
+        let allow = r.headers["allow"].to_str().unwrap();
+        let expected = if uri == "/telemetry/incidents/mode" {
+            "POST"
+        } else {
+            "GET,HEAD"
+        };
+        assert_eq!(allow, expected, "{method} {uri}");
     }
 }
 
