@@ -1128,3 +1128,52 @@ async fn jwt_bearer_tokens_through_the_router() {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.error().0, "telemetry.auth.expired_token");
 }
+
+/// Forwards every record to a channel, so a test can await the one it expects.
+struct ChannelAudit(tokio::sync::mpsc::UnboundedSender<stellaops_telemetry_http::AuditRecord>);
+
+impl stellaops_telemetry_http::AuditSink for ChannelAudit {
+    fn record(&self, record: &stellaops_telemetry_http::AuditRecord) {
+        let _ = self.0.send(record.clone());
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_goes_away_stops_the_export_with_bounded_buffering() {
+    use http_body_util::BodyExt as _;
+    use stellaops_telemetry_http::router::{EXPORT_CHUNK, EXPORT_QUEUE};
+    use tower::ServiceExt as _;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let huge = 512 * 1024 * 1024;
+    let f = Fixture::build(
+        Some(Arc::new(Large {
+            len: huge,
+            fail_after: false,
+        })),
+        |b| b.audit(Arc::new(ChannelAudit(tx))),
+    );
+    let request = http::Request::get("/telemetry/exports/forensic/1h")
+        .header("authorization", "Bearer acme-export")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = f.router.clone().oneshot(request).await.unwrap();
+    let mut body = response.into_body();
+    let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+    assert_eq!(first.len(), EXPORT_CHUNK);
+    drop(body);
+    let record = tokio::time::timeout(std::time::Duration::from_secs(60), rx.recv())
+        .await
+        .expect("the exporter did not stop after the client went away")
+        .unwrap();
+    assert_eq!(record.outcome, AuditOutcome::Failed);
+    assert_eq!(record.code.as_deref(), Some("telemetry.export.io"));
+    let AuditAction::ForensicExport { bytes, .. } = record.action else {
+        panic!("{record:?}");
+    };
+    // the exporter never ran more than the channel's capacity ahead of the reader
+    assert!(bytes >= EXPORT_CHUNK as u64);
+    assert!(
+        bytes <= ((EXPORT_QUEUE + 2) * EXPORT_CHUNK) as u64,
+        "{bytes} bytes buffered"
+    );
+}

@@ -79,7 +79,8 @@ impl Fixture {
         Self::build(Some(exporter), |b| b)
     }
 
-    fn build(
+    /// A fixture with an optional replacement exporter and builder changes.
+    pub fn build(
         exporter_override: Option<Arc<dyn ForensicExporter>>,
         customise: impl FnOnce(TelemetryStateBuilder) -> TelemetryStateBuilder,
     ) -> Self {
