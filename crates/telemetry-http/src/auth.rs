@@ -158,7 +158,8 @@ impl Authorizer for StaticTokens {
 ///
 /// Claims: `sub` (string, required), `tenant` (non-empty string, required), `scope`
 /// (space-separated string, optional), `exp` (NumericDate, required), `nbf` (optional).
-/// `exp`/`nbf` are checked against the injected clock with a leeway (default 0 s).
+/// `exp`/`nbf` are checked against the injected clock with a leeway (default 0 s). Headers
+/// with `crit` are refused; `iss`/`aud` are not checked (wrap this type to add them).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -332,6 +333,12 @@ impl Authorizer for JwtHs256 {
                 )));
             }
             None => return Err(AuthError::Malformed("header has no alg".to_owned())),
+        }
+        if header_json.contains_key("crit") {
+            // RFC 7515 §4.1.11: critical extensions this verifier does not implement.
+            return Err(AuthError::Invalid(
+                "header lists critical extensions (crit), none of which are supported".to_owned(),
+            ));
         }
         let signature = segment(signature, "signature")?;
         let signing_input_len = header.len() + 1 + payload.len();

@@ -771,6 +771,7 @@ fn safe_name(text: &str) -> String {
 
 async fn export(
     State(state): AppState,
+    method: http::Method,
     headers: HeaderMap,
     uri: Uri,
     window: Result<Path<String>, PathRejection>,
@@ -833,6 +834,16 @@ async fn export(
         }
     };
 
+    let disposition = format!(
+        "attachment; filename=\"forensic-{}-{}-{}.tar.gz\"",
+        safe_name(&tenant),
+        parsed.start.format("%Y%m%dT%H%M%SZ"),
+        parsed.end.format("%Y%m%dT%H%M%SZ")
+    );
+    if method == http::Method::HEAD {
+        // A probe (`curl -I`): access and window are checked, nothing is exported or audited.
+        return export_response(Body::empty(), &disposition);
+    }
     let (tx, mut rx) = mpsc::channel::<Chunk>(EXPORT_QUEUE);
     let task_state = Arc::clone(&state);
     let task_tenant = tenant.clone();
@@ -889,20 +900,18 @@ async fn export(
         None => None,
     };
     let stream = futures_stream(first, rx);
-    let mut response = Response::new(Body::from_stream(stream));
+    export_response(Body::from_stream(stream), &disposition)
+}
+
+fn export_response(body: Body, disposition: &str) -> Response {
+    let mut response = Response::new(body);
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/gzip"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    let filename = format!(
-        "attachment; filename=\"forensic-{}-{}-{}.tar.gz\"",
-        safe_name(&tenant),
-        parsed.start.format("%Y%m%dT%H%M%SZ"),
-        parsed.end.format("%Y%m%dT%H%M%SZ")
-    );
-    if let Ok(value) = HeaderValue::from_str(&filename) {
+    if let Ok(value) = HeaderValue::from_str(disposition) {
         h.insert(header::CONTENT_DISPOSITION, value);
     }
     response

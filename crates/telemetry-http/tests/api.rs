@@ -1177,3 +1177,84 @@ async fn a_client_that_goes_away_stops_the_export_with_bounded_buffering() {
         "{bytes} bytes buffered"
     );
 }
+
+#[tokio::test]
+async fn head_probes_an_export_without_running_or_auditing_it() {
+    let f = Fixture::new();
+    let r = f
+        .send(
+            Method::HEAD,
+            "/telemetry/exports/forensic/24h",
+            Some("acme-export"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["content-type"], "application/gzip");
+    assert!(r.body.is_empty());
+    assert!(f.audit.is_empty());
+    // access is still checked, and a refused probe is audited like any refused export
+    let r = f
+        .send(
+            Method::HEAD,
+            "/telemetry/exports/forensic/24h",
+            Some("acme-read"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(f.audit.records()[0].outcome, AuditOutcome::Denied);
+    let r = f
+        .send(
+            Method::HEAD,
+            "/telemetry/exports/forensic/99d",
+            Some("acme-export"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
+
+#[test]
+fn jwt_with_critical_extensions_or_other_algorithms_is_refused() {
+    use base64::Engine as _;
+    use stellaops_telemetry_http::Authorizer as _;
+    let b64 = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    let clock = Arc::new(stellaops_telemetry_http::ManualClock::new(now()));
+    let secret = b"a-long-enough-hmac-secret-for-hs256".to_vec();
+    let jwt = JwtHs256::new(secret.clone(), clock);
+    let claims = r#"{"sub":"s","tenant":"acme","scope":"telemetry:read","exp":1900000000}"#;
+    let sign = |header: &str| {
+        use hmac::{KeyInit as _, Mac as _};
+        let input = format!("{}.{}", b64(header), b64(claims));
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&secret).unwrap();
+        mac.update(input.as_bytes());
+        let sig =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        format!("{input}.{sig}")
+    };
+    assert!(
+        jwt.authorize(Some(&sign(r#"{"alg":"HS256","typ":"JWT"}"#)))
+            .is_ok()
+    );
+    for header in [
+        r#"{"alg":"HS256","crit":["b64"],"b64":false}"#,
+        r#"{"alg":"none"}"#,
+        r#"{"alg":"HS512"}"#,
+        r#"{"alg":"hs256"}"#,
+        r#"{"typ":"JWT"}"#,
+    ] {
+        let err = jwt.authorize(Some(&sign(header))).unwrap_err();
+        assert!(
+            [
+                "telemetry.auth.invalid_token",
+                "telemetry.auth.malformed_token"
+            ]
+            .contains(&err.code()),
+            "{header}: {err}"
+        );
+    }
+    // an unsigned token ("alg":"none" with an empty signature) is refused too
+    let unsigned = format!("{}.{}.", b64(r#"{"alg":"none"}"#), b64(claims));
+    assert!(jwt.authorize(Some(&unsigned)).is_err());
+}
