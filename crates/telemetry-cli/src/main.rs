@@ -9,8 +9,10 @@ mod deploy;
 mod dora;
 mod dsse;
 mod egress;
+mod incident;
 mod offline_kit;
 mod redact;
+mod remote;
 mod replay;
 
 use clap::{Parser, Subcommand};
@@ -46,6 +48,9 @@ enum Command {
     /// The Offline Kit: a profile's collector configs, dashboards, alert rules, redaction
     /// policy and README, signed, as a directory and a reproducible tarball; and its verifier.
     OfflineKit(offline_kit::OfflineKitArgs),
+    /// Incident (forensic) mode of a tenant, through a service's telemetry router.
+    #[command(subcommand)]
+    Incident(incident::IncidentArgs),
     /// Redact JSON lines from stdin to stdout with a redaction policy.
     Redact(redact::RedactArgs),
 }
@@ -59,6 +64,7 @@ fn main() -> ExitCode {
         Command::Dora(args) => dora::run(args),
         Command::Dsse(args) => dsse::run(args),
         Command::Egress(args) => egress::run(args),
+        Command::Incident(args) => incident::run(args),
         Command::OfflineKit(args) => offline_kit::run(args),
         Command::Redact(args) => redact::run(args),
     }
