@@ -21,12 +21,136 @@ use stellaops_telemetry_core::window::Window;
 /// Exit status for a usage error found after parsing.
 const USAGE: u8 = 2;
 
+/// `capture --url`: download the export, then verify it; a bundle that fails verification is
+/// removed (nothing unverifiable is left behind under `--out`).
+fn fetch(args: &CaptureArgs, url: &str) -> ExitCode {
+    let remote_fail = |e: &crate::remote::RemoteError| {
+        eprintln!("{}: {e}", e.code());
+        ExitCode::from(e.exit_code())
+    };
+    let token = match crate::remote::resolve_token(args.token.clone(), args.token_file.as_deref()) {
+        Ok(t) => t,
+        Err(e) => return remote_fail(&e),
+    };
+    let tty = std::io::stderr().is_terminal();
+    let mut drawn_at: Option<Instant> = None;
+    let mut progress = |done: u64, total: Option<u64>| {
+        if !tty || drawn_at.is_some_and(|t| t.elapsed() < REDRAW_EVERY) {
+            return;
+        }
+        drawn_at = Some(Instant::now());
+        let mut err = std::io::stderr().lock();
+        let _ = match total {
+            Some(total) => write!(err, "\r\x1b[2K{done}/{total} bytes"),
+            None => write!(err, "\r\x1b[2K{done} bytes"),
+        };
+        let _ = err.flush();
+    };
+    let bytes = match crate::remote::fetch_forensic(
+        url,
+        token.as_deref(),
+        &args.window,
+        &args.out,
+        &mut progress,
+    ) {
+        Ok(n) => n,
+        Err(e) => {
+            if tty {
+                eprintln!();
+            }
+            return remote_fail(&e);
+        }
+    };
+    if tty {
+        eprintln!();
+    }
+    let verified = crate::bundle::trusted_reader(&args.trusted)
+        .and_then(|reader| reader.verify_file(&args.out).map_err(Failure::from));
+    let verified = match verified {
+        Ok(v) => v,
+        Err(f) => {
+            let _ = std::fs::remove_file(&args.out);
+            return fail(
+                &Failure {
+                    code: f.code,
+                    message: format!(
+                        "{}: the downloaded bundle failed verification and was removed: {}",
+                        args.out.display(),
+                        f.message
+                    ),
+                },
+                1,
+            );
+        }
+    };
+    let signature = match verified.signature() {
+        stellaops_bundle_format::SignatureStatus::Verified { .. } => "verified",
+        stellaops_bundle_format::SignatureStatus::NotChecked { unsigned: true, .. } => "unsigned",
+        _ => "unverified",
+    };
+    let manifest = verified.manifest();
+    let records: serde_json::Map<String, Value> = manifest
+        .record_counts()
+        .into_iter()
+        .map(|(s, n)| (s.as_str().to_owned(), Value::from(n)))
+        .collect();
+    let summary = json!({
+        "path": args.out.display().to_string(),
+        "sha256": verified.sha256(),
+        "size": bytes,
+        "bundleId": manifest.bundle_id,
+        "tenant": manifest.tenant,
+        "signature": signature,
+        "records": records,
+    });
+    if args.json {
+        println!("{summary}");
+    } else {
+        println!(
+            "wrote {} ({}, {bytes} bytes, signature {signature}): {} records for tenant {}",
+            args.out.display(),
+            verified.sha256(),
+            records.values().filter_map(Value::as_u64).sum::<u64>(),
+            if manifest.tenant.is_empty() {
+                "-"
+            } else {
+                manifest.tenant.as_str()
+            },
+        );
+    }
+    if signature == "verified" || args.trusted.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("source").required(true).multiple(false)))]
 pub(crate) struct CaptureArgs {
     /// The service's spool directory (its `spool_dir`); read only, never pruned or recovered.
     #[arg(long, value_name = "DIR", group = "source")]
     spool: Option<PathBuf>,
+
+    /// A service's telemetry router (e.g. `http://127.0.0.1:8080`): streams
+    /// `GET /telemetry/exports/forensic/{window}` for the token's tenant, then verifies the
+    /// bundle (the signature too with `--trusted`).
+    #[arg(long, value_name = "URL", group = "source")]
+    url: Option<String>,
+
+    /// Bearer token for `--url` (else `--token-file`, else `$STELLA_TELEMETRY_TOKEN`).
+    #[arg(long, requires = "url", conflicts_with = "token_file")]
+    token: Option<String>,
+
+    /// File whose first line is the bearer token for `--url`.
+    #[arg(long, value_name = "FILE", requires = "url")]
+    token_file: Option<PathBuf>,
+
+    /// With `--url`: a trusted public key (or hmac-sha256 key file) the downloaded bundle's
+    /// signature must verify against; repeatable. Without one every digest, size and count is
+    /// still checked and the signature is reported as unverified.
+    #[arg(long, value_name = "FILE", requires = "url")]
+    trusted: Vec<PathBuf>,
 
     /// The window: 24h, 90m, 7d, 30s (ending now, or at SOURCE_DATE_EPOCH when set) or an
     /// RFC 3339 range START/END (end exclusive).
@@ -62,6 +186,9 @@ pub(crate) struct CaptureArgs {
 
 /// Runs `capture`.
 pub(crate) fn run(args: &CaptureArgs) -> ExitCode {
+    if let Some(url) = &args.url {
+        return fetch(args, url);
+    }
     let epoch = match crate::bundle::source_date_epoch() {
         Ok(e) => e,
         Err(f) => return fail(&f, USAGE),

@@ -284,7 +284,6 @@ pub(crate) fn json_call(
 /// fsyncs it and renames it to `out`; returns the bytes written. `progress` is called after
 /// every received chunk with (bytes so far, total when the server announced one). A transfer
 /// cut short leaves no file at `out`.
-#[cfg_attr(not(test), allow(dead_code))] // wired to `capture --url` at merge
 pub(crate) fn fetch_forensic(
     url: &str,
     token: Option<&str>,

@@ -1,6 +1,7 @@
 //! `stella-telemetry incident start | status | stop` through the real binary against the
 //! telemetry router served on loopback from the test: human and `--json` output, token from
-//! flag, file and environment, and every documented exit code.
+//! flag, file and environment, and every documented exit code; and `capture --url`, which
+//! streams a forensic export from the same router and verifies it.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -30,12 +31,22 @@ fn serve() -> Server {
 }
 
 fn serve_with(incidents: Arc<dyn IncidentApi>, clock: Arc<ManualClock>) -> Server {
+    let key = Arc::new(HmacSha256Key::new("site", vec![9u8; 32]).unwrap());
+    let exporter = Arc::new(MemoryExporter::new(key.clone(), clock.clone()));
+    serve_full(incidents, exporter, key, clock)
+}
+
+fn serve_full(
+    incidents: Arc<dyn IncidentApi>,
+    exporter: Arc<dyn stellaops_telemetry_http::ForensicExporter>,
+    key: Arc<dyn stellaops_federation_dsse::EnvelopeSigner>,
+    clock: Arc<ManualClock>,
+) -> Server {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let key = Arc::new(HmacSha256Key::new("site", vec![9u8; 32]).unwrap());
     let audit = Arc::new(MemoryAudit::new());
     let tokens = StaticTokens::new()
         .with(
@@ -45,17 +56,16 @@ fn serve_with(incidents: Arc<dyn IncidentApi>, clock: Arc<ManualClock>) -> Serve
         .with(
             "read-token",
             Principal::new("viewer@acme", "acme", ["telemetry:read"]),
+        )
+        .with(
+            "export-token",
+            Principal::new("auditor@acme", "acme", ["telemetry:export"]),
         );
-    let state = TelemetryState::builder(
-        Arc::new(tokens),
-        incidents,
-        Arc::new(MemoryExporter::new(key.clone(), clock.clone())),
-        key,
-    )
-    .clock(clock)
-    .audit(audit.clone())
-    .build()
-    .unwrap();
+    let state = TelemetryState::builder(Arc::new(tokens), incidents, exporter, key)
+        .clock(clock)
+        .audit(audit.clone())
+        .build()
+        .unwrap();
     let router = TelemetryRouter::new(state).into_router();
     let addr: SocketAddr = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -360,4 +370,161 @@ fn server_errors_exit_5() {
     assert!(text(&out.stderr).contains("telemetry.incident.controller_down"));
     let audit = server.audit.records();
     assert_eq!((audit.len(), audit[0].outcome), (1, AuditOutcome::Failed));
+}
+
+/// A router whose exporter signs with a fresh Ed25519 key (from `dsse keygen`) and holds two
+/// of acme's records and one of globex's; returns the server and the key pair's prefix.
+fn serve_exports(dir: &std::path::Path) -> (Server, std::path::PathBuf) {
+    let prefix = dir.join("site");
+    let out = stella(&[
+        "dsse",
+        "keygen",
+        "--type",
+        "ed25519",
+        "--out",
+        prefix.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let signer = Arc::new(
+        stellaops_federation_dsse::PrivateKey::read(&prefix.with_extension("key")).unwrap(),
+    );
+    let now: chrono::DateTime<chrono::Utc> = "2025-03-01T12:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(now));
+    let exporter = Arc::new(MemoryExporter::new(signer.clone(), clock.clone()));
+    let minutes = chrono::Duration::minutes;
+    let traces = stellaops_bundle_format::Signal::Traces;
+    exporter.push("acme", now - minutes(10), traces, b"acme-trace-1".to_vec());
+    exporter.push("acme", now - minutes(5), traces, b"acme-trace-2".to_vec());
+    exporter.push("globex", now - minutes(5), traces, b"globex-trace".to_vec());
+    exporter.push("acme", now - minutes(120), traces, b"acme-old".to_vec());
+    let server = serve_full(
+        Arc::new(MemoryIncidentRegistry::new(clock.clone())),
+        exporter,
+        signer,
+        clock,
+    );
+    (server, prefix)
+}
+
+#[test]
+fn capture_url_streams_the_tenants_export_and_verifies_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, prefix) = serve_exports(dir.path());
+    let out_file = dir.path().join("acme.tar.gz");
+    let trusted = prefix.with_extension("pub");
+    let out = stella(&[
+        "capture",
+        "--url",
+        &server.url,
+        "--token",
+        "export-token",
+        "--window",
+        "1h",
+        "--trusted",
+        trusted.to_str().unwrap(),
+        "--out",
+        out_file.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["signature"], "verified");
+    assert_eq!(summary["tenant"], "acme");
+    // The two acme records in the last hour; not globex's, not the two-hour-old one.
+    assert_eq!(summary["records"]["traces"], 2);
+    let bytes = std::fs::read(&out_file).unwrap();
+    assert_eq!(summary["size"], bytes.len() as u64);
+    assert!(!bytes.windows(6).any(|w| w == b"globex"));
+    // The stand-alone verifier agrees.
+    let verify = stella(&[
+        "bundle",
+        "verify",
+        out_file.to_str().unwrap(),
+        "--trusted",
+        trusted.to_str().unwrap(),
+    ]);
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+    // The export was audited for the token's principal.
+    let audited = server.audit.records();
+    assert!(
+        audited
+            .iter()
+            .any(|r| matches!(r.action, AuditAction::ForensicExport { .. })
+                && r.actor == "auditor@acme"
+                && r.tenant == "acme"
+                && r.outcome == AuditOutcome::Ok),
+        "{audited:?}"
+    );
+}
+
+#[test]
+fn capture_url_removes_a_bundle_that_fails_verification_and_refuses_bad_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = serve_exports(dir.path());
+    // A key that did not sign the export.
+    let other = dir.path().join("other");
+    let out = stella(&[
+        "dsse",
+        "keygen",
+        "--type",
+        "ed25519",
+        "--out",
+        other.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out_file = dir.path().join("acme.tar.gz");
+    let out = stella(&[
+        "capture",
+        "--url",
+        &server.url,
+        "--token",
+        "export-token",
+        "--window",
+        "1h",
+        "--trusted",
+        other.with_extension("pub").to_str().unwrap(),
+        "--out",
+        out_file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("failed verification and was removed"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!out_file.exists());
+
+    let out = stella(&[
+        "capture",
+        "--url",
+        &server.url,
+        "--token",
+        "read-token",
+        "--window",
+        "1h",
+        "--out",
+        out_file.to_str().unwrap(),
+    ]);
+    // A token without telemetry:export.
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("telemetry.auth.missing_scope"));
+    assert!(!out_file.exists());
+    let out = stella(&[
+        "capture",
+        "--url",
+        &server.url,
+        "--token",
+        "export-token",
+        "--window",
+        "yesterday",
+        "--out",
+        out_file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("telemetry.capture.invalid_window"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!out_file.exists());
 }
