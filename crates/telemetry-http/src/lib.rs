@@ -78,6 +78,7 @@ pub mod error;
 pub mod export;
 pub mod incident;
 pub mod router;
+pub mod service;
 pub mod window;
 
 pub use audit::{
@@ -94,3 +95,4 @@ pub use incident::{IncidentApi, IncidentView, MemoryIncidentRegistry};
 pub use router::{
     MetricsSource, Readiness, TelemetryRouter, TelemetryState, TelemetryStateBuilder,
 };
+pub use service::TelemetryExporter;
