@@ -22,6 +22,7 @@
 )]
 
 pub mod export;
+pub mod incident;
 mod init;
 pub mod level;
 pub mod logging;
@@ -30,11 +31,12 @@ mod pipeline;
 pub mod profile;
 pub mod propagation;
 pub mod replay;
+pub mod sampling;
 pub mod scrub;
 pub mod settings;
 pub mod spans;
 
 pub use init::{
-    DEFAULT_EXPORT_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT, InitError, SCOPE_NAME, Telemetry,
+    DEFAULT_EXPORT_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT, FORENSIC_EXPORT_INTERVAL, InitError, SCOPE_NAME, Telemetry,
     TelemetryBuilder, builder, init,
 };
