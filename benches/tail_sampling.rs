@@ -154,7 +154,8 @@ fn bytes_per_buffered_span() {
     }
     let stats = region.change();
     let buffered = s.stats().buffered_spans as u64;
-    let net = stats.bytes_allocated as i64 - stats.bytes_deallocated as i64;
+    let net = stats.bytes_allocated as i64 - stats.bytes_deallocated as i64
+        + stats.bytes_reallocated as i64;
     println!(
         "tail_sampling/bytes_per_buffered_span: {} bytes ({} spans buffered in {} traces, net heap {} bytes; SpanData itself is {} bytes)",
         net / buffered.max(1) as i64,

@@ -453,8 +453,8 @@ impl TelemetryBuilder {
                     _ => return,
                 };
                 workers.2.set_interval(interval);
-                workers.0.set_interval(batch_interval(interval));
-                workers.1.set_interval(batch_interval(interval));
+                workers.0.set_interval(self::batch_interval(interval));
+                workers.1.set_interval(self::batch_interval(interval));
             }));
         }
         let tick_incidents = incidents.clone();

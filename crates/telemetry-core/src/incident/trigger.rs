@@ -4,7 +4,6 @@
 //! Not detectors: the service tells them what happened (a violation, a breaker opening).
 
 use super::{IncidentController, IncidentError, IncidentRequest, IncidentSource, IncidentStatus};
-use crate::sampling::Clock as _;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
