@@ -19,8 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use stellaops_telemetry::incident::{IncidentController, IncidentRequest};
 use stellaops_telemetry::sampling::{
-    Decision, KeepReason, ManualClock, SamplingConfig, SpanSink, TailSampler,
-    TailSamplingProcessor,
+    Decision, KeepReason, ManualClock, SamplingConfig, SpanSink, TailSampler, TailSamplingProcessor,
 };
 
 #[global_allocator]
@@ -88,7 +87,10 @@ fn spans_per_second(c: &mut Criterion) {
     group.bench_function("sdk_noop_processor", |b| b.iter(|| trace(&tracer, "acme")));
 
     let clock = Arc::new(ManualClock::at(std::time::SystemTime::now()));
-    let processor = Arc::new(TailSamplingProcessor::new(sampler(&clock), Arc::new(DiscardSink)));
+    let processor = Arc::new(TailSamplingProcessor::new(
+        sampler(&clock),
+        Arc::new(DiscardSink),
+    ));
     let provider = SdkTracerProvider::builder()
         .with_span_processor(SharedProcessor(processor.clone()))
         .build();
@@ -142,9 +144,7 @@ fn bytes_per_buffered_span() {
         .collect();
     let region = Region::new(GLOBAL);
     for p in &parents {
-        let cx = opentelemetry::Context::new().with_remote_span_context(
-            p.span_context().clone(),
-        );
+        let cx = opentelemetry::Context::new().with_remote_span_context(p.span_context().clone());
         for name in ["db.query", "policy.evaluate", "cache.get", "render"] {
             let mut child = tracer.start_with_context(name, &cx);
             child.set_attribute(KeyValue::new("tenant", "acme"));

@@ -51,10 +51,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .sampling_clock(clock.clone())
         .build()?;
     telemetry.incidents().observe(Box::new(|event| match event {
-        IncidentEvent::Activated { tenant, source, reason, expires_at, .. } => {
+        IncidentEvent::Activated {
+            tenant,
+            source,
+            reason,
+            expires_at,
+            ..
+        } => {
             println!("incident activated for {tenant} by {source}: {reason} (until {expires_at})");
         }
-        IncidentEvent::Expired { tenant, started_at, ended_at, .. } => {
+        IncidentEvent::Expired {
+            tenant,
+            started_at,
+            ended_at,
+            ..
+        } => {
             println!("incident for {tenant} expired ({started_at} .. {ended_at})");
         }
         other => println!("incident event: {other:?}"),
@@ -87,7 +98,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     clock.advance(Duration::from_secs(30 * 60));
     tracing::dispatcher::with_default(&dispatch, || telemetry.incidents().expire_due());
-    println!("active incidents now: {}", telemetry.incidents().status().len());
+    println!(
+        "active incidents now: {}",
+        telemetry.incidents().status().len()
+    );
     for line in telemetry.render_prometheus().lines() {
         if line.starts_with("telemetry_incident_mode{")
             || line.starts_with("telemetry_sampler_traces_total{")

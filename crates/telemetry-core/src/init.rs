@@ -463,25 +463,23 @@ impl TelemetryBuilder {
         let tick_dispatch: Arc<std::sync::OnceLock<tracing::dispatcher::WeakDispatch>> =
             Arc::default();
         let tick_target = tick_dispatch.clone();
-        let processor = TailSamplingProcessor::new(
-            sampler.clone(),
-            traces.clone() as Arc<dyn SpanSink>,
-        )
-        .on_tick(Arc::new(move || {
-            if !tick_incidents.any_active() {
-                return;
-            }
-            match tick_target.get().and_then(|d| d.upgrade()) {
-                Some(d) => tracing::dispatcher::with_default(&d, || {
-                    tick_incidents.expire_due();
-                }),
-                None => {
-                    tick_incidents.expire_due();
-                }
-            }
-        }))
-        .with_housekeeping(DEFAULT_HOUSEKEEPING)
-        .map_err(thread_err("sampler"))?;
+        let processor =
+            TailSamplingProcessor::new(sampler.clone(), traces.clone() as Arc<dyn SpanSink>)
+                .on_tick(Arc::new(move || {
+                    if !tick_incidents.any_active() {
+                        return;
+                    }
+                    match tick_target.get().and_then(|d| d.upgrade()) {
+                        Some(d) => tracing::dispatcher::with_default(&d, || {
+                            tick_incidents.expire_due();
+                        }),
+                        None => {
+                            tick_incidents.expire_due();
+                        }
+                    }
+                }))
+                .with_housekeeping(DEFAULT_HOUSEKEEPING)
+                .map_err(thread_err("sampler"))?;
         let tracer_provider = SdkTracerProvider::builder()
             .with_resource(resource.clone())
             .with_sampler(Sampler::AlwaysOn)
@@ -495,8 +493,7 @@ impl TelemetryBuilder {
             })
             .build();
 
-        let level = DynamicLevel::new(settings.profile.log_level)
-            .with_incidents(incidents.clone()); // sampling (issue 9)
+        let level = DynamicLevel::new(settings.profile.log_level).with_incidents(incidents.clone()); // sampling (issue 9)
         let clock: LogClock = self
             .clock
             .clone()

@@ -37,6 +37,6 @@ pub mod settings;
 pub mod spans;
 
 pub use init::{
-    DEFAULT_EXPORT_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT, FORENSIC_EXPORT_INTERVAL, InitError, SCOPE_NAME, Telemetry,
-    TelemetryBuilder, builder, init,
+    DEFAULT_EXPORT_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT, FORENSIC_EXPORT_INTERVAL, InitError,
+    SCOPE_NAME, Telemetry, TelemetryBuilder, builder, init,
 };

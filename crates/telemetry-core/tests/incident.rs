@@ -44,7 +44,11 @@ fn start_status_and_stop_emit_events_with_clock_timestamps() {
     let incidents = IncidentController::new(clock.clone());
     let events = recording(&incidents);
     let status = incidents
-        .start(IncidentRequest::manual("acme-corp", "CVE-2025-12345 investigation", "alice"))
+        .start(IncidentRequest::manual(
+            "acme-corp",
+            "CVE-2025-12345 investigation",
+            "alice",
+        ))
         .unwrap();
     assert_eq!(status.started_at, utc("2025-11-29T12:00:00Z"));
     assert_eq!(status.expires_at, utc("2025-11-29T12:30:00Z"));
@@ -225,12 +229,18 @@ fn threshold_trigger_starts_an_incident_when_violations_cross_n_within_the_windo
     assert!(status.reason.contains("deny-critical"), "{}", status.reason);
     assert!(incidents.is_active("acme"));
     assert!(!incidents.is_active("globex"));
-    assert_eq!(status.expires_at - status.started_at, chrono::Duration::seconds(300));
+    assert_eq!(
+        status.expires_at - status.started_at,
+        chrono::Duration::seconds(300)
+    );
     let events = events.lock().unwrap();
     assert_eq!(events.len(), 1);
     assert!(matches!(
         &events[0],
-        IncidentEvent::Activated { source: IncidentSource::PolicyViolationThreshold, .. }
+        IncidentEvent::Activated {
+            source: IncidentSource::PolicyViolationThreshold,
+            ..
+        }
     ));
 }
 
@@ -265,7 +275,11 @@ fn telemetry_applies_forensic_mode_per_tenant() {
     tracing::dispatcher::with_default(&dispatch, || {
         telemetry
             .incidents()
-            .start(IncidentRequest::manual("acme-corp", "CVE-2025-12345", "alice"))
+            .start(IncidentRequest::manual(
+                "acme-corp",
+                "CVE-2025-12345",
+                "alice",
+            ))
             .unwrap();
         for tenant in ["acme-corp", "globex"] {
             let span = tracing::info_span!("scan", tenant = tenant);
@@ -317,7 +331,8 @@ fn telemetry_applies_forensic_mode_per_tenant() {
         "{rendered}"
     );
     assert!(
-        rendered.contains("telemetry_sampler_traces_total{decision=\"keep\",reason=\"forensic\"} 1"),
+        rendered
+            .contains("telemetry_sampler_traces_total{decision=\"keep\",reason=\"forensic\"} 1"),
         "{rendered}"
     );
 }

@@ -351,8 +351,7 @@ impl IncidentController {
             return Err(IncidentError::ZeroTtl(request.tenant));
         }
         let now = self.inner.clock.now_nanos();
-        let expires_nanos =
-            now.saturating_add(u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX));
+        let expires_nanos = now.saturating_add(u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX));
         let (status, event) = {
             let mut active = self
                 .inner

@@ -540,7 +540,9 @@ impl<S: SampledSpan> TailSampler<S> {
     }
 
     fn is_forensic(&self, tenant: &str) -> bool {
-        self.forensic.as_ref().is_some_and(|f| f.is_forensic(tenant))
+        self.forensic
+            .as_ref()
+            .is_some_and(|f| f.is_forensic(tenant))
     }
 
     /// Records the sampled flag of a trace's remote parent (called when a span with a
@@ -759,7 +761,11 @@ impl<S: SampledSpan> TailSampler<S> {
         if decision.is_keep() {
             out.extend(t.spans);
         }
-        let trace_start = if t.start == u64::MAX { t.first_seen } else { t.start };
+        let trace_start = if t.start == u64::MAX {
+            t.first_seen
+        } else {
+            t.start
+        };
         if st
             .cache
             .insert(
@@ -805,7 +811,11 @@ impl<S: SampledSpan> TailSampler<S> {
         if let Some(c) = stats.early.get_mut(cause.index()) {
             *c += 1;
         }
-        if let Some(m) = self.metrics.as_ref().and_then(|m| m.early.get(cause.index())) {
+        if let Some(m) = self
+            .metrics
+            .as_ref()
+            .and_then(|m| m.early.get(cause.index()))
+        {
             m.inc();
         }
     }

@@ -16,5 +16,7 @@ pub use engine::{
     KeepReason, SampledSpan, SamplerStats, SamplingConfig, SamplingConfigError, TENANT_ATTRIBUTE,
     TailSampler, UpstreamPolicy,
 };
-pub use processor::{DEFAULT_HOUSEKEEPING, InMemorySpanSink, SpanSink, TailSamplingProcessor, Tick};
+pub use processor::{
+    DEFAULT_HOUSEKEEPING, InMemorySpanSink, SpanSink, TailSamplingProcessor, Tick,
+};
 pub use ratio::TraceIdRatio;
