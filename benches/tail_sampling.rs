@@ -100,7 +100,7 @@ fn spans_per_second(c: &mut Criterion) {
         b.iter(|| {
             trace(&tracer, "acme");
             n += 1;
-            if n % 256 == 0 {
+            if n.is_multiple_of(256) {
                 // housekeeping: the grace period passes, due traces are decided
                 clock.advance(Duration::from_millis(150));
                 processor.expire_due();

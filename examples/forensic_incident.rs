@@ -22,7 +22,7 @@ fn traffic(dispatch: &tracing::Dispatch, tenant: &str, requests: usize) {
             );
             let _e = span.enter();
             tracing::debug!("cache lookup");
-            if i % 100 == 0 {
+            if i.is_multiple_of(100) {
                 tracing::error!("upstream failed");
                 span.record("otel.status_code", "error");
             }

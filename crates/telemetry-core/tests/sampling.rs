@@ -339,14 +339,14 @@ fn error_traces_are_kept_under_load_and_memory_pressure() {
     let mut pushed = 0u64;
     for _ in 0..20_000 {
         let r = ids.next();
-        if live.len() < 8 && (r % 3 == 0 || live.is_empty()) {
+        if live.len() < 8 && (r.is_multiple_of(3) || live.is_empty()) {
             live.push((ids.trace(), 2));
             continue;
         }
         let idx = (r as usize / 3) % live.len();
         let (t, next) = live[idx];
-        let error = r % 17 == 0;
-        let is_root = r % 5 == 0;
+        let error = r.is_multiple_of(17);
+        let is_root = r.is_multiple_of(5);
         let sid = if is_root { 1 } else { next };
         let sp = span(t, sid, if is_root { 0 } else { 1 }, 0, 10, error, vec![]);
         if error {
@@ -363,7 +363,7 @@ fn error_traces_are_kept_under_load_and_memory_pressure() {
         assert!(stats.buffered_spans <= config.max_spans, "{stats:?}");
         assert!(stats.in_flight_traces <= config.max_traces, "{stats:?}");
         assert!(stats.cached_decisions <= config.decision_cache, "{stats:?}");
-        if r % 50 == 0 {
+        if r.is_multiple_of(50) {
             clock.advance(Duration::from_millis(100));
             s.expire_due(&mut out);
         }

@@ -165,19 +165,15 @@ impl TailSamplingProcessor {
         let thread = std::thread::Builder::new()
             .name("stellaops-tail-sampler".to_owned())
             .spawn(move || {
-                loop {
-                    match rx.recv_timeout(every) {
-                        Err(RecvTimeoutError::Timeout) => {
-                            if let Some(tick) = &tick {
-                                tick();
-                            }
-                            let mut out = Vec::new();
-                            sampler.expire_due(&mut out);
-                            if !out.is_empty() {
-                                sink.export(out);
-                            }
-                        }
-                        Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+                // Ends on the stop message or when the processor is gone.
+                while let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(every) {
+                    if let Some(tick) = &tick {
+                        tick();
+                    }
+                    let mut out = Vec::new();
+                    sampler.expire_due(&mut out);
+                    if !out.is_empty() {
+                        sink.export(out);
                     }
                 }
             })?;
