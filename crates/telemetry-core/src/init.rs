@@ -426,6 +426,9 @@ impl TelemetryBuilder {
             .clone()
             .unwrap_or_else(|| Arc::new(SystemClock));
         let incidents = IncidentController::with_metrics(sampling_clock.clone(), &catalogue);
+        let export_interval = Arc::new(std::sync::atomic::AtomicU64::new(millis(
+            settings.profile.export_interval,
+        )));
         let sampler = Arc::new(
             TailSampler::new(sampling, sampling_clock)?
                 .with_forensic(Arc::new(incidents.clone()))
@@ -435,6 +438,7 @@ impl TelemetryBuilder {
             // Export every 10 s while any incident is active; restore when the last ends.
             let active = AtomicUsize::new(0);
             let workers = (traces.clone(), logs.clone(), metrics.clone());
+            let current = export_interval.clone();
             let base = settings.profile.export_interval;
             incidents.observe(Box::new(move |event: &IncidentEvent| {
                 let before = match event {
@@ -452,6 +456,7 @@ impl TelemetryBuilder {
                     (1.., 0) => base,
                     _ => return,
                 };
+                current.store(millis(interval), Ordering::SeqCst);
                 workers.2.set_interval(interval);
                 workers.0.set_interval(self::batch_interval(interval));
                 workers.1.set_interval(self::batch_interval(interval));
@@ -546,6 +551,7 @@ impl TelemetryBuilder {
             // --- sampling (issue 9) ---
             incidents,
             sampler,
+            export_interval,
             // --- end sampling ---
         };
         Ok((telemetry, dispatch))
@@ -568,6 +574,12 @@ impl<T: Send + 'static> Attach for Arc<ExportWorker<T>> {
 fn batch_interval(export_interval: Duration) -> Duration {
     (export_interval / 12).clamp(Duration::from_secs(1), Duration::from_secs(5))
 }
+
+// --- sampling (issue 9) ---
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+// --- end sampling ---
 
 fn unix_nanos(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
@@ -619,6 +631,8 @@ pub struct Telemetry {
     // --- sampling (issue 9) ---
     incidents: IncidentController,
     sampler: Arc<TailSampler<SpanData>>,
+    /// The metrics export interval in force, in milliseconds.
+    export_interval: Arc<std::sync::atomic::AtomicU64>,
     // --- end sampling ---
 }
 
@@ -686,6 +700,8 @@ impl Telemetry {
 
     /// Changes how often metrics are exported (spans and logs follow at a twelfth, 1–5 s).
     pub fn set_export_interval(&self, interval: Duration) {
+        self.export_interval
+            .store(millis(interval), Ordering::SeqCst); // sampling (issue 9)
         self.workers.metrics.set_interval(interval);
         self.workers.traces.set_interval(batch_interval(interval));
         self.workers.logs.set_interval(batch_interval(interval));
@@ -697,6 +713,12 @@ impl Telemetry {
     /// `incident=true` and exports every 10 s until the last incident ends.
     pub fn incidents(&self) -> &IncidentController {
         &self.incidents
+    }
+
+    /// The metrics export interval in force (the profile's, [`FORENSIC_EXPORT_INTERVAL`]
+    /// while an incident is active, or the last [`Self::set_export_interval`]).
+    pub fn export_interval(&self) -> Duration {
+        Duration::from_millis(self.export_interval.load(Ordering::SeqCst))
     }
 
     /// The tail sampler's counters and occupancy.

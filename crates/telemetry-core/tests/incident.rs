@@ -336,3 +336,41 @@ fn telemetry_applies_forensic_mode_per_tenant() {
         "{rendered}"
     );
 }
+
+#[test]
+fn export_interval_is_ten_seconds_while_any_incident_is_active() {
+    let clock = Arc::new(ManualClock::at_unix_nanos(T0_NANOS));
+    let dir = tempfile::tempdir().unwrap();
+    let (telemetry, _dispatch) = stellaops_telemetry_core::builder("scanner")
+        .spool_dir(dir.path())
+        .stdout_logs(false)
+        .export_interval(Duration::from_secs(60))
+        .sampling_clock(clock.clone())
+        .build()
+        .unwrap();
+    let incidents = telemetry.incidents();
+    assert_eq!(telemetry.export_interval(), Duration::from_secs(60));
+    incidents
+        .start(IncidentRequest::manual("a", "r", "x").ttl(Duration::from_secs(60)))
+        .unwrap();
+    assert_eq!(
+        telemetry.export_interval(),
+        stellaops_telemetry_core::FORENSIC_EXPORT_INTERVAL
+    );
+    incidents
+        .start(IncidentRequest::manual("b", "r", "x"))
+        .unwrap();
+    clock.advance(Duration::from_secs(60));
+    incidents.expire_due();
+    assert_eq!(
+        telemetry.export_interval(),
+        Duration::from_secs(10),
+        "b still active"
+    );
+    incidents.stop("b", "x").unwrap();
+    assert_eq!(
+        telemetry.export_interval(),
+        Duration::from_secs(60),
+        "restored"
+    );
+}
