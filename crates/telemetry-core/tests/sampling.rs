@@ -732,3 +732,50 @@ proptest! {
         prop_assert_eq!(stats.buffered_spans, 0);
     }
 }
+
+/// Through the SDK: a span whose remote parent was sampled upstream is kept under
+/// `KeepSampled` at ratio 0 (the processor reads the parent's flag in `on_start`); one whose
+/// remote parent was not sampled is dropped.
+#[test]
+fn processor_reads_the_remote_parent_sampled_flag() {
+    use opentelemetry::trace::{TraceContextExt as _, Tracer as _, TracerProvider as _};
+    let clock = clock();
+    let s = Arc::new(sampler(
+        SamplingConfig {
+            ratio: 0.0,
+            upstream: UpstreamPolicy::KeepSampled,
+            ..SamplingConfig::default()
+        },
+        &clock,
+    ));
+    let sink = Arc::new(InMemorySpanSink::default());
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_sampler(Sampler::AlwaysOn)
+        .with_span_processor(TailSamplingProcessor::new(s.clone(), sink.clone()))
+        .build();
+    let tracer = provider.tracer("test");
+    for (trace, flags) in [
+        ([0x11; 16], TraceFlags::SAMPLED),
+        ([0x22; 16], TraceFlags::default()),
+    ] {
+        let parent = SpanContext::new(
+            TraceId::from_bytes(trace),
+            SpanId::from_bytes([7; 8]),
+            flags,
+            true,
+            TraceState::default(),
+        );
+        let cx = opentelemetry::Context::new().with_remote_span_context(parent);
+        drop(tracer.start_with_context("server.op", &cx));
+    }
+    provider.force_flush().unwrap();
+    assert_eq!(trace_ids(&sink.take()), BTreeSet::from([[0x11; 16]]));
+    assert_eq!(
+        s.decision_of(&[0x11; 16]),
+        Some(Decision::Keep(KeepReason::Upstream))
+    );
+    assert_eq!(
+        s.decision_of(&[0x22; 16]),
+        Some(Decision::Drop(DropReason::Ratio))
+    );
+}
