@@ -95,6 +95,7 @@ fn bench(c: &mut Criterion) {
         let sink: stellaops_telemetry::telemetry_core::logging::LogSink =
             std::sync::Arc::new(std::sync::Mutex::new(Box::new(std::io::sink())));
         let (telemetry, dispatch) = stellaops_telemetry::builder("scanner")
+            .trace_sampling_ratio(1.0)
             .profile("airgap")
             .spool_dir(dir.path())
             .log_sink(sink)

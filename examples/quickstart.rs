@@ -9,6 +9,7 @@ use stellaops_telemetry::spans;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let telemetry = stellaops_telemetry::builder("scanner")
+        .trace_sampling_ratio(1.0)
         .service_version(env!("CARGO_PKG_VERSION"))
         .init()?;
 

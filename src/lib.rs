@@ -45,3 +45,5 @@ pub use stellaops_bundle_format as bundle;
 /// Deterministic executive outcome reports over DORA events, as JSON, Markdown and HTML with
 /// SVG charts (the `stellaops-outcome-analytics` crate).
 pub use stellaops_outcome_analytics as outcomes;
+/// Tail sampling and per-tenant forensic (incident) mode (`telemetry-core`).
+pub use stellaops_telemetry_core::{incident, sampling};

@@ -10,9 +10,7 @@ use crate::logging::{JsonLogLayer, LogClock, LogSink};
 use crate::metrics::{
     MetricCatalogue, encode_openmetrics, encode_prometheus_text, openmetrics_to_otlp,
 };
-use crate::pipeline::{
-    QueueLogProcessor, QueueSpanProcessor, build_logs, build_traces, proto_resource,
-};
+use crate::pipeline::{QueueLogProcessor, build_logs, build_traces, proto_resource};
 use crate::profile::{ExporterKind, LogLevel};
 use crate::scrub::OtlpScrubber;
 use crate::settings::{CodeSettings, ConfigError, Protocol, Settings, Signal};
@@ -37,6 +35,18 @@ use stellaops_egress_policy::{
 use stellaops_redaction::{RedactionPolicy, Redactor};
 use tracing_subscriber::Layer as _;
 use tracing_subscriber::layer::SubscriberExt as _;
+// --- sampling (issue 9) ---
+use crate::incident::{IncidentController, IncidentEvent};
+use crate::sampling::{
+    Clock, DEFAULT_HOUSEKEEPING, SamplerStats, SamplingConfig, SamplingConfigError, SpanSink,
+    SystemClock, TailSampler, TailSamplingProcessor,
+};
+use opentelemetry_sdk::trace::SpanData;
+use std::sync::atomic::AtomicUsize;
+
+/// The export interval while any tenant is in forensic mode (advisory §7).
+pub const FORENSIC_EXPORT_INTERVAL: Duration = Duration::from_secs(10);
+// --- end sampling ---
 
 static INITIALIZED: AtomicBool = AtomicBool::new(false);
 
@@ -64,6 +74,11 @@ pub enum InitError {
         "a global tracing subscriber is already installed: {0}; remove it or use TelemetryBuilder::build"
     )]
     GlobalSubscriber(String),
+    // --- sampling (issue 9) ---
+    /// The tail sampling configuration is unusable.
+    #[error("invalid tail sampling configuration: {0}")]
+    Sampling(#[from] SamplingConfigError),
+    // --- end sampling ---
     /// An export thread could not be started.
     #[error("starting the {signal} export thread: {source}")]
     Thread {
@@ -97,6 +112,11 @@ pub struct TelemetryBuilder {
     spool_clock: Option<Arc<dyn SpoolClock>>,
     spool_copy: Option<bool>,
     // --- end spool ---
+    // --- sampling (issue 9) ---
+    sampling: Option<SamplingConfig>,
+    trace_sampling_ratio: Option<f64>,
+    sampling_clock: Option<Arc<dyn Clock>>,
+    // --- end sampling ---
 }
 
 impl std::fmt::Debug for TelemetryBuilder {
@@ -267,6 +287,28 @@ impl TelemetryBuilder {
     }
     // --- end spool ---
 
+    // --- sampling (issue 9) ---
+    /// The ratio of ordinary traces the tail sampler keeps (overrides the profile, the
+    /// environment and [`Self::sampling`]); tests that expect every span use `1.0`.
+    pub fn trace_sampling_ratio(mut self, ratio: f64) -> Self {
+        self.trace_sampling_ratio = Some(ratio);
+        self
+    }
+
+    /// The whole tail sampling configuration (default: [`SamplingConfig::default`] with the
+    /// profile's ratio and slow threshold).
+    pub fn sampling(mut self, config: SamplingConfig) -> Self {
+        self.sampling = Some(config);
+        self
+    }
+
+    /// The clock of the tail sampler and the incident controller (tests pass a manual one).
+    pub fn sampling_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.sampling_clock = Some(clock);
+        self
+    }
+    // --- end sampling ---
+
     /// Starts telemetry and installs it as the global subscriber.
     ///
     /// # Errors
@@ -292,10 +334,23 @@ impl TelemetryBuilder {
     /// `tracing::dispatcher::with_default` (tests, or services that compose subscribers).
     ///
     /// # Errors
-    /// [`InitError::Config`] when settings are unusable; [`InitError::Thread`] when an export
-    /// thread cannot start; [`InitError::Spool`] when the spool must open and cannot.
+    /// [`InitError::Config`] when settings are unusable; [`InitError::Sampling`] when the
+    /// tail sampling configuration is; [`InitError::Thread`] when an export thread cannot
+    /// start; [`InitError::Spool`] when the spool must open and cannot.
     pub fn build(self) -> Result<(Telemetry, tracing::Dispatch), InitError> {
         let settings = Settings::resolve(&self.code)?;
+        // --- sampling (issue 9) ---
+        // Checked before any thread starts.
+        let mut sampling = self.sampling.clone().unwrap_or_else(|| SamplingConfig {
+            ratio: settings.profile.trace_sampling_ratio,
+            slow_threshold: settings.profile.slow_trace_threshold,
+            ..SamplingConfig::default()
+        });
+        if let Some(ratio) = self.trace_sampling_ratio {
+            sampling.ratio = ratio;
+        }
+        sampling.validate()?;
+        // --- end sampling ---
         let sealed = self.sealed_mode.clone().unwrap_or_else(|| {
             SealedMode::new(if settings.sealed {
                 SealState::Sealed
@@ -426,13 +481,77 @@ impl TelemetryBuilder {
             .map_err(thread_err("metrics"))?,
         );
 
+        // --- sampling (issue 9) ---
+        let sampling_clock: Arc<dyn Clock> = self
+            .sampling_clock
+            .clone()
+            .unwrap_or_else(|| Arc::new(SystemClock));
+        let incidents = IncidentController::with_metrics(sampling_clock.clone(), &catalogue);
+        let export_interval = Arc::new(std::sync::atomic::AtomicU64::new(millis(
+            settings.profile.export_interval,
+        )));
+        let sampler = Arc::new(
+            TailSampler::new(sampling, sampling_clock)?
+                .with_forensic(Arc::new(incidents.clone()))
+                .with_metrics(&catalogue),
+        );
+        {
+            // Export every 10 s while any incident is active; restore when the last ends.
+            let active = AtomicUsize::new(0);
+            let workers = (traces.clone(), logs.clone(), metrics.clone());
+            let current = export_interval.clone();
+            let base = settings.profile.export_interval;
+            incidents.observe(Box::new(move |event: &IncidentEvent| {
+                let before = match event {
+                    IncidentEvent::Activated { .. } => active.fetch_add(1, Ordering::SeqCst),
+                    IncidentEvent::Stopped { .. } | IncidentEvent::Expired { .. } => active
+                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                            Some(n.saturating_sub(1))
+                        })
+                        .unwrap_or(0),
+                    IncidentEvent::Extended { .. } => return,
+                };
+                let now = active.load(Ordering::SeqCst);
+                let interval = match (before, now) {
+                    (0, 1..) => base.min(FORENSIC_EXPORT_INTERVAL),
+                    (1.., 0) => base,
+                    _ => return,
+                };
+                current.store(millis(interval), Ordering::SeqCst);
+                workers.2.set_interval(interval);
+                workers.0.set_interval(self::batch_interval(interval));
+                workers.1.set_interval(self::batch_interval(interval));
+            }));
+        }
+        let tick_incidents = incidents.clone();
+        // The housekeeping thread expires incidents; their audit events go to the service's
+        // subscriber (a weak handle: the subscriber owns this processor).
+        let tick_dispatch: Arc<std::sync::OnceLock<tracing::dispatcher::WeakDispatch>> =
+            Arc::default();
+        let tick_target = tick_dispatch.clone();
+        let processor =
+            TailSamplingProcessor::new(sampler.clone(), traces.clone() as Arc<dyn SpanSink>)
+                .on_tick(Arc::new(move || {
+                    if !tick_incidents.any_active() {
+                        return;
+                    }
+                    match tick_target.get().and_then(|d| d.upgrade()) {
+                        Some(d) => tracing::dispatcher::with_default(&d, || {
+                            tick_incidents.expire_due();
+                        }),
+                        None => {
+                            tick_incidents.expire_due();
+                        }
+                    }
+                }))
+                .with_housekeeping(DEFAULT_HOUSEKEEPING)
+                .map_err(thread_err("sampler"))?;
         let tracer_provider = SdkTracerProvider::builder()
             .with_resource(resource.clone())
             .with_sampler(Sampler::AlwaysOn)
-            .with_span_processor(QueueSpanProcessor {
-                worker: traces.clone(),
-            })
+            .with_span_processor(processor)
             .build();
+        // --- end sampling ---
         let logger_provider = SdkLoggerProvider::builder()
             .with_resource(resource)
             .with_log_processor(QueueLogProcessor {
@@ -440,7 +559,7 @@ impl TelemetryBuilder {
             })
             .build();
 
-        let level = DynamicLevel::new(settings.profile.log_level);
+        let level = DynamicLevel::new(settings.profile.log_level).with_incidents(incidents.clone()); // sampling (issue 9)
         let clock: LogClock = self
             .clock
             .clone()
@@ -451,6 +570,7 @@ impl TelemetryBuilder {
                 .clone()
                 .unwrap_or_else(JsonLogLayer::stdout_sink);
             JsonLogLayer::new(settings.service_name.clone(), sink, redactor.clone(), clock)
+                .with_incidents(incidents.clone()) // sampling (issue 9)
                 .with_filter(level.clone())
         });
         let tracer = tracer_provider.tracer(SCOPE_NAME);
@@ -469,6 +589,7 @@ impl TelemetryBuilder {
             );
 
         let dispatch = tracing::Dispatch::new(subscriber);
+        let _ = tick_dispatch.set(dispatch.downgrade()); // sampling (issue 9)
         for attach in [&traces as &dyn Attach, &logs, &metrics] {
             attach.attach_dispatch(dispatch.clone());
         }
@@ -491,6 +612,11 @@ impl TelemetryBuilder {
             // --- spool (issue 9) ---
             spool,
             // --- end spool ---
+            // --- sampling (issue 9) ---
+            incidents,
+            sampler,
+            export_interval,
+            // --- end sampling ---
         };
         Ok((telemetry, dispatch))
     }
@@ -512,6 +638,12 @@ impl<T: Send + 'static> Attach for Arc<ExportWorker<T>> {
 fn batch_interval(export_interval: Duration) -> Duration {
     (export_interval / 12).clamp(Duration::from_secs(1), Duration::from_secs(5))
 }
+
+// --- sampling (issue 9) ---
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+// --- end sampling ---
 
 fn unix_nanos(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
@@ -572,6 +704,12 @@ pub struct Telemetry {
     // --- spool (issue 9) ---
     spool: SpoolSlot,
     // --- end spool ---
+    // --- sampling (issue 9) ---
+    incidents: IncidentController,
+    sampler: Arc<TailSampler<SpanData>>,
+    /// The metrics export interval in force, in milliseconds.
+    export_interval: Arc<std::sync::atomic::AtomicU64>,
+    // --- end sampling ---
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -638,6 +776,8 @@ impl Telemetry {
 
     /// Changes how often metrics are exported (spans and logs follow at a twelfth, 1–5 s).
     pub fn set_export_interval(&self, interval: Duration) {
+        self.export_interval
+            .store(millis(interval), Ordering::SeqCst); // sampling (issue 9)
         self.workers.metrics.set_interval(interval);
         self.workers.traces.set_interval(batch_interval(interval));
         self.workers.logs.set_interval(batch_interval(interval));
@@ -665,6 +805,26 @@ impl Telemetry {
         capture
     }
     // --- end spool ---
+
+    // --- sampling (issue 9) ---
+    /// The per-tenant forensic (incident) mode switch. Starting an incident keeps 100% of
+    /// the tenant's traces, lets its debug events through, tags its log lines
+    /// `incident=true` and exports every 10 s until the last incident ends.
+    pub fn incidents(&self) -> &IncidentController {
+        &self.incidents
+    }
+
+    /// The metrics export interval in force (the profile's, [`FORENSIC_EXPORT_INTERVAL`]
+    /// while an incident is active, or the last [`Self::set_export_interval`]).
+    pub fn export_interval(&self) -> Duration {
+        Duration::from_millis(self.export_interval.load(Ordering::SeqCst))
+    }
+
+    /// The tail sampler's counters and occupancy.
+    pub fn sampler_stats(&self) -> SamplerStats {
+        self.sampler.stats()
+    }
+    // --- end sampling ---
 
     /// Exports everything recorded so far. Returns whether every signal finished in time.
     pub fn flush(&self) -> bool {

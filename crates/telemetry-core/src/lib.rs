@@ -22,6 +22,7 @@
 )]
 
 pub mod export;
+pub mod incident;
 mod init;
 pub mod level;
 pub mod logging;
@@ -30,6 +31,7 @@ mod pipeline;
 pub mod profile;
 pub mod propagation;
 pub mod replay;
+pub mod sampling;
 pub mod scrub;
 pub mod settings;
 pub mod spans;
@@ -37,6 +39,6 @@ pub mod spool;
 pub mod window;
 
 pub use init::{
-    DEFAULT_EXPORT_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT, InitError, SCOPE_NAME, Telemetry,
-    TelemetryBuilder, builder, init,
+    DEFAULT_EXPORT_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT, FORENSIC_EXPORT_INTERVAL, InitError,
+    SCOPE_NAME, Telemetry, TelemetryBuilder, builder, init,
 };

@@ -35,6 +35,7 @@ pub struct JsonLogLayer {
     sink: LogSink,
     redactor: Arc<Redactor>,
     clock: LogClock,
+    incidents: Option<crate::incident::IncidentController>,
 }
 
 impl std::fmt::Debug for JsonLogLayer {
@@ -58,7 +59,15 @@ impl JsonLogLayer {
             sink,
             redactor,
             clock,
+            incidents: None,
         }
+    }
+
+    /// Tags the lines of tenants in forensic mode with `"incident":true`.
+    #[must_use]
+    pub fn with_incidents(mut self, incidents: crate::incident::IncidentController) -> Self {
+        self.incidents = Some(incidents);
+        self
     }
 
     /// A sink writing to the process's standard output.
@@ -158,6 +167,13 @@ pub(crate) fn tenant_of_attrs(attrs: &Attributes<'_>) -> Option<String> {
 pub(crate) fn tenant_of_record(values: &Record<'_>) -> Option<String> {
     let mut v = TenantVisitor(None);
     values.record(&mut v);
+    v.0
+}
+
+/// The `tenant` field of an event.
+pub(crate) fn tenant_of_event(event: &Event<'_>) -> Option<String> {
+    let mut v = TenantVisitor(None);
+    event.record(&mut v);
     v.0
 }
 
@@ -268,6 +284,11 @@ where
         }
         if scrubbed {
             line.push_str(",\"scrubbed\":true");
+        }
+        if let (Some(incidents), Some(t)) = (&self.incidents, &tenant)
+            && incidents.is_active(t)
+        {
+            line.push_str(",\"incident\":true");
         }
         line.push_str("}\n");
         let mut sink = self.sink.lock().unwrap_or_else(PoisonError::into_inner);

@@ -1,5 +1,5 @@
-//! The OpenTelemetry side of the pipeline: a span processor and a log processor that push
-//! into the export workers without blocking, and the build functions that turn batches into
+//! The OpenTelemetry side of the pipeline: a log processor that pushes into the export
+//! worker without blocking (spans go through `sampling::TailSamplingProcessor`), and the build functions that turn batches into
 //! redacted OTLP requests on the worker threads.
 //!
 //! Not the subscriber assembly (`init` does that).
@@ -16,43 +16,13 @@ use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::logs::{LogProcessor, SdkLogRecord};
-use opentelemetry_sdk::trace::{SpanData, SpanProcessor};
+use opentelemetry_sdk::trace::SpanData;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// How long `force_flush` waits for a worker.
 pub(crate) const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Hands ended spans to the trace export worker.
-#[derive(Debug, Clone)]
-pub(crate) struct QueueSpanProcessor {
-    pub(crate) worker: Arc<ExportWorker<SpanData>>,
-}
-
-impl SpanProcessor for QueueSpanProcessor {
-    fn on_start(&self, _span: &mut opentelemetry_sdk::trace::Span, _cx: &opentelemetry::Context) {}
-
-    fn on_end(&self, span: SpanData) {
-        self.worker.push(span);
-    }
-
-    fn force_flush(&self) -> OTelSdkResult {
-        if self.worker.flush(FLUSH_TIMEOUT) {
-            Ok(())
-        } else {
-            Err(OTelSdkError::Timeout(FLUSH_TIMEOUT))
-        }
-    }
-
-    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        if self.worker.shutdown(timeout) {
-            Ok(())
-        } else {
-            Err(OTelSdkError::Timeout(timeout))
-        }
-    }
-}
 
 /// A log record converted to OTLP on the emitting thread, with its scope name.
 pub(crate) type QueuedLog = (String, LogRecord);

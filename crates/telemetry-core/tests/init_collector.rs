@@ -22,6 +22,7 @@ fn started(
         Protocol::HttpProtobuf => collector.http_endpoint(),
     };
     stellaops_telemetry_core::builder("scanner")
+        .trace_sampling_ratio(1.0)
         .service_version("1.2.3")
         .environment("test")
         .otlp_endpoint(endpoint)
@@ -198,6 +199,7 @@ fn secrets_reach_neither_the_collector_nor_stdout() {
 fn metrics_output_is_promtool_clean() {
     let dir = support::private_tempdir();
     let (telemetry, _dispatch) = stellaops_telemetry_core::builder("policy")
+        .trace_sampling_ratio(1.0)
         .spool_dir(dir.path())
         .stdout_logs(false)
         .build()
@@ -222,6 +224,7 @@ fn collector_outage_never_blocks_counts_failures_and_recovers() {
     let dir = support::private_tempdir();
     let logs = Captured::default();
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("scanner")
+        .trace_sampling_ratio(1.0)
         .otlp_endpoint(collector.grpc_endpoint())
         .protocol(Protocol::Grpc)
         .spool_dir(dir.path())

@@ -12,11 +12,13 @@ use support::Captured;
 fn a_second_init_is_a_clear_error() {
     let dir = support::private_tempdir();
     let first = stellaops_telemetry_core::builder("scanner")
+        .trace_sampling_ratio(1.0)
         .spool_dir(dir.path())
         .stdout_logs(false)
         .init()
         .unwrap();
     let second = stellaops_telemetry_core::builder("scanner")
+        .trace_sampling_ratio(1.0)
         .spool_dir(dir.path())
         .init();
     let err = second.expect_err("second init must fail");
@@ -30,6 +32,7 @@ fn a_second_init_is_a_clear_error() {
 
 fn round_trip(dir: &std::path::Path) {
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("scanner")
+        .trace_sampling_ratio(1.0)
         .profile("airgap")
         .spool_dir(dir)
         .stdout_logs(false)
@@ -75,6 +78,7 @@ fn shutdown_inside_a_multi_thread_runtime_and_from_a_plain_thread() {
 fn shutdown_is_bounded_and_idempotent() {
     let dir = support::private_tempdir();
     let (telemetry, _dispatch) = stellaops_telemetry_core::builder("scanner")
+        .trace_sampling_ratio(1.0)
         .spool_dir(dir.path())
         .stdout_logs(false)
         .build()
@@ -91,6 +95,7 @@ fn log_level_changes_at_run_time() {
     let dir = support::private_tempdir();
     let logs = Captured::default();
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("scanner")
+        .trace_sampling_ratio(1.0)
         .spool_dir(dir.path())
         .log_sink(logs.sink())
         .build()

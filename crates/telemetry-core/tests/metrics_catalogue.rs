@@ -38,6 +38,9 @@ fn exercised() -> (MetricCatalogue, Registry) {
     m.export_dropped("logs").inc();
     m.bundle_generation().observe(3.0);
     m.incident_mode("active").set(1);
+    m.sampler_traces("keep", "error").inc();
+    m.sampler_spans("drop", "ratio").inc_by(4);
+    m.sampler_early_decisions("spans_full").inc();
     m.scrub_events().record(
         "acme-corp",
         stellaops_redaction::Report::with_reason(stellaops_redaction::Reason::Secret),
@@ -126,6 +129,9 @@ fn standard_metric_names_are_exactly_the_advisorys() {
         "collector_export_failures_total",
         "telemetry_bundle_generation_seconds",
         "telemetry_incident_mode",
+        "telemetry_sampler_traces_total",
+        "telemetry_sampler_spans_total",
+        "telemetry_sampler_early_decisions_total",
     ] {
         assert!(
             names.contains(&expected),

@@ -13,6 +13,7 @@ use stellaops_telemetry_core::spans;
 fn server_span_continues_the_callers_trace_and_outgoing_calls_propagate_it() {
     let dir = support::private_tempdir();
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("policy")
+        .trace_sampling_ratio(1.0)
         .profile("airgap")
         .spool_dir(dir.path())
         .stdout_logs(false)

@@ -20,6 +20,7 @@ fn sealed_mode_refuses_a_remote_collector_and_spools_instead() {
     let dir = support::private_tempdir();
     let logs = Captured::default();
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("authority")
+        .trace_sampling_ratio(1.0)
         .sealed(true)
         .otlp_endpoint(endpoint.clone())
         .protocol(Protocol::Grpc)
@@ -78,6 +79,7 @@ fn sealing_at_run_time_moves_exports_to_the_spool_before_the_next_batch() {
     let collector = stellaops_telemetry_testkit::Collector::start_on(addr.into()).unwrap();
     let dir = support::private_tempdir();
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("orchestrator")
+        .trace_sampling_ratio(1.0)
         .otlp_endpoint(collector.grpc_endpoint())
         .spool_dir(dir.path())
         .stdout_logs(false)

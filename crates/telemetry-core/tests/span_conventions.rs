@@ -16,6 +16,7 @@ fn attr(span: &Span, key: &str) -> Option<String> {
 fn conventions_name_spans_and_attributes_and_set_error_status() {
     let dir = support::private_tempdir();
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("policy-engine")
+        .trace_sampling_ratio(1.0)
         .profile("airgap")
         .spool_dir(dir.path())
         .stdout_logs(false)

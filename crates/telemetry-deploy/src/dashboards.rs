@@ -255,7 +255,7 @@ pub fn standard_dashboards() -> Vec<Dashboard> {
         Dashboard {
             uid: "stellaops-telemetry-stack",
             title: "Stella Ops / Telemetry Stack",
-            description: "The telemetry pipeline itself: ingestion and scrubbing, export failures, incident mode, bundle generation",
+            description: "The telemetry pipeline itself: ingestion and scrubbing, export failures, incident mode, tail sampling, bundle generation",
             panels: vec![
                 panel(
                     "Values scrubbed (ingestion)",
@@ -291,6 +291,30 @@ pub fn standard_dashboards() -> Vec<Dashboard> {
                     "Incident mode",
                     "short",
                     vec![q("sum by (state) (telemetry_incident_mode)", "{{state}}")],
+                ),
+                panel(
+                    "Tail sampler: traces by decision and reason",
+                    "ops",
+                    vec![q(
+                        "sum by (decision, reason) (rate(telemetry_sampler_traces_total[5m]))",
+                        "{{decision}} {{reason}}",
+                    )],
+                ),
+                panel(
+                    "Tail sampler: spans by decision and reason",
+                    "ops",
+                    vec![q(
+                        "sum by (decision, reason) (rate(telemetry_sampler_spans_total[5m]))",
+                        "{{decision}} {{reason}}",
+                    )],
+                ),
+                panel(
+                    "Tail sampler: early decisions (bounds reached, max wait)",
+                    "ops",
+                    vec![q(
+                        "sum by (cause) (rate(telemetry_sampler_early_decisions_total[5m]))",
+                        "{{cause}}",
+                    )],
                 ),
                 panel(
                     "Bundle generation p95",

@@ -74,6 +74,9 @@ catalogue! {
     EXPORT_DROPPED = "telemetry_export_dropped_total", Counter, ["signal"], "Items dropped because an export queue was full";
     BUNDLE_GENERATION = "telemetry_bundle_generation_seconds", Histogram, [], "Time to generate a signed offline bundle";
     INCIDENT_MODE = "telemetry_incident_mode", Gauge, ["state"], "Tenants by incident (forensic) mode state";
+    SAMPLER_TRACES = "telemetry_sampler_traces_total", Counter, ["decision", "reason"], "Traces decided by the tail sampler, by decision and reason";
+    SAMPLER_SPANS = "telemetry_sampler_spans_total", Counter, ["decision", "reason"], "Spans exported or discarded by the tail sampler, by the decision that applied";
+    SAMPLER_EARLY_DECISIONS = "telemetry_sampler_early_decisions_total", Counter, ["cause"], "Traces the tail sampler decided early because a bound was reached or the maximum wait passed";
     SCRUB_EVENTS = "telemetry_scrub_events_total", Counter, ["tenant", "reason"], "Values redacted before leaving the process";
     LABEL_OVERFLOW = "telemetry_label_overflow_total", Counter, ["metric", "label"], "Label values folded into the overflow value by the cardinality guard";
 }
@@ -130,6 +133,10 @@ label_set!(/// `{signal}`
     SignalLabel { signal => "signal" });
 label_set!(/// `{state}`
     StateLabel { state => "state" });
+label_set!(/// `{decision, reason}`
+    DecisionReason { decision => "decision", reason => "reason" });
+label_set!(/// `{cause}`
+    CauseLabel { cause => "cause" });
 
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
@@ -175,6 +182,9 @@ pub struct MetricCatalogue {
     export_dropped: Family<SignalLabel, Counter>,
     bundle_generation: Histogram,
     incident_mode: Family<StateLabel, Gauge>,
+    sampler_traces: Family<DecisionReason, Counter>,
+    sampler_spans: Family<DecisionReason, Counter>,
+    sampler_early: Family<CauseLabel, Counter>,
     scrub_events: stellaops_redaction::ScrubMetrics,
 }
 
@@ -209,6 +219,9 @@ impl MetricCatalogue {
             export_dropped: Family::default(),
             bundle_generation: long_run_buckets(),
             incident_mode: Family::default(),
+            sampler_traces: Family::default(),
+            sampler_spans: Family::default(),
+            sampler_early: Family::default(),
             scrub_events: stellaops_redaction::ScrubMetrics::new(),
         }
     }
@@ -302,6 +315,21 @@ impl MetricCatalogue {
             INCIDENT_MODE.name,
             INCIDENT_MODE.help,
             self.incident_mode.clone(),
+        );
+        registry.register(
+            stem(SAMPLER_TRACES),
+            SAMPLER_TRACES.help,
+            self.sampler_traces.clone(),
+        );
+        registry.register(
+            stem(SAMPLER_SPANS),
+            SAMPLER_SPANS.help,
+            self.sampler_spans.clone(),
+        );
+        registry.register(
+            stem(SAMPLER_EARLY_DECISIONS),
+            SAMPLER_EARLY_DECISIONS.help,
+            self.sampler_early.clone(),
         );
         // `telemetry_scrub_events_total` is the redaction crate's counter family (it counts
         // what it scrubbed); registered here so the catalogue stays the one list of names.
@@ -482,6 +510,32 @@ impl MetricCatalogue {
             state: self.v(INCIDENT_MODE, "state", state),
         };
         self.incident_mode.get_or_create_owned(&l)
+    }
+
+    /// `telemetry_sampler_traces_total{decision,reason}`.
+    pub fn sampler_traces(&self, decision: &str, reason: &str) -> Counter {
+        let l = DecisionReason {
+            decision: self.v(SAMPLER_TRACES, "decision", decision),
+            reason: self.v(SAMPLER_TRACES, "reason", reason),
+        };
+        self.sampler_traces.get_or_create_owned(&l)
+    }
+
+    /// `telemetry_sampler_spans_total{decision,reason}`.
+    pub fn sampler_spans(&self, decision: &str, reason: &str) -> Counter {
+        let l = DecisionReason {
+            decision: self.v(SAMPLER_SPANS, "decision", decision),
+            reason: self.v(SAMPLER_SPANS, "reason", reason),
+        };
+        self.sampler_spans.get_or_create_owned(&l)
+    }
+
+    /// `telemetry_sampler_early_decisions_total{cause}`.
+    pub fn sampler_early_decisions(&self, cause: &str) -> Counter {
+        let l = CauseLabel {
+            cause: self.v(SAMPLER_EARLY_DECISIONS, "cause", cause),
+        };
+        self.sampler_early.get_or_create_owned(&l)
     }
 
     /// `telemetry_scrub_events_total{tenant,reason}` (the redaction crate's counter family).

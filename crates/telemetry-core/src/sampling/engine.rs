@@ -1,0 +1,837 @@
+//! The tail sampling engine: buffers each trace's spans, decides when the local root ends
+//! (after a grace period for stragglers, bounded by a maximum wait), and remembers recent
+//! decisions so late spans follow them. Hard bounds on traces and spans in flight: when a
+//! bound is reached the oldest trace is decided early instead of growing.
+//!
+//! Not an OpenTelemetry processor (see [`super::TailSamplingProcessor`]) and not a timer:
+//! [`TailSampler::expire_due`] is called by the processor's housekeeping thread or by tests.
+
+use super::clock::{Clock, duration_nanos};
+use super::ratio::TraceIdRatio;
+use crate::metrics::MetricCatalogue;
+use opentelemetry::Value;
+use opentelemetry::trace::Status;
+use opentelemetry_sdk::trace::SpanData;
+use prometheus_client::metrics::counter::Counter;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+/// The span attribute that names a span's tenant.
+pub const TENANT_ATTRIBUTE: &str = "tenant";
+/// The span attribute that marks an audit span (`audit=true` keeps its trace).
+pub const AUDIT_ATTRIBUTE: &str = "audit";
+
+/// What the engine needs to know about a span. Implemented for the SDK's [`SpanData`]; tests
+/// and benches may implement it for smaller types.
+pub trait SampledSpan: Send + 'static {
+    /// The 16-byte trace id.
+    fn trace_id(&self) -> [u8; 16];
+    /// Whether this span is the local root of its trace (no parent, or a remote parent):
+    /// its end starts the grace period.
+    fn is_local_root(&self) -> bool;
+    /// Whether the span's status is error.
+    fn is_error(&self) -> bool;
+    /// Start time, nanoseconds since the Unix epoch.
+    fn start_nanos(&self) -> u64;
+    /// End time, nanoseconds since the Unix epoch.
+    fn end_nanos(&self) -> u64;
+    /// The span's `tenant` attribute, if any.
+    fn tenant(&self) -> Option<&str>;
+    /// Whether the span has `audit=true`.
+    fn is_audit(&self) -> bool;
+}
+
+impl SampledSpan for SpanData {
+    fn trace_id(&self) -> [u8; 16] {
+        self.span_context.trace_id().to_bytes()
+    }
+
+    fn is_local_root(&self) -> bool {
+        self.parent_span_id == opentelemetry::trace::SpanId::INVALID || self.parent_span_is_remote
+    }
+
+    fn is_error(&self) -> bool {
+        matches!(self.status, Status::Error { .. })
+    }
+
+    fn start_nanos(&self) -> u64 {
+        super::clock::system_time_nanos(self.start_time)
+    }
+
+    fn end_nanos(&self) -> u64 {
+        super::clock::system_time_nanos(self.end_time)
+    }
+
+    fn tenant(&self) -> Option<&str> {
+        self.attributes.iter().find_map(|kv| {
+            if kv.key.as_str() != TENANT_ATTRIBUTE {
+                return None;
+            }
+            match &kv.value {
+                Value::String(s) => Some(s.as_str()),
+                _ => None,
+            }
+        })
+    }
+
+    fn is_audit(&self) -> bool {
+        self.attributes.iter().any(|kv| {
+            kv.key.as_str() == AUDIT_ATTRIBUTE
+                && match &kv.value {
+                    Value::Bool(b) => *b,
+                    Value::String(s) => s.as_str() == "true",
+                    _ => false,
+                }
+        })
+    }
+}
+
+/// Answers whether a tenant is in forensic (incident) mode; the
+/// [`IncidentController`](crate::incident::IncidentController) implements it.
+pub trait ForensicTenants: Send + Sync + std::fmt::Debug {
+    /// Whether `tenant`'s traces are kept 100%.
+    fn is_forensic(&self, tenant: &str) -> bool;
+}
+
+/// What to do with the sampled flag of a remote parent (the upstream service's decision).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UpstreamPolicy {
+    /// Ignore it: decide by the local rules only.
+    Ignore,
+    /// Keep the trace when upstream sampled it; otherwise decide by the local rules.
+    #[default]
+    KeepSampled,
+    /// Follow it both ways (after error, slow, forensic and audit, which always keep).
+    Follow,
+}
+
+/// Tail sampling settings. [`SamplingConfig::validate`] refuses unusable values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SamplingConfig {
+    /// Ratio of ordinary traces kept (the TraceIdRatioBased rule); default 0.10.
+    pub ratio: f64,
+    /// Traces at least this long are kept; default 2 s.
+    pub slow_threshold: Duration,
+    /// How long after the local root ends stragglers are still awaited; default 100 ms.
+    pub grace_period: Duration,
+    /// The longest a trace is buffered, root ended or not; default 30 s.
+    pub max_wait: Duration,
+    /// Most traces buffered at once; default 10 000.
+    pub max_traces: usize,
+    /// Most spans buffered at once (all traces); default 100 000.
+    pub max_spans: usize,
+    /// Decisions remembered for late spans; default 50 000.
+    pub decision_cache: usize,
+    /// What to do with an upstream sampled flag; default [`UpstreamPolicy::KeepSampled`].
+    pub upstream: UpstreamPolicy,
+}
+
+impl Default for SamplingConfig {
+    fn default() -> Self {
+        Self {
+            ratio: 0.10,
+            slow_threshold: Duration::from_secs(2),
+            grace_period: Duration::from_millis(100),
+            max_wait: Duration::from_secs(30),
+            max_traces: 10_000,
+            max_spans: 100_000,
+            decision_cache: 50_000,
+            upstream: UpstreamPolicy::default(),
+        }
+    }
+}
+
+/// A sampling setting that cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SamplingConfigError {
+    /// The ratio is not a number between 0 and 1.
+    #[error("sampling ratio must be a number between 0 and 1 (inclusive), found {0}")]
+    Ratio(f64),
+    /// A bound is zero.
+    #[error("sampling bound `{0}` must be at least 1, found 0")]
+    ZeroBound(&'static str),
+    /// The maximum wait is shorter than the grace period.
+    #[error(
+        "sampling max_wait ({max_wait:?}) must be at least the grace period ({grace_period:?})"
+    )]
+    MaxWait {
+        /// The configured maximum wait.
+        max_wait: Duration,
+        /// The configured grace period.
+        grace_period: Duration,
+    },
+}
+
+impl SamplingConfigError {
+    /// Stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Ratio(_) => "telemetry.sampling.invalid_ratio",
+            Self::ZeroBound(_) => "telemetry.sampling.zero_bound",
+            Self::MaxWait { .. } => "telemetry.sampling.invalid_max_wait",
+        }
+    }
+}
+
+impl SamplingConfig {
+    /// Checks the ratio (in `[0, 1]`), the bounds (at least 1) and that `max_wait` is not
+    /// shorter than `grace_period`.
+    ///
+    /// # Errors
+    /// The first [`SamplingConfigError`] found.
+    pub fn validate(&self) -> Result<(), SamplingConfigError> {
+        if !(0.0..=1.0).contains(&self.ratio) {
+            return Err(SamplingConfigError::Ratio(self.ratio));
+        }
+        for (name, v) in [
+            ("max_traces", self.max_traces),
+            ("max_spans", self.max_spans),
+            ("decision_cache", self.decision_cache),
+        ] {
+            if v == 0 {
+                return Err(SamplingConfigError::ZeroBound(name));
+            }
+        }
+        if self.max_wait < self.grace_period {
+            return Err(SamplingConfigError::MaxWait {
+                max_wait: self.max_wait,
+                grace_period: self.grace_period,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Why a trace is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeepReason {
+    /// A span has error status.
+    Error,
+    /// The trace lasted at least the slow threshold.
+    Slow,
+    /// Its tenant is in forensic (incident) mode.
+    Forensic,
+    /// A span has `audit=true`.
+    Audit,
+    /// The upstream service sampled it.
+    Upstream,
+    /// The trace-id ratio chose it.
+    Ratio,
+}
+
+/// Why a trace is dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DropReason {
+    /// The trace-id ratio did not choose it.
+    Ratio,
+    /// The upstream service did not sample it ([`UpstreamPolicy::Follow`]).
+    Upstream,
+}
+
+/// A trace's fate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Decision {
+    /// Export its spans.
+    Keep(KeepReason),
+    /// Discard its spans.
+    Drop(DropReason),
+}
+
+/// Every decision, in the order of the metric label table.
+pub const DECISIONS: [Decision; 8] = [
+    Decision::Keep(KeepReason::Error),
+    Decision::Keep(KeepReason::Slow),
+    Decision::Keep(KeepReason::Forensic),
+    Decision::Keep(KeepReason::Audit),
+    Decision::Keep(KeepReason::Upstream),
+    Decision::Keep(KeepReason::Ratio),
+    Decision::Drop(DropReason::Ratio),
+    Decision::Drop(DropReason::Upstream),
+];
+
+impl Decision {
+    /// Whether the spans are exported.
+    pub fn is_keep(self) -> bool {
+        matches!(self, Self::Keep(_))
+    }
+
+    /// The `decision` label: `keep` or `drop`.
+    pub fn decision_label(self) -> &'static str {
+        if self.is_keep() { "keep" } else { "drop" }
+    }
+
+    /// The `reason` label: `error`, `slow`, `forensic`, `audit`, `upstream` or `ratio`.
+    pub fn reason_label(self) -> &'static str {
+        match self {
+            Self::Keep(KeepReason::Error) => "error",
+            Self::Keep(KeepReason::Slow) => "slow",
+            Self::Keep(KeepReason::Forensic) => "forensic",
+            Self::Keep(KeepReason::Audit) => "audit",
+            Self::Keep(KeepReason::Upstream) | Self::Drop(DropReason::Upstream) => "upstream",
+            Self::Keep(KeepReason::Ratio) | Self::Drop(DropReason::Ratio) => "ratio",
+        }
+    }
+
+    fn index(self) -> usize {
+        DECISIONS.iter().position(|d| *d == self).unwrap_or(0)
+    }
+}
+
+/// Why a trace was decided before its local root ended plus the grace period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EarlyCause {
+    /// `max_traces` traces were buffered and a new one arrived.
+    TracesFull,
+    /// `max_spans` spans were buffered and another arrived.
+    SpansFull,
+    /// The trace waited `max_wait`.
+    MaxWait,
+}
+
+/// Every early cause, in label order.
+pub const EARLY_CAUSES: [EarlyCause; 3] = [
+    EarlyCause::TracesFull,
+    EarlyCause::SpansFull,
+    EarlyCause::MaxWait,
+];
+
+impl EarlyCause {
+    /// The `cause` label: `traces_full`, `spans_full` or `max_wait`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::TracesFull => "traces_full",
+            Self::SpansFull => "spans_full",
+            Self::MaxWait => "max_wait",
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Self::TracesFull => 0,
+            Self::SpansFull => 1,
+            Self::MaxWait => 2,
+        }
+    }
+}
+
+/// Counters of a sampler since it started, and its current occupancy.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SamplerStats {
+    /// Traces decided, by decision (index as in [`DECISIONS`]). A dropped trace whose late
+    /// span flipped it to keep is counted once under each.
+    pub traces: [u64; 8],
+    /// Spans exported or discarded, by the decision that applied to them.
+    pub spans: [u64; 8],
+    /// Early decisions, by cause (index as in [`EARLY_CAUSES`]).
+    pub early: [u64; 3],
+    /// Dropped decisions flipped to keep by a late error (or slow, audit, forensic) span.
+    pub flipped_to_keep: u64,
+    /// Traces buffered now.
+    pub in_flight_traces: usize,
+    /// Spans buffered now.
+    pub buffered_spans: usize,
+    /// Decisions remembered now.
+    pub cached_decisions: usize,
+}
+
+impl SamplerStats {
+    /// Traces decided as `decision`.
+    pub fn traces_with(&self, decision: Decision) -> u64 {
+        self.traces.get(decision.index()).copied().unwrap_or(0)
+    }
+
+    /// Spans that followed `decision`.
+    pub fn spans_with(&self, decision: Decision) -> u64 {
+        self.spans.get(decision.index()).copied().unwrap_or(0)
+    }
+
+    /// Early decisions for `cause`.
+    pub fn early_for(&self, cause: EarlyCause) -> u64 {
+        self.early.get(cause.index()).copied().unwrap_or(0)
+    }
+
+    /// Traces kept, all reasons.
+    pub fn traces_kept(&self) -> u64 {
+        DECISIONS
+            .iter()
+            .filter(|d| d.is_keep())
+            .map(|d| self.traces_with(*d))
+            .sum()
+    }
+
+    /// Traces dropped, all reasons.
+    pub fn traces_dropped(&self) -> u64 {
+        DECISIONS
+            .iter()
+            .filter(|d| !d.is_keep())
+            .map(|d| self.traces_with(*d))
+            .sum()
+    }
+}
+
+/// Catalogue counters, created once so the hot path skips the label lookup.
+#[derive(Debug, Clone)]
+struct SamplerMetrics {
+    traces: Vec<Counter>,
+    spans: Vec<Counter>,
+    early: Vec<Counter>,
+}
+
+impl SamplerMetrics {
+    fn new(catalogue: &MetricCatalogue) -> Self {
+        Self {
+            traces: DECISIONS
+                .iter()
+                .map(|d| catalogue.sampler_traces(d.decision_label(), d.reason_label()))
+                .collect(),
+            spans: DECISIONS
+                .iter()
+                .map(|d| catalogue.sampler_spans(d.decision_label(), d.reason_label()))
+                .collect(),
+            early: EARLY_CAUSES
+                .iter()
+                .map(|c| catalogue.sampler_early_decisions(c.label()))
+                .collect(),
+        }
+    }
+}
+
+struct TraceBuf<S> {
+    seq: u64,
+    first_seen: u64,
+    root_ended_at: Option<u64>,
+    start: u64,
+    end: u64,
+    error: bool,
+    audit: bool,
+    forensic: bool,
+    upstream: Option<bool>,
+    spans: Vec<S>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Cached {
+    decision: Decision,
+    trace_start: u64,
+}
+
+struct State<S> {
+    traces: HashMap<[u8; 16], TraceBuf<S>>,
+    order: BTreeMap<u64, [u8; 16]>,
+    next_seq: u64,
+    spans: usize,
+    cache: HashMap<[u8; 16], Cached>,
+    cache_order: VecDeque<[u8; 16]>,
+    stats: SamplerStats,
+}
+
+/// The tail sampling engine, generic over the span type.
+///
+/// Guarantee (see `docs/sampling.md`): every span with error status that reaches
+/// [`TailSampler::push`] is handed back for export, whatever the load and the bounds: a
+/// buffered error span makes its trace's decision keep, and an error span arriving after
+/// its trace was dropped (decided early, or a straggler after the grace period) is kept and
+/// flips the remembered decision to keep, so the rest of that trace's late spans are kept
+/// too. Spans of that trace discarded before the error arrived stay discarded.
+///
+/// ```
+/// use stellaops_telemetry_core::sampling::{ManualClock, SampledSpan, SamplingConfig, TailSampler};
+/// use std::sync::Arc;
+/// use std::time::Duration;
+///
+/// struct S { trace: u8, error: bool }
+/// impl SampledSpan for S {
+///     fn trace_id(&self) -> [u8; 16] { [self.trace; 16] }
+///     fn is_local_root(&self) -> bool { true }
+///     fn is_error(&self) -> bool { self.error }
+///     fn start_nanos(&self) -> u64 { 0 }
+///     fn end_nanos(&self) -> u64 { 1 }
+///     fn tenant(&self) -> Option<&str> { None }
+///     fn is_audit(&self) -> bool { false }
+/// }
+///
+/// let clock = Arc::new(ManualClock::at_unix_nanos(0));
+/// let config = SamplingConfig { ratio: 0.0, ..SamplingConfig::default() };
+/// let sampler = TailSampler::new(config, clock.clone()).unwrap();
+/// let mut out = Vec::new();
+/// sampler.push(S { trace: 1, error: true }, &mut out);
+/// sampler.push(S { trace: 2, error: false }, &mut out);
+/// clock.advance(Duration::from_millis(100));
+/// sampler.expire_due(&mut out);
+/// assert_eq!(out.len(), 1); // the error trace; ratio 0 drops the other
+/// assert!(out[0].error);
+/// ```
+pub struct TailSampler<S> {
+    config: SamplingConfig,
+    ratio: TraceIdRatio,
+    slow: u64,
+    grace: u64,
+    max_wait: u64,
+    clock: Arc<dyn Clock>,
+    forensic: Option<Arc<dyn ForensicTenants>>,
+    metrics: Option<SamplerMetrics>,
+    state: Mutex<State<S>>,
+}
+
+impl<S> std::fmt::Debug for TailSampler<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TailSampler")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: SampledSpan> TailSampler<S> {
+    /// A sampler with `config`, reading time from `clock`.
+    ///
+    /// # Errors
+    /// [`SamplingConfigError`] when `config` is unusable.
+    pub fn new(config: SamplingConfig, clock: Arc<dyn Clock>) -> Result<Self, SamplingConfigError> {
+        config.validate()?;
+        Ok(Self {
+            ratio: TraceIdRatio::new(config.ratio),
+            slow: duration_nanos(config.slow_threshold),
+            grace: duration_nanos(config.grace_period),
+            max_wait: duration_nanos(config.max_wait),
+            clock,
+            forensic: None,
+            metrics: None,
+            state: Mutex::new(State {
+                traces: HashMap::with_capacity(config.max_traces.min(4096)),
+                order: BTreeMap::new(),
+                next_seq: 0,
+                spans: 0,
+                cache: HashMap::with_capacity(config.decision_cache.min(4096)),
+                cache_order: VecDeque::with_capacity(config.decision_cache.min(4096)),
+                stats: SamplerStats::default(),
+            }),
+            config,
+        })
+    }
+
+    /// Keeps 100% of the traces of tenants `forensic` names.
+    #[must_use]
+    pub fn with_forensic(mut self, forensic: Arc<dyn ForensicTenants>) -> Self {
+        self.forensic = Some(forensic);
+        self
+    }
+
+    /// Counts decisions into the catalogue's `telemetry_sampler_*` metrics.
+    #[must_use]
+    pub fn with_metrics(mut self, catalogue: &MetricCatalogue) -> Self {
+        self.metrics = Some(SamplerMetrics::new(catalogue));
+        self
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &SamplingConfig {
+        &self.config
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State<S>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn is_forensic(&self, tenant: &str) -> bool {
+        self.forensic
+            .as_ref()
+            .is_some_and(|f| f.is_forensic(tenant))
+    }
+
+    /// Records the sampled flag of a trace's remote parent (called when a span with a
+    /// remote parent starts). Ignored for a trace already decided.
+    pub fn note_upstream(&self, trace_id: [u8; 16], sampled: bool, out: &mut Vec<S>) {
+        if self.config.upstream == UpstreamPolicy::Ignore {
+            return;
+        }
+        let now = self.clock.now_nanos();
+        let mut st = self.lock();
+        if st.cache.contains_key(&trace_id) {
+            return;
+        }
+        if !st.traces.contains_key(&trace_id) {
+            while st.traces.len() >= self.config.max_traces {
+                self.evict_oldest(&mut st, EarlyCause::TracesFull, out);
+            }
+            self.open_trace(&mut st, trace_id, now);
+        }
+        if let Some(t) = st.traces.get_mut(&trace_id) {
+            t.upstream = Some(sampled);
+        }
+    }
+
+    fn open_trace(&self, st: &mut State<S>, key: [u8; 16], now: u64) {
+        let seq = st.next_seq;
+        st.next_seq += 1;
+        st.order.insert(seq, key);
+        st.traces.insert(
+            key,
+            TraceBuf {
+                seq,
+                first_seen: now,
+                root_ended_at: None,
+                start: u64::MAX,
+                end: 0,
+                error: false,
+                audit: false,
+                forensic: false,
+                upstream: None,
+                spans: Vec::new(),
+            },
+        );
+    }
+
+    /// Takes one ended span. Spans to export now (late spans of kept traces, traces decided
+    /// early to make room) are appended to `out`; the rest wait for [`Self::expire_due`].
+    pub fn push(&self, span: S, out: &mut Vec<S>) {
+        let key = span.trace_id();
+        let now = self.clock.now_nanos();
+        let span_forensic = span.tenant().is_some_and(|t| self.is_forensic(t));
+        let mut st = self.lock();
+        loop {
+            if st.cache.contains_key(&key) {
+                self.late(&mut st, key, span, span_forensic, out);
+                return;
+            }
+            let open = st.traces.contains_key(&key);
+            if !open && st.traces.len() >= self.config.max_traces {
+                self.evict_oldest(&mut st, EarlyCause::TracesFull, out);
+                continue;
+            }
+            if st.spans >= self.config.max_spans {
+                self.evict_oldest(&mut st, EarlyCause::SpansFull, out);
+                continue;
+            }
+            if !open {
+                self.open_trace(&mut st, key, now);
+            }
+            break;
+        }
+        let State { traces, spans, .. } = &mut *st;
+        if let Some(t) = traces.get_mut(&key) {
+            t.start = t.start.min(span.start_nanos());
+            t.end = t.end.max(span.end_nanos());
+            t.error |= span.is_error();
+            t.audit |= span.is_audit();
+            t.forensic |= span_forensic;
+            if span.is_local_root() {
+                t.root_ended_at = Some(now);
+            }
+            t.spans.push(span);
+            *spans += 1;
+        }
+    }
+
+    /// A span of a trace already decided.
+    fn late(&self, st: &mut State<S>, key: [u8; 16], span: S, forensic: bool, out: &mut Vec<S>) {
+        let Some(cached) = st.cache.get_mut(&key) else {
+            return;
+        };
+        let decision = match cached.decision {
+            keep @ Decision::Keep(_) => keep,
+            Decision::Drop(_) => {
+                let flip = if span.is_error() {
+                    Some(KeepReason::Error)
+                } else if span.end_nanos().saturating_sub(cached.trace_start) >= self.slow {
+                    Some(KeepReason::Slow)
+                } else if forensic {
+                    Some(KeepReason::Forensic)
+                } else if span.is_audit() {
+                    Some(KeepReason::Audit)
+                } else {
+                    None
+                };
+                match flip {
+                    Some(reason) => {
+                        let keep = Decision::Keep(reason);
+                        cached.decision = keep;
+                        st.stats.flipped_to_keep += 1;
+                        self.count_trace(&mut st.stats, keep);
+                        keep
+                    }
+                    None => cached.decision,
+                }
+            }
+        };
+        self.count_spans(&mut st.stats, decision, 1);
+        if decision.is_keep() {
+            out.push(span);
+        }
+    }
+
+    /// Decides every trace whose local root ended at least the grace period ago, and (early,
+    /// cause `max_wait`) every trace buffered for `max_wait`. Kept spans go to `out`.
+    pub fn expire_due(&self, out: &mut Vec<S>) {
+        let now = self.clock.now_nanos();
+        let mut st = self.lock();
+        let mut due: Vec<(u64, [u8; 16], bool)> = Vec::new();
+        for (key, t) in &st.traces {
+            let rooted = t
+                .root_ended_at
+                .is_some_and(|r| now >= r.saturating_add(self.grace));
+            let waited = now >= t.first_seen.saturating_add(self.max_wait);
+            if rooted || waited {
+                due.push((t.seq, *key, !rooted));
+            }
+        }
+        due.sort_unstable();
+        for (_, key, early) in due {
+            if let Some(t) = st.traces.remove(&key) {
+                if early {
+                    self.count_early(&mut st.stats, EarlyCause::MaxWait);
+                }
+                self.finish(&mut st, key, t, out);
+            }
+        }
+    }
+
+    /// Decides every buffered trace now (flush and shutdown), by the same rules.
+    pub fn decide_all(&self, out: &mut Vec<S>) {
+        let mut st = self.lock();
+        let keys: Vec<[u8; 16]> = st.order.values().copied().collect();
+        for key in keys {
+            if let Some(t) = st.traces.remove(&key) {
+                self.finish(&mut st, key, t, out);
+            }
+        }
+    }
+
+    fn evict_oldest(&self, st: &mut State<S>, cause: EarlyCause, out: &mut Vec<S>) {
+        let Some((_, key)) = st.order.first_key_value().map(|(s, k)| (*s, *k)) else {
+            return;
+        };
+        match st.traces.remove(&key) {
+            Some(t) => {
+                self.count_early(&mut st.stats, cause);
+                self.finish(st, key, t, out);
+            }
+            None => {
+                st.order.pop_first();
+            }
+        }
+    }
+
+    fn decide(&self, key: &[u8; 16], t: &TraceBuf<S>) -> Decision {
+        if t.error {
+            return Decision::Keep(KeepReason::Error);
+        }
+        if !t.spans.is_empty() && t.end.saturating_sub(t.start) >= self.slow {
+            return Decision::Keep(KeepReason::Slow);
+        }
+        if t.forensic
+            || t.spans
+                .iter()
+                .filter_map(SampledSpan::tenant)
+                .any(|tenant| self.is_forensic(tenant))
+        {
+            return Decision::Keep(KeepReason::Forensic);
+        }
+        if t.audit {
+            return Decision::Keep(KeepReason::Audit);
+        }
+        match (self.config.upstream, t.upstream) {
+            (UpstreamPolicy::KeepSampled | UpstreamPolicy::Follow, Some(true)) => {
+                return Decision::Keep(KeepReason::Upstream);
+            }
+            (UpstreamPolicy::Follow, Some(false)) => return Decision::Drop(DropReason::Upstream),
+            _ => {}
+        }
+        if self.ratio.keeps(key) {
+            Decision::Keep(KeepReason::Ratio)
+        } else {
+            Decision::Drop(DropReason::Ratio)
+        }
+    }
+
+    /// Decides a trace already removed from `traces`, exports or discards its spans and
+    /// remembers the decision.
+    fn finish(&self, st: &mut State<S>, key: [u8; 16], t: TraceBuf<S>, out: &mut Vec<S>) {
+        let decision = self.decide(&key, &t);
+        st.order.remove(&t.seq);
+        st.spans = st.spans.saturating_sub(t.spans.len());
+        self.count_trace(&mut st.stats, decision);
+        self.count_spans(&mut st.stats, decision, t.spans.len() as u64);
+        if decision.is_keep() {
+            out.extend(t.spans);
+        }
+        let trace_start = if t.start == u64::MAX {
+            t.first_seen
+        } else {
+            t.start
+        };
+        if st
+            .cache
+            .insert(
+                key,
+                Cached {
+                    decision,
+                    trace_start,
+                },
+            )
+            .is_none()
+        {
+            st.cache_order.push_back(key);
+            while st.cache_order.len() > self.config.decision_cache {
+                if let Some(old) = st.cache_order.pop_front() {
+                    st.cache.remove(&old);
+                }
+            }
+        }
+    }
+
+    fn count_trace(&self, stats: &mut SamplerStats, d: Decision) {
+        if let Some(c) = stats.traces.get_mut(d.index()) {
+            *c += 1;
+        }
+        if let Some(m) = self.metrics.as_ref().and_then(|m| m.traces.get(d.index())) {
+            m.inc();
+        }
+    }
+
+    fn count_spans(&self, stats: &mut SamplerStats, d: Decision, n: u64) {
+        if n == 0 {
+            return;
+        }
+        if let Some(c) = stats.spans.get_mut(d.index()) {
+            *c += n;
+        }
+        if let Some(m) = self.metrics.as_ref().and_then(|m| m.spans.get(d.index())) {
+            m.inc_by(n);
+        }
+    }
+
+    fn count_early(&self, stats: &mut SamplerStats, cause: EarlyCause) {
+        if let Some(c) = stats.early.get_mut(cause.index()) {
+            *c += 1;
+        }
+        if let Some(m) = self
+            .metrics
+            .as_ref()
+            .and_then(|m| m.early.get(cause.index()))
+        {
+            m.inc();
+        }
+    }
+
+    /// Counters and current occupancy.
+    pub fn stats(&self) -> SamplerStats {
+        let st = self.lock();
+        let mut stats = st.stats.clone();
+        stats.in_flight_traces = st.traces.len();
+        stats.buffered_spans = st.spans;
+        stats.cached_decisions = st.cache.len();
+        stats
+    }
+
+    /// The remembered decision for a trace, if any.
+    pub fn decision_of(&self, trace_id: &[u8; 16]) -> Option<Decision> {
+        self.lock().cache.get(trace_id).map(|c| c.decision)
+    }
+}

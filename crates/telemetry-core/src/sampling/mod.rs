@@ -1,0 +1,22 @@
+//! In-process tail sampling: keep every error trace, every slow trace, every trace of a
+//! tenant in forensic mode and every audit trace; keep a trace-id ratio (OpenTelemetry's
+//! TraceIdRatioBased rule) of the rest. Bounded memory; late spans follow the decision.
+//! See `docs/sampling.md`.
+//!
+//! Not head sampling: the SDK records everything and this module decides at the end.
+
+mod clock;
+mod engine;
+mod processor;
+mod ratio;
+
+pub use clock::{Clock, ManualClock, SystemClock, nanos_to_utc, system_time_nanos};
+pub use engine::{
+    AUDIT_ATTRIBUTE, DECISIONS, Decision, DropReason, EARLY_CAUSES, EarlyCause, ForensicTenants,
+    KeepReason, SampledSpan, SamplerStats, SamplingConfig, SamplingConfigError, TENANT_ATTRIBUTE,
+    TailSampler, UpstreamPolicy,
+};
+pub use processor::{
+    DEFAULT_HOUSEKEEPING, InMemorySpanSink, SpanSink, TailSamplingProcessor, Tick,
+};
+pub use ratio::TraceIdRatio;
