@@ -523,6 +523,34 @@ impl TelemetryBuilder {
                 workers.1.set_interval(self::batch_interval(interval));
             }));
         }
+        // --- incident holds (issue 9) ---
+        {
+            // Spool segments that overlap an incident keep the forensic retention (180 days
+            // from their end): every activation or extension becomes a persisted hold.
+            let holds = spool.clone();
+            incidents.observe(Box::new(move |event: &IncidentEvent| {
+                if !matches!(
+                    event,
+                    IncidentEvent::Activated { .. } | IncidentEvent::Extended { .. }
+                ) {
+                    return;
+                }
+                // Opens the spool when nothing has written to it yet, so the hold is on
+                // disk before the incident's data arrives.
+                let held = holds.get_or_open().and_then(|spool| {
+                    spool.add_hold(event.tenant(), event.started_at(), event.ends_at())
+                });
+                if let Err(e) = held {
+                    tracing::warn!(
+                        target: "stellaops_telemetry::incident",
+                        tenant = event.tenant(),
+                        code = e.code(),
+                        "telemetry.incident.hold_failed: {e}"
+                    );
+                }
+            }));
+        }
+        // --- end incident holds ---
         let tick_incidents = incidents.clone();
         // The housekeeping thread expires incidents; their audit events go to the service's
         // subscriber (a weak handle: the subscriber owns this processor).

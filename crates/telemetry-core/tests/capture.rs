@@ -353,6 +353,7 @@ fn sealed_telemetry_captures_locally_and_nothing_leaves() {
     let tmp = otlp_records::private_tempdir();
     let clock = ManualClock::new(t("2025-03-01T12:00:00Z"));
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("scanner")
+        .trace_sampling_ratio(1.0)
         .profile("default")
         .sealed(true)
         .otlp_endpoint("http://10.0.0.7:4317")
@@ -434,6 +435,7 @@ fn sealed_telemetry_captures_locally_and_nothing_leaves() {
 fn capture_without_a_spool_fails_with_a_code() {
     let tmp = otlp_records::private_tempdir();
     let (telemetry, _dispatch) = stellaops_telemetry_core::builder("scanner")
+        .trace_sampling_ratio(1.0)
         .otlp_endpoint("http://127.0.0.1:9")
         .spool_dir(tmp.path().join("never"))
         .stdout_logs(false)
@@ -452,6 +454,7 @@ fn forensic_spool_copy_keeps_what_the_collector_accepted_and_captures_it() {
     let collector = stellaops_telemetry_testkit::Collector::start().unwrap();
     let tmp = otlp_records::private_tempdir();
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("policy")
+        .trace_sampling_ratio(1.0)
         .profile("forensic")
         .otlp_endpoint(collector.grpc_endpoint())
         .spool_dir(tmp.path().join("spool"))
@@ -516,6 +519,7 @@ fn a_clean_shutdown_leaves_only_sealed_segments() {
     let tmp = otlp_records::private_tempdir();
     let dir = tmp.path().join("spool");
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("scanner")
+        .trace_sampling_ratio(1.0)
         .profile("airgap")
         .spool_dir(&dir)
         .stdout_logs(false)
@@ -605,6 +609,7 @@ fn an_idle_signal_segment_is_sealed_by_the_spool_clock_when_another_signal_write
     let dir = tmp.path().join("spool");
     let clock = ManualClock::new(t("2025-03-01T00:00:00Z"));
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("scanner")
+        .trace_sampling_ratio(1.0)
         .profile("airgap")
         .spool_dir(&dir)
         .spool_clock(clock.clone())

@@ -374,3 +374,53 @@ fn export_interval_is_ten_seconds_while_any_incident_is_active() {
         "restored"
     );
 }
+
+#[test]
+fn an_incident_becomes_a_persisted_spool_hold_that_extensions_widen() {
+    let clock = Arc::new(ManualClock::at_unix_nanos(T0_NANOS));
+    let dir = support::private_tempdir();
+    let t0 = chrono::DateTime::from_timestamp_nanos(i64::try_from(T0_NANOS).unwrap());
+    // The spool's retention decisions use the same fixed time line.
+    let spool_clock = stellaops_bundle_format::FixedClock(t0 + chrono::Duration::hours(2));
+    let (telemetry, _dispatch) = stellaops_telemetry_core::builder("scanner")
+        .spool_dir(dir.path())
+        .spool_clock(spool_clock)
+        .stdout_logs(false)
+        .sampling_clock(clock.clone())
+        .build()
+        .unwrap();
+    let incidents = telemetry.incidents();
+    incidents
+        .start(IncidentRequest::manual("acme", "CVE-2025-1", "ops").ttl(Duration::from_secs(1800)))
+        .unwrap();
+    clock.advance(Duration::from_secs(600));
+    incidents
+        .start(IncidentRequest::manual("acme", "still open", "ops").ttl(Duration::from_secs(3600)))
+        .unwrap();
+    let holds = telemetry.spool().unwrap().holds();
+    let widest = holds
+        .iter()
+        .filter(|h| h.tenant == "acme")
+        .map(|h| (h.start, h.end))
+        .max_by_key(|(_, end)| *end)
+        .unwrap();
+    assert_eq!(widest.0, t0);
+    assert_eq!(widest.1, t0 + chrono::Duration::seconds(600 + 3600));
+    assert!(holds.iter().all(|h| h.tenant == "acme"), "{holds:?}");
+    telemetry.shutdown(Duration::from_secs(5));
+    drop(telemetry);
+    // The holds survive a restart of the service.
+    let reopened = stellaops_telemetry_core::spool::Spool::builder(dir.path())
+        .clock(spool_clock)
+        .read_only()
+        .open()
+        .unwrap();
+    assert!(
+        reopened
+            .holds()
+            .iter()
+            .any(|h| h.tenant == "acme" && h.end == widest.1),
+        "{:?}",
+        reopened.holds()
+    );
+}

@@ -33,6 +33,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 async fn the_export_endpoint_serves_the_tenants_spans_from_the_services_spool() {
     let spool = private_tempdir();
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("scanner")
+        .trace_sampling_ratio(1.0)
         .spool_dir(spool.path())
         .stdout_logs(false)
         .build()
