@@ -95,4 +95,4 @@ pub use incident::{IncidentApi, IncidentView, MemoryIncidentRegistry};
 pub use router::{
     MetricsSource, Readiness, TelemetryRouter, TelemetryState, TelemetryStateBuilder,
 };
-pub use service::TelemetryExporter;
+pub use service::{TelemetryExporter, TelemetryIncidents};

@@ -6,13 +6,23 @@
 //!   spool, with the service's profile, its redaction policy digest, the collector
 //!   configuration rendered for that profile (`config/collector.yaml`, plus the gateway tier
 //!   when the profile has one) and the standard Grafana dashboards (`config/dashboards/`).
+//! - [`TelemetryIncidents`]: [`IncidentApi`] over [`Telemetry::incidents`] (the
+//!   `IncidentController` that drives sampling, debug logs, export interval and spool holds),
+//!   remembering the last state of tenants whose incident has ended so status can report it.
 
+use crate::error::{ApiError, ApiErrorKind};
 use crate::export::{ExportError, ForensicExporter};
+use crate::incident::{IncidentApi, IncidentView};
 use crate::window::Window;
+use std::collections::BTreeMap;
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 use stellaops_federation_dsse::EnvelopeSigner;
 use stellaops_telemetry_core::Telemetry;
+use stellaops_telemetry_core::incident::{
+    IncidentError, IncidentEvent, IncidentRequest, IncidentStatus,
+};
 use stellaops_telemetry_core::spool::CaptureError;
 use stellaops_telemetry_deploy::collector::{Site, render};
 use stellaops_telemetry_deploy::dashboards::standard_dashboards;
@@ -121,5 +131,152 @@ impl ForensicExporter for TelemetryExporter {
                 message: other.to_string(),
             },
         })
+    }
+}
+
+/// [`IncidentApi`] over a running [`Telemetry`]'s incident controller.
+///
+/// Starting an incident through the router is `IncidentController::start` with source
+/// `manual` (a second start extends it, never shortens it); stopping an inactive tenant
+/// reports its state instead of failing; status lists the active incidents and the last state
+/// of every tenant whose incident ended while this adapter was watching.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use stellaops_telemetry_http::TelemetryIncidents;
+///
+/// let telemetry = Arc::new(stellaops_telemetry_core::builder("scanner").build()?.0);
+/// let incidents = TelemetryIncidents::new(telemetry);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct TelemetryIncidents {
+    telemetry: Arc<Telemetry>,
+    ended: Arc<Mutex<BTreeMap<String, IncidentView>>>,
+}
+
+impl std::fmt::Debug for TelemetryIncidents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelemetryIncidents").finish_non_exhaustive()
+    }
+}
+
+impl TelemetryIncidents {
+    /// Watches `telemetry.incidents()` and serves it to the router.
+    pub fn new(telemetry: Arc<Telemetry>) -> Self {
+        let ended = Arc::new(Mutex::new(BTreeMap::new()));
+        let sink = Arc::clone(&ended);
+        telemetry
+            .incidents()
+            .observe(Box::new(move |event: &IncidentEvent| {
+                let mut ended = sink.lock().unwrap_or_else(PoisonError::into_inner);
+                match event {
+                    IncidentEvent::Stopped {
+                        tenant,
+                        actor,
+                        source,
+                        reason,
+                        started_at,
+                        ended_at,
+                    }
+                    | IncidentEvent::Expired {
+                        tenant,
+                        actor,
+                        source,
+                        reason,
+                        started_at,
+                        ended_at,
+                    } => {
+                        ended.insert(
+                            tenant.clone(),
+                            IncidentView {
+                                tenant: tenant.clone(),
+                                active: false,
+                                reason: Some(reason.clone()),
+                                actor: Some(actor.clone()),
+                                source: source.as_str().to_owned(),
+                                started_at: Some(*started_at),
+                                expires_at: Some(*ended_at),
+                            },
+                        );
+                    }
+                    IncidentEvent::Activated { tenant, .. }
+                    | IncidentEvent::Extended { tenant, .. } => {
+                        ended.remove(tenant);
+                    }
+                }
+            }));
+        Self { telemetry, ended }
+    }
+
+    fn ended(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, IncidentView>> {
+        self.ended.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn active_view(status: &IncidentStatus) -> IncidentView {
+    IncidentView {
+        tenant: status.tenant.clone(),
+        active: true,
+        reason: Some(status.reason.clone()),
+        actor: Some(status.actor.clone()),
+        source: status.source.as_str().to_owned(),
+        started_at: Some(status.started_at),
+        expires_at: Some(status.expires_at),
+    }
+}
+
+fn refused(e: &IncidentError) -> ApiError {
+    ApiError::new(ApiErrorKind::BadRequest, e.code(), e.to_string())
+}
+
+impl IncidentApi for TelemetryIncidents {
+    fn start(
+        &self,
+        tenant: &str,
+        reason: &str,
+        actor: &str,
+        ttl: Duration,
+    ) -> Result<IncidentView, ApiError> {
+        let request = IncidentRequest::manual(tenant, reason, actor).ttl(ttl);
+        let status = self
+            .telemetry
+            .incidents()
+            .start(request)
+            .map_err(|e| refused(&e))?;
+        Ok(active_view(&status))
+    }
+
+    fn stop(&self, tenant: &str, actor: &str) -> Result<IncidentView, ApiError> {
+        match self.telemetry.incidents().stop(tenant, actor) {
+            Ok(_) | Err(IncidentError::NotActive(_)) => Ok(self
+                .ended()
+                .get(tenant)
+                .cloned()
+                .unwrap_or_else(|| IncidentView::inactive(tenant))),
+            Err(e) => Err(refused(&e)),
+        }
+    }
+
+    fn status(&self, tenant: Option<&str>) -> Vec<IncidentView> {
+        let controller = self.telemetry.incidents();
+        // Incidents past their TTL end now, not at the next housekeeping tick.
+        controller.expire_due();
+        if let Some(tenant) = tenant {
+            let view = controller.status_of(tenant).map_or_else(
+                || {
+                    self.ended()
+                        .get(tenant)
+                        .cloned()
+                        .unwrap_or_else(|| IncidentView::inactive(tenant))
+                },
+                |s| active_view(&s),
+            );
+            return vec![view];
+        }
+        let mut all: BTreeMap<String, IncidentView> = self.ended().clone();
+        for status in controller.status() {
+            all.insert(status.tenant.clone(), active_view(&status));
+        }
+        all.into_values().collect()
     }
 }

@@ -1,6 +1,7 @@
 //! The router over a real running `Telemetry`: the forensic export endpoint backed by
 //! [`TelemetryExporter`] returns the caller's tenant's spans from the service's spool in a
-//! signed bundle carrying the profile's collector configuration and dashboards.
+//! signed bundle carrying the profile's collector configuration and dashboards; incident
+//! toggles through [`TelemetryIncidents`] drive the service's own incident controller.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -95,5 +96,110 @@ async fn the_export_endpoint_serves_the_tenants_spans_from_the_services_spool() 
     );
     // The export was audited.
     assert_eq!(f.audit.records().len(), 1);
+    telemetry.shutdown(std::time::Duration::from_secs(5));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incident_toggles_drive_the_services_controller() {
+    let spool = private_tempdir();
+    let (telemetry, _dispatch) = stellaops_telemetry_core::builder("scanner")
+        .spool_dir(spool.path())
+        .stdout_logs(false)
+        .build()
+        .unwrap();
+    let telemetry = Arc::new(telemetry);
+    let state = stellaops_telemetry_http::TelemetryState::builder(
+        Arc::new(support::tokens()),
+        Arc::new(stellaops_telemetry_http::TelemetryIncidents::new(
+            telemetry.clone(),
+        )),
+        Arc::new(TelemetryExporter::new(telemetry.clone(), Arc::new(support::key())).unwrap()),
+        Arc::new(support::key()),
+    )
+    .clock(Arc::new(stellaops_telemetry_http::SystemClock))
+    .build()
+    .unwrap();
+    let router = stellaops_telemetry_http::TelemetryRouter::new(state).into_router();
+    let send = |method, uri: &'static str, token: &'static str, body: Option<&'static str>| {
+        let router = router.clone();
+        async move { support::send(&router, method, uri, Some(token), body, &[]).await }
+    };
+
+    let on = send(
+        Method::POST,
+        "/telemetry/incidents/mode",
+        "acme-admin",
+        Some(r#"{"tenant":"acme","enabled":true,"reason":"CVE-2025-4242","ttl":"45m"}"#),
+    )
+    .await;
+    assert_eq!(
+        on.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&on.body)
+    );
+    assert!(telemetry.incidents().is_active("acme"));
+    assert!(!telemetry.incidents().is_active("globex"));
+    let status = telemetry.incidents().status_of("acme").unwrap();
+    assert_eq!(status.reason, "CVE-2025-4242");
+    assert_eq!(status.actor, "admin@acme");
+    assert_eq!(
+        status.expires_at - status.started_at,
+        chrono::Duration::minutes(45)
+    );
+    // The spool holds the incident's window.
+    assert!(
+        telemetry
+            .spool()
+            .unwrap()
+            .holds()
+            .iter()
+            .any(|h| h.tenant == "acme")
+    );
+
+    let shown = send(
+        Method::GET,
+        "/telemetry/incidents/status",
+        "acme-read",
+        None,
+    )
+    .await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let json = shown.json();
+    let acme = json["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["tenant"] == "acme")
+        .unwrap()
+        .clone();
+    assert_eq!(acme["active"], true, "{json}");
+    assert_eq!(acme["source"], "manual");
+
+    let off = send(
+        Method::POST,
+        "/telemetry/incidents/mode",
+        "acme-admin",
+        Some(r#"{"tenant":"acme","enabled":false,"reason":"resolved"}"#),
+    )
+    .await;
+    assert_eq!(
+        off.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&off.body)
+    );
+    assert!(!telemetry.incidents().is_active("acme"));
+    let shown = send(
+        Method::GET,
+        "/telemetry/incidents/status",
+        "acme-read",
+        None,
+    )
+    .await;
+    let json = shown.json();
+    assert_eq!(json["incidents"][0]["tenant"], "acme", "{json}");
+    assert_eq!(json["incidents"][0]["active"], false, "{json}");
+    assert_eq!(json["incidents"][0]["reason"], "CVE-2025-4242", "{json}");
     telemetry.shutdown(std::time::Duration::from_secs(5));
 }
