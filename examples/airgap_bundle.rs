@@ -17,6 +17,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .otlp_endpoint("https://collector.example.com:4317") // refused while sealed
         .spool_dir(work.join("spool"))
         .stdout_logs(false)
+        // Keep every trace of this three-request example (the default keeps errors, slow
+        // traces, forensic tenants and 10% of the rest).
+        .trace_sampling_ratio(1.0)
         .init()?;
 
     for (tenant, image) in [

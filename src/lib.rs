@@ -35,8 +35,14 @@ pub use stellaops_redaction as redaction;
 /// (crate `stellaops-telemetry-core`); the most used items are re-exported at the top level.
 pub use stellaops_telemetry_core as telemetry_core;
 pub use stellaops_telemetry_core::{
-    InitError, Telemetry, TelemetryBuilder, builder, init, metrics, profile, propagation, spans,
+    InitError, Telemetry, TelemetryBuilder, builder, incident, init, metrics, profile, propagation,
+    sampling, spans, spool, window,
 };
+
+/// The HTTP surface a service mounts: the axum router for incident mode, forensic exports,
+/// signed config bundles, `/metrics` and health, with bearer authorization and audit; and the
+/// adapters over a running [`Telemetry`] (crate `stellaops-telemetry-http`).
+pub use stellaops_telemetry_http as http;
 
 /// Signed, reproducible offline OTLP bundles (streaming writer, strict verifier, record
 /// framing): the `stellaops-bundle-format` crate.
@@ -45,5 +51,3 @@ pub use stellaops_bundle_format as bundle;
 /// Deterministic executive outcome reports over DORA events, as JSON, Markdown and HTML with
 /// SVG charts (the `stellaops-outcome-analytics` crate).
 pub use stellaops_outcome_analytics as outcomes;
-/// Tail sampling and per-tenant forensic (incident) mode (`telemetry-core`).
-pub use stellaops_telemetry_core::{incident, sampling};
