@@ -390,7 +390,11 @@ impl TelemetryBuilder {
             spool_metrics,
         );
         // Opened now when it is sure to be used; otherwise on the first fallback write.
+        let some_signal_without_collector = [Signal::Traces, Signal::Metrics, Signal::Logs]
+            .iter()
+            .any(|signal| !settings.otlp.contains_key(signal));
         if settings.profile.exporter == ExporterKind::File
+            || some_signal_without_collector
             || spool_copy
             || self.spool_config.is_some()
         {
@@ -559,6 +563,7 @@ impl TelemetryBuilder {
         let tick_target = tick_dispatch.clone();
         let processor =
             TailSamplingProcessor::new(sampler.clone(), traces.clone() as Arc<dyn SpanSink>)
+                .with_enricher(Arc::new(incidents.clone()))
                 .on_tick(Arc::new(move || {
                     if !tick_incidents.any_active() {
                         return;

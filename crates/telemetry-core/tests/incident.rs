@@ -262,7 +262,7 @@ fn circuit_breaker_trigger_starts_an_incident_on_open() {
 fn telemetry_applies_forensic_mode_per_tenant() {
     let clock = Arc::new(ManualClock::at_unix_nanos(T0_NANOS));
     let logs = Captured::default();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = support::private_tempdir();
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("scanner")
         .trace_sampling_ratio(0.0)
         .log_level(LogLevel::Info)
@@ -325,6 +325,47 @@ fn telemetry_applies_forensic_mode_per_tenant() {
     assert_eq!(of("acme-corp", "scan done")[0]["incident"], true);
     assert!(of("globex", "debug detail").is_empty());
     assert!(of("globex", "scan done")[0].get("incident").is_none());
+    // Extended attributes: the kept span says which incident kept it.
+    use prost::Message as _;
+    let spans: Vec<_> = support::spooled(dir.path(), "traces")
+        .iter()
+        .map(|r| {
+            opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest::decode(
+                r.as_slice(),
+            )
+            .unwrap()
+        })
+        .flat_map(|r| r.resource_spans)
+        .flat_map(|r| r.scope_spans)
+        .flat_map(|s| s.spans)
+        .collect();
+    assert_eq!(spans.len(), 1, "only acme-corp's trace is kept");
+    let attribute = |key: &str| {
+        spans[0]
+            .attributes
+            .iter()
+            .find(|kv| kv.key == key)
+            .and_then(|kv| kv.value.clone())
+            .and_then(|v| v.value)
+    };
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+    assert_eq!(attribute("incident"), Some(Value::BoolValue(true)));
+    assert_eq!(
+        attribute("incident.reason"),
+        Some(Value::StringValue("CVE-2025-12345".into()))
+    );
+    assert_eq!(
+        attribute("incident.source"),
+        Some(Value::StringValue("manual".into()))
+    );
+    assert_eq!(
+        attribute("incident.actor"),
+        Some(Value::StringValue("alice".into()))
+    );
+    assert_eq!(
+        attribute("incident.started_at"),
+        Some(Value::StringValue("2025-11-29T12:00:00.000Z".into()))
+    );
     let rendered = telemetry.render_prometheus();
     assert!(
         rendered.contains("telemetry_incident_mode{state=\"active\"} 0"),
@@ -340,7 +381,7 @@ fn telemetry_applies_forensic_mode_per_tenant() {
 #[test]
 fn export_interval_is_ten_seconds_while_any_incident_is_active() {
     let clock = Arc::new(ManualClock::at_unix_nanos(T0_NANOS));
-    let dir = tempfile::tempdir().unwrap();
+    let dir = support::private_tempdir();
     let (telemetry, _dispatch) = stellaops_telemetry_core::builder("scanner")
         .spool_dir(dir.path())
         .stdout_logs(false)

@@ -564,6 +564,39 @@ impl ForensicTenants for IncidentController {
     }
 }
 
+/// The extended attributes of forensic mode: a span whose `tenant` is in forensic mode gets
+/// `incident=true`, `incident.reason`, `incident.source`, `incident.actor` and
+/// `incident.started_at` (RFC 3339), so an investigator can tell from the span alone why it
+/// was kept and under which incident. Spans of other tenants are untouched (one atomic load
+/// when no incident is active).
+impl crate::sampling::SpanEnricher for IncidentController {
+    fn enrich(&self, span: &mut opentelemetry_sdk::trace::SpanData) {
+        if !self.any_active() {
+            return;
+        }
+        let Some(status) =
+            crate::sampling::SampledSpan::tenant(span).and_then(|tenant| self.status_of(tenant))
+        else {
+            return;
+        };
+        span.attributes.extend([
+            opentelemetry::KeyValue::new(INCIDENT_ATTRIBUTE, true),
+            opentelemetry::KeyValue::new("incident.reason", status.reason),
+            opentelemetry::KeyValue::new("incident.source", status.source.as_str()),
+            opentelemetry::KeyValue::new("incident.actor", status.actor),
+            opentelemetry::KeyValue::new(
+                "incident.started_at",
+                status
+                    .started_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            ),
+        ]);
+    }
+}
+
+/// The span attribute (and log field) that marks data recorded during an incident.
+pub const INCIDENT_ATTRIBUTE: &str = "incident";
+
 fn expired_event(a: &Active) -> IncidentEvent {
     IncidentEvent::Expired {
         tenant: a.status.tenant.clone(),

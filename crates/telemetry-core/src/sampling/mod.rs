@@ -17,6 +17,6 @@ pub use engine::{
     TailSampler, UpstreamPolicy,
 };
 pub use processor::{
-    DEFAULT_HOUSEKEEPING, InMemorySpanSink, SpanSink, TailSamplingProcessor, Tick,
+    DEFAULT_HOUSEKEEPING, InMemorySpanSink, SpanEnricher, SpanSink, TailSamplingProcessor, Tick,
 };
 pub use ratio::TraceIdRatio;

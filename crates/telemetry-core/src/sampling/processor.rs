@@ -117,12 +117,21 @@ struct Housekeeping {
 pub struct TailSamplingProcessor {
     sampler: Arc<TailSampler<SpanData>>,
     sink: Arc<dyn SpanSink>,
+    enricher: Option<Arc<dyn SpanEnricher>>,
     on_tick: Option<Tick>,
     housekeeping: Mutex<Option<Housekeeping>>,
 }
 
 /// Extra work for each housekeeping tick (init expires incidents there).
 pub type Tick = Arc<dyn Fn() + Send + Sync>;
+
+/// Adds attributes to an ended span before the sampler sees it (init passes the incident
+/// controller, which tags the spans of tenants in forensic mode: see
+/// `IncidentController`'s implementation).
+pub trait SpanEnricher: Send + Sync + std::fmt::Debug {
+    /// Adds what it knows to `span`.
+    fn enrich(&self, span: &mut SpanData);
+}
 
 impl std::fmt::Debug for TailSamplingProcessor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -141,9 +150,17 @@ impl TailSamplingProcessor {
         Self {
             sampler,
             sink,
+            enricher: None,
             on_tick: None,
             housekeeping: Mutex::new(None),
         }
+    }
+
+    /// Passes every ended span through `enricher` first.
+    #[must_use]
+    pub fn with_enricher(mut self, enricher: Arc<dyn SpanEnricher>) -> Self {
+        self.enricher = Some(enricher);
+        self
     }
 
     /// Also runs `tick` on every housekeeping tick (set before [`Self::with_housekeeping`]).
@@ -239,7 +256,10 @@ impl SpanProcessor for TailSamplingProcessor {
         }
     }
 
-    fn on_end(&self, span: SpanData) {
+    fn on_end(&self, mut span: SpanData) {
+        if let Some(enricher) = &self.enricher {
+            enricher.enrich(&mut span);
+        }
         let mut out = Vec::new();
         self.sampler.push(span, &mut out);
         if !out.is_empty() {
