@@ -597,18 +597,16 @@ fn transport_security(
     for (signal, target) in &settings.otlp {
         if endpoint_uses_tls(&target.endpoint) {
             let config = settings.tls.get(signal).cloned().unwrap_or_default();
-            let built = OtlpTls::build(&config, target.protocol).map_err(|source| {
-                InitError::Tls {
+            let built =
+                OtlpTls::build(&config, target.protocol).map_err(|source| InitError::Tls {
                     signal: signal.as_str(),
                     source,
-                }
-            })?;
+                })?;
             tls.insert(*signal, built);
             continue;
         }
         let endpoint = Endpoint::parse(&target.endpoint);
-        if endpoint.scheme() == Some(Scheme::Http) && endpoint.class() != EndpointClass::Loopback
-        {
+        if endpoint.scheme() == Some(Scheme::Http) && endpoint.class() != EndpointClass::Loopback {
             if !settings.insecure_plaintext {
                 return Err(InitError::PlaintextEndpoint {
                     signal: signal.as_str(),

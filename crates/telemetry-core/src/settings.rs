@@ -566,7 +566,10 @@ mod tests {
         let e = env(&[
             ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/generic/ca.pem"),
             ("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "/traces/ca.pem"),
-            ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/generic/client.pem"),
+            (
+                "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+                "/generic/client.pem",
+            ),
             ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "/generic/client-key.pem"),
             ("OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY", "/logs/client-key.pem"),
         ]);
@@ -575,7 +578,12 @@ mod tests {
             s.tls[&signal]
                 .ca
                 .as_ref()
-                .map(|c| (c.path().unwrap().display().to_string(), c.origin().to_owned()))
+                .map(|c| {
+                    (
+                        c.path().unwrap().display().to_string(),
+                        c.origin().to_owned(),
+                    )
+                })
                 .unwrap()
         };
         assert_eq!(
@@ -649,13 +657,20 @@ mod tests {
             insecure_plaintext: Some(false),
             ..Default::default()
         };
-        assert!(!Settings::resolve_with(&code, &e).unwrap().insecure_plaintext);
+        assert!(
+            !Settings::resolve_with(&code, &e)
+                .unwrap()
+                .insecure_plaintext
+        );
         let err = Settings::resolve_with(
             &CodeSettings::default(),
             env(&[("STELLAOPS_TELEMETRY_OTLP_INSECURE", "perhaps")]),
         )
         .unwrap_err();
-        assert!(err.to_string().contains("STELLAOPS_TELEMETRY_OTLP_INSECURE"));
+        assert!(
+            err.to_string()
+                .contains("STELLAOPS_TELEMETRY_OTLP_INSECURE")
+        );
     }
 
     #[test]

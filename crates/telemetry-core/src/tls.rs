@@ -322,9 +322,8 @@ impl ClientTlsConfig {
         self.server_name
             .as_ref()
             .map(|name| {
-                ServerName::try_from(name.clone()).map_err(|_| TlsError::InvalidServerName {
-                    name: name.clone(),
-                })
+                ServerName::try_from(name.clone())
+                    .map_err(|_| TlsError::InvalidServerName { name: name.clone() })
             })
             .transpose()
     }
@@ -533,7 +532,10 @@ mod tests {
         assert!(err.to_string().contains("ClientTlsConfig::ca_pem"), "{err}");
 
         let half = ClientTlsConfig {
-            client_certificate: Some(PemSource::inline("x", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE")),
+            client_certificate: Some(PemSource::inline(
+                "x",
+                "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+            )),
             ..Default::default()
         };
         let err = half.build_client(&[]).unwrap_err();

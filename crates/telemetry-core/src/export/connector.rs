@@ -8,7 +8,7 @@ use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::net::TcpStream;
@@ -24,6 +24,63 @@ pub(crate) struct TlsHandshakeError {
     source: std::io::Error,
 }
 
+/// The last TLS error a connection of one client met after its handshake (a fatal alert from
+/// the server, such as `CertificateRequired` when mTLS refuses the client): HTTP/2 and
+/// HTTP/1 report such a connection only as "closed", so the client looks here to say why.
+#[derive(Clone, Debug, Default)]
+pub struct TlsErrorSlot(Arc<Mutex<Option<String>>>);
+
+impl TlsErrorSlot {
+    fn record(&self, error: &std::io::Error) {
+        if let Some(tls) = error.get_ref().filter(|e| e.is::<rustls::Error>()) {
+            *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(tls.to_string());
+        }
+    }
+
+    fn set(&self, message: &str) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(message.to_owned());
+    }
+
+    /// Takes the recorded error, if any.
+    pub fn take(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
+
+/// Wraps the client-certificate resolver to notice a server that asks for a client
+/// certificate when none is configured: with TLS 1.3 the server refuses such a client only
+/// after the client's handshake has finished, so the error would otherwise read "connection
+/// closed".
+#[derive(Debug)]
+struct NoticeCertificateRequest {
+    inner: Arc<dyn rustls::client::ResolvesClientCert>,
+    errors: TlsErrorSlot,
+}
+
+impl rustls::client::ResolvesClientCert for NoticeCertificateRequest {
+    fn resolve(
+        &self,
+        root_hint_subjects: &[&[u8]],
+        sigschemes: &[rustls::SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        let resolved = self.inner.resolve(root_hint_subjects, sigschemes);
+        if resolved.is_none() {
+            self.errors.set(
+                "the server requires a client certificate (mTLS) and none is configured: set ClientTlsConfig::client_identity_files or OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY",
+            );
+        }
+        resolved
+    }
+
+    fn only_raw_public_keys(&self) -> bool {
+        self.inner.only_raw_public_keys()
+    }
+
+    fn has_certs(&self) -> bool {
+        self.inner.has_certs()
+    }
+}
+
 #[derive(Clone)]
 struct TlsSetup {
     connector: tokio_rustls::TlsConnector,
@@ -35,6 +92,7 @@ struct TlsSetup {
 pub struct OtlpConnector {
     http: HttpConnector,
     tls: Option<TlsSetup>,
+    errors: TlsErrorSlot,
 }
 
 impl OtlpConnector {
@@ -48,13 +106,27 @@ impl OtlpConnector {
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_connect_timeout(Some(timeout));
+        let errors = TlsErrorSlot::default();
         Self {
             http,
-            tls: tls.map(|(config, server_name)| TlsSetup {
-                connector: tokio_rustls::TlsConnector::from(config),
-                server_name,
+            tls: tls.map(|(config, server_name)| {
+                let mut config = (*config).clone();
+                config.client_auth_cert_resolver = Arc::new(NoticeCertificateRequest {
+                    inner: config.client_auth_cert_resolver.clone(),
+                    errors: errors.clone(),
+                });
+                TlsSetup {
+                    connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
+                    server_name,
+                }
             }),
+            errors,
         }
+    }
+
+    /// Where this connector's connections record TLS errors met after the handshake.
+    pub fn tls_errors(&self) -> TlsErrorSlot {
+        self.errors.clone()
     }
 }
 
@@ -69,6 +141,7 @@ impl tower_service::Service<http::Uri> for OtlpConnector {
 
     fn call(&mut self, uri: http::Uri) -> Self::Future {
         let tls = self.tls.clone();
+        let errors = self.errors.clone();
         let host = uri
             .host()
             .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_owned());
@@ -95,7 +168,10 @@ impl tower_service::Service<http::Uri> for OtlpConnector {
                     server_name: shown,
                     source,
                 })?;
-            Ok(OtlpStream::Tls(Box::new(TokioIo::new(stream))))
+            Ok(OtlpStream::Tls(Box::new(TlsIo {
+                io: TokioIo::new(stream),
+                errors,
+            })))
         })
     }
 }
@@ -105,7 +181,22 @@ pub enum OtlpStream {
     /// Plain TCP.
     Plain(TokioIo<TcpStream>),
     /// TLS over TCP.
-    Tls(Box<TokioIo<tokio_rustls::client::TlsStream<TcpStream>>>),
+    Tls(Box<TlsIo>),
+}
+
+/// A TLS connection that records TLS errors it meets into its client's [`TlsErrorSlot`].
+pub struct TlsIo {
+    io: TokioIo<tokio_rustls::client::TlsStream<TcpStream>>,
+    errors: TlsErrorSlot,
+}
+
+impl TlsIo {
+    fn seen<T>(&self, result: Poll<std::io::Result<T>>) -> Poll<std::io::Result<T>> {
+        if let Poll::Ready(Err(e)) = &result {
+            self.errors.record(e);
+        }
+        result
+    }
 }
 
 impl Connection for OtlpStream {
@@ -113,7 +204,7 @@ impl Connection for OtlpStream {
         match self {
             OtlpStream::Plain(io) => io.connected(),
             OtlpStream::Tls(io) => {
-                let (tcp, session) = io.inner().get_ref();
+                let (tcp, session) = io.io.inner().get_ref();
                 let connected = tcp.connected();
                 if session.alpn_protocol() == Some(b"h2") {
                     connected.negotiated_h2()
@@ -133,7 +224,10 @@ impl hyper::rt::Read for OtlpStream {
     ) -> Poll<std::io::Result<()>> {
         match self.get_mut() {
             OtlpStream::Plain(io) => Pin::new(io).poll_read(cx, buf),
-            OtlpStream::Tls(io) => Pin::new(&mut **io).poll_read(cx, buf),
+            OtlpStream::Tls(tls) => {
+                let result = Pin::new(&mut tls.io).poll_read(cx, buf);
+                tls.seen(result)
+            }
         }
     }
 }
@@ -146,28 +240,34 @@ impl hyper::rt::Write for OtlpStream {
     ) -> Poll<std::io::Result<usize>> {
         match self.get_mut() {
             OtlpStream::Plain(io) => Pin::new(io).poll_write(cx, buf),
-            OtlpStream::Tls(io) => Pin::new(&mut **io).poll_write(cx, buf),
+            OtlpStream::Tls(tls) => {
+                let result = Pin::new(&mut tls.io).poll_write(cx, buf);
+                tls.seen(result)
+            }
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         match self.get_mut() {
             OtlpStream::Plain(io) => Pin::new(io).poll_flush(cx),
-            OtlpStream::Tls(io) => Pin::new(&mut **io).poll_flush(cx),
+            OtlpStream::Tls(tls) => {
+                let result = Pin::new(&mut tls.io).poll_flush(cx);
+                tls.seen(result)
+            }
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         match self.get_mut() {
             OtlpStream::Plain(io) => Pin::new(io).poll_shutdown(cx),
-            OtlpStream::Tls(io) => Pin::new(&mut **io).poll_shutdown(cx),
+            OtlpStream::Tls(tls) => Pin::new(&mut tls.io).poll_shutdown(cx),
         }
     }
 
     fn is_write_vectored(&self) -> bool {
         match self {
             OtlpStream::Plain(io) => io.is_write_vectored(),
-            OtlpStream::Tls(io) => io.is_write_vectored(),
+            OtlpStream::Tls(tls) => tls.io.is_write_vectored(),
         }
     }
 
@@ -178,7 +278,10 @@ impl hyper::rt::Write for OtlpStream {
     ) -> Poll<std::io::Result<usize>> {
         match self.get_mut() {
             OtlpStream::Plain(io) => Pin::new(io).poll_write_vectored(cx, bufs),
-            OtlpStream::Tls(io) => Pin::new(&mut **io).poll_write_vectored(cx, bufs),
+            OtlpStream::Tls(tls) => {
+                let result = Pin::new(&mut tls.io).poll_write_vectored(cx, bufs);
+                tls.seen(result)
+            }
         }
     }
 }

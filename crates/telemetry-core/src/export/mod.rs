@@ -7,8 +7,8 @@ mod file;
 mod otlp;
 mod worker;
 
+pub use connector::{OtlpConnector, OtlpStream};
 pub use destination::{Destination, EXPORTER_COMPONENT};
 pub use file::{DEFAULT_KEEP_FILES, DEFAULT_ROTATE_BYTES, FileExportError, OtlpFileWriter};
-pub use connector::{OtlpConnector, OtlpStream};
 pub use otlp::{ExportRequest, OtlpClient, OtlpSendError, OtlpTls, endpoint_uses_tls};
 pub use worker::{BatchConfig, BuildFn, ExportWorker};

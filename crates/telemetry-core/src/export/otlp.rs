@@ -5,11 +5,9 @@
 //!
 //! Not a retry policy or a queue: the export worker decides what to do with a failure.
 
-use super::connector::{OtlpConnector, describe_chain};
+use super::connector::{OtlpConnector, TlsErrorSlot, describe_chain};
 use crate::settings::{OtlpTarget, Protocol};
 use crate::tls::{ClientTlsConfig, TlsError};
-use rustls::pki_types::ServerName;
-use std::sync::Arc;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
@@ -19,6 +17,8 @@ use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use prost::Message;
+use rustls::pki_types::ServerName;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One export request of any signal.
@@ -181,6 +181,8 @@ pub enum OtlpClient {
         channel: tonic::transport::Channel,
         /// Per-request timeout.
         timeout: Duration,
+        /// TLS errors met after the handshake (explains a "connection closed").
+        tls_errors: TlsErrorSlot,
     },
     /// OTLP/HTTP with protobuf bodies.
     Http {
@@ -190,6 +192,8 @@ pub enum OtlpClient {
         client: Box<HttpClient>,
         /// Per-request timeout.
         timeout: Duration,
+        /// TLS errors met after the handshake (explains a "connection closed").
+        tls_errors: TlsErrorSlot,
     },
 }
 
@@ -228,6 +232,7 @@ impl OtlpClient {
             None
         };
         let connector = OtlpConnector::new(timeout, tls);
+        let tls_errors = connector.tls_errors();
         match target.protocol {
             Protocol::Grpc => {
                 let channel = tonic::transport::Endpoint::from_shared(target.endpoint.clone())
@@ -239,6 +244,7 @@ impl OtlpClient {
                     endpoint: target.endpoint.clone(),
                     channel,
                     timeout,
+                    tls_errors,
                 })
             }
             Protocol::HttpProtobuf => {
@@ -254,6 +260,7 @@ impl OtlpClient {
                     endpoint: target.endpoint.clone(),
                     client: Box::new(client),
                     timeout,
+                    tls_errors,
                 })
             }
         }
@@ -271,11 +278,38 @@ impl OtlpClient {
     /// # Errors
     /// [`OtlpSendError::Failed`] or [`OtlpSendError::Timeout`].
     pub async fn send(&self, request: &ExportRequest) -> Result<(), OtlpSendError> {
+        let tls_errors = match self {
+            OtlpClient::Grpc { tls_errors, .. } | OtlpClient::Http { tls_errors, .. } => tls_errors,
+        };
+        // Only errors of this request count.
+        let _ = tls_errors.take();
+        let result = self.send_inner(request).await;
+        match (result, tls_errors.take()) {
+            (
+                Err(OtlpSendError::Failed {
+                    protocol,
+                    endpoint,
+                    detail,
+                    ..
+                }),
+                Some(tls),
+            ) if !detail.starts_with("TLS") => Err(OtlpSendError::Failed {
+                protocol,
+                endpoint,
+                detail: format!("TLS: the connection failed after the handshake: {tls} ({detail})"),
+                transient: false,
+            }),
+            (result, _) => result,
+        }
+    }
+
+    async fn send_inner(&self, request: &ExportRequest) -> Result<(), OtlpSendError> {
         match self {
             OtlpClient::Grpc {
                 endpoint,
                 channel,
                 timeout,
+                ..
             } => {
                 let fail = |detail: String, transient: bool| OtlpSendError::Failed {
                     protocol: "grpc",
@@ -328,6 +362,7 @@ impl OtlpClient {
                 endpoint,
                 client,
                 timeout,
+                ..
             } => {
                 let fail = |detail: String, transient: bool| OtlpSendError::Failed {
                     protocol: "http/protobuf",
