@@ -22,6 +22,8 @@ fn sealed_mode_refuses_a_remote_collector_and_spools_instead() {
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("authority")
         .sealed(true)
         .otlp_endpoint(endpoint.clone())
+        // A plain-text collector on a non-loopback address (issue 16: needs the switch).
+        .insecure_plaintext(true)
         .protocol(Protocol::Grpc)
         .spool_dir(dir.path())
         .log_sink(logs.sink())
@@ -79,6 +81,8 @@ fn sealing_at_run_time_moves_exports_to_the_spool_before_the_next_batch() {
     let dir = support::private_tempdir();
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("orchestrator")
         .otlp_endpoint(collector.grpc_endpoint())
+        // A plain-text collector on a non-loopback address (issue 16: needs the switch).
+        .insecure_plaintext(true)
         .spool_dir(dir.path())
         .stdout_logs(false)
         .build()
