@@ -385,7 +385,9 @@ impl SpoolMetrics {
 
     /// Segments pruned for `reason` (`retention` or `size_cap`), every signal and class.
     pub fn pruned_segments(&self, reason: &'static str) -> u64 {
-        self.pruned_by_reason.get_or_create(&ReasonLabel { reason }).get()
+        self.pruned_by_reason
+            .get_or_create(&ReasonLabel { reason })
+            .get()
     }
 
     /// Segments pruned for `reason` of `signal` and log `class` (`None`: traces, metrics or
@@ -1477,7 +1479,10 @@ impl Spool {
             class: class_label(segment.signal, segment.log_class),
         };
         metrics.pruned.get_or_create(&labels).inc();
-        metrics.pruned_records.get_or_create(&labels).inc_by(records);
+        metrics
+            .pruned_records
+            .get_or_create(&labels)
+            .inc_by(records);
         metrics
             .pruned_by_reason
             .get_or_create(&ReasonLabel { reason })
