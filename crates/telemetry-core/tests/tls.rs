@@ -37,6 +37,8 @@ fn started(
     spool: &std::path::Path,
 ) -> (Telemetry, tracing::Dispatch) {
     stellaops_telemetry_core::builder("scanner")
+        // forensic: every trace is kept, whatever tail sampling decides for ordinary ones.
+        .profile("forensic")
         .otlp_endpoint(receiver.endpoint("localhost"))
         .protocol(protocol(wire))
         .tls(tls)
@@ -237,6 +239,7 @@ fn the_server_name_override_is_what_gets_verified() {
     let logs = Captured::default();
     // The endpoint says 127.0.0.1; the certificate is checked against collector.internal.
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("scanner")
+        .profile("forensic")
         .otlp_endpoint(format!("https://127.0.0.1:{}", receiver.addr.port()))
         .tls(
             ClientTlsConfig::new()
@@ -394,6 +397,7 @@ fn child_exports_one_span_configured_by_environment() {
     }
     let dir = support::private_tempdir();
     match stellaops_telemetry_core::builder("env-child")
+        .profile("forensic")
         .spool_dir(dir.path())
         .export_interval(Duration::from_secs(3600))
         .stdout_logs(false)

@@ -245,6 +245,68 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn severity_classes_follow_the_otlp_ranges(number in -50i32..80) {
+            let class = LogClass::from_severity(number, "");
+            let expected = match number {
+                17.. => LogClass::Error,
+                13..=16 => LogClass::Warn,
+                1..=8 => LogClass::Debug,
+                _ => LogClass::Info,
+            };
+            proptest::prop_assert_eq!(class, expected);
+        }
+
+        #[test]
+        fn splitting_keeps_every_record_once_in_a_part_of_its_class(
+            scopes in proptest::collection::vec(proptest::collection::vec(0i32..25, 0..6), 0..4)
+        ) {
+            let request = ExportLogsServiceRequest {
+                resource_logs: vec![ResourceLogs {
+                    resource: None,
+                    scope_logs: scopes
+                        .iter()
+                        .enumerate()
+                        .map(|(i, severities)| ScopeLogs {
+                            scope: None,
+                            log_records: severities
+                                .iter()
+                                .enumerate()
+                                .map(|(j, n)| LogRecord {
+                                    severity_number: *n,
+                                    time_unix_nano: (i * 100 + j) as u64,
+                                    ..Default::default()
+                                })
+                                .collect(),
+                            schema_url: format!("scope-{i}"),
+                        })
+                        .collect(),
+                    schema_url: String::new(),
+                }],
+            };
+            let mut seen: Vec<u64> = Vec::new();
+            for (class, part) in split_by_class(&request) {
+                for sl in part.resource_logs.iter().flat_map(|rl| &rl.scope_logs) {
+                    for r in &sl.log_records {
+                        proptest::prop_assert_eq!(LogClass::of(r), class);
+                        seen.push(r.time_unix_nano);
+                    }
+                }
+            }
+            let mut all: Vec<u64> = request
+                .resource_logs
+                .iter()
+                .flat_map(|rl| &rl.scope_logs)
+                .flat_map(|sl| &sl.log_records)
+                .map(|r| r.time_unix_nano)
+                .collect();
+            seen.sort_unstable();
+            all.sort_unstable();
+            proptest::prop_assert_eq!(seen, all);
+        }
+    }
+
     #[test]
     fn default_retention_follows_the_advisory() {
         let r = LogRetention::default();
