@@ -281,29 +281,30 @@ impl OtlpClient {
         let tls_errors = match self {
             OtlpClient::Grpc { tls_errors, .. } | OtlpClient::Http { tls_errors, .. } => tls_errors,
         };
-        // Only errors of this request count.
+        // Only TLS errors met while sending this request explain its failure.
         let _ = tls_errors.take();
-        let result = self.send_inner(request).await;
-        match (result, tls_errors.take()) {
-            (
-                Err(OtlpSendError::Failed {
-                    protocol,
-                    endpoint,
-                    detail,
-                    ..
-                }),
-                Some(tls),
-            ) if !detail.starts_with("TLS") => Err(OtlpSendError::Failed {
-                protocol,
-                endpoint,
-                detail: format!("TLS: the connection failed after the handshake: {tls} ({detail})"),
-                transient: false,
-            }),
-            (result, _) => result,
-        }
+        self.send_inner(request, tls_errors).await
     }
 
-    async fn send_inner(&self, request: &ExportRequest) -> Result<(), OtlpSendError> {
+    async fn send_inner(
+        &self,
+        request: &ExportRequest,
+        tls_errors: &TlsErrorSlot,
+    ) -> Result<(), OtlpSendError> {
+        // A connection-level failure (not an answer from the collector) after a TLS error on
+        // the connection is that TLS error: say so.
+        let explain = |detail: String, tls: bool| -> (String, bool) {
+            if tls {
+                return (detail, true);
+            }
+            match tls_errors.take() {
+                Some(note) => (
+                    format!("TLS: the connection failed after the handshake: {note} ({detail})"),
+                    true,
+                ),
+                None => (detail, false),
+            }
+        };
         match self {
             OtlpClient::Grpc {
                 endpoint,
@@ -339,12 +340,13 @@ impl OtlpClient {
                     Ok(Err(status)) => {
                         let mut detail = format!("{:?}: {}", status.code(), status.message());
                         let mut tls = false;
+                        // A status with a source is the transport's, not the collector's answer.
                         if let Some(cause) = std::error::Error::source(&status) {
                             let (causes, is_tls) = describe_chain(cause);
-                            tls = is_tls;
                             if !detail.contains(&causes) {
                                 detail = format!("{detail}: {causes}");
                             }
+                            (detail, tls) = explain(detail, is_tls);
                         }
                         if tls && !detail.starts_with("TLS") {
                             detail = format!("TLS: {detail}");
@@ -378,6 +380,7 @@ impl OtlpClient {
                     // A request that never got an answer (refused, reset) may be sent again.
                     let response = client.request(req).await.map_err(|e| {
                         let (detail, tls) = describe_chain(&e);
+                        let (detail, tls) = explain(detail, tls);
                         fail(detail, !tls)
                     })?;
                     let status = response.status();
