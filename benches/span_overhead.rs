@@ -92,6 +92,12 @@ fn bench(c: &mut Criterion) {
 
     group.bench_function("stellaops_init", |b| {
         let dir = tempfile::tempdir().expect("tempdir");
+        // The spool refuses a directory others can read (tempdir() makes it 0755).
+        std::fs::set_permissions(
+            dir.path(),
+            <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o700),
+        )
+        .expect("chmod 0700");
         let sink: stellaops_telemetry::telemetry_core::logging::LogSink =
             std::sync::Arc::new(std::sync::Mutex::new(Box::new(std::io::sink())));
         let (telemetry, dispatch) = stellaops_telemetry::builder("scanner")
