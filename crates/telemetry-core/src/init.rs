@@ -18,6 +18,10 @@ use crate::settings::{CodeSettings, ConfigError, Protocol, Settings, Signal};
 use crate::spool::{Capture, Spool, SpoolClock, SpoolConfig, SpoolError, SpoolMetrics, SpoolSlot};
 use crate::window::Window;
 // --- end spool ---
+// --- tls (issue 16) ---
+use crate::export::{OtlpTls, endpoint_uses_tls};
+use crate::tls::{ClientTlsConfig, TlsError};
+// --- end tls ---
 use opentelemetry::KeyValue;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
@@ -92,6 +96,45 @@ pub enum InitError {
     #[error("opening the telemetry spool: {0}")]
     Spool(#[from] SpoolError),
     // --- end spool ---
+    // --- tls (issue 16) ---
+    /// The TLS settings of a signal's OTLP exporter are unusable (unreadable or invalid PEM,
+    /// a client certificate without its key...).
+    #[error("TLS for the {signal} OTLP exporter: {source}")]
+    Tls {
+        /// The signal.
+        signal: &'static str,
+        /// What was wrong, naming the file and the setting it came from.
+        source: TlsError,
+    },
+    /// A plain-text OTLP endpoint that is not loopback, without the insecure switch.
+    #[error(
+        "the {signal} OTLP endpoint {endpoint} is plain text (http://) and not loopback: use https:// (see OTEL_EXPORTER_OTLP_CERTIFICATE for a private CA), or allow plain text explicitly with TelemetryBuilder::insecure_plaintext(true) / STELLAOPS_TELEMETRY_OTLP_INSECURE=true"
+    )]
+    PlaintextEndpoint {
+        /// The signal.
+        signal: &'static str,
+        /// The endpoint.
+        endpoint: String,
+    },
+    // --- end tls ---
+}
+
+impl InitError {
+    /// A stable machine code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            InitError::AlreadyInitialized => "telemetry.init.already_initialized",
+            InitError::Config(_) => "telemetry.init.config_invalid",
+            InitError::GlobalSubscriber(_) => "telemetry.init.global_subscriber",
+            InitError::Thread { .. } => "telemetry.init.thread",
+            InitError::Spool(e) => e.code(),
+            InitError::Sampling(e) => e.code(),
+            // --- tls (issue 16) ---
+            InitError::Tls { source, .. } => source.code(),
+            InitError::PlaintextEndpoint { .. } => "telemetry.tls.plaintext_refused",
+            // --- end tls ---
+        }
+    }
 }
 
 /// Builds telemetry for a service. Settings made here override the environment, which
@@ -309,6 +352,31 @@ impl TelemetryBuilder {
     }
     // --- end sampling ---
 
+    // --- tls (issue 16) ---
+    /// TLS for every signal's `https://` OTLP endpoint: CA bundle, client certificate (mTLS),
+    /// server name. Fields left unset fall back to `OTEL_EXPORTER_OTLP_[<SIGNAL>_]CERTIFICATE`,
+    /// `..._CLIENT_CERTIFICATE` and `..._CLIENT_KEY`.
+    pub fn tls(mut self, tls: ClientTlsConfig) -> Self {
+        self.code.tls = Some(tls);
+        self
+    }
+
+    /// TLS for one signal's exporter; unset fields fall back to [`TelemetryBuilder::tls`],
+    /// then to the environment.
+    pub fn signal_tls(mut self, signal: Signal, tls: ClientTlsConfig) -> Self {
+        self.code.signal_tls.insert(signal, tls);
+        self
+    }
+
+    /// Allows plain-text `http://` OTLP endpoints that are not loopback (one warning is
+    /// logged at start). Without it such an endpoint fails `init`. Loopback endpoints may
+    /// always be plain text.
+    pub fn insecure_plaintext(mut self, allowed: bool) -> Self {
+        self.code.insecure_plaintext = Some(allowed);
+        self
+    }
+    // --- end tls ---
+
     /// Starts telemetry and installs it as the global subscriber.
     ///
     /// # Errors
@@ -401,6 +469,9 @@ impl TelemetryBuilder {
             spool.get_or_open()?;
         }
         // --- end spool ---
+        // --- tls (issue 16) ---
+        let (otlp_tls, plaintext_allowed) = transport_security(&settings)?;
+        // --- end tls ---
         let destination = |signal: Signal| {
             let target = match settings.profile.exporter {
                 ExporterKind::Otlp => settings.otlp.get(&signal).cloned(),
@@ -418,6 +489,9 @@ impl TelemetryBuilder {
             // --- spool (issue 9) ---
             .with_spool(spool.clone(), spool_copy)
             // --- end spool ---
+            // --- tls (issue 16) ---
+            .with_tls(otlp_tls.get(&signal).cloned())
+            // --- end tls ---
         };
         let batch_interval = batch_interval(settings.profile.export_interval);
         let thread_err = |signal: &'static str| move |source| InitError::Thread { signal, source };
@@ -623,6 +697,17 @@ impl TelemetryBuilder {
 
         let dispatch = tracing::Dispatch::new(subscriber);
         let _ = tick_dispatch.set(dispatch.downgrade()); // sampling (issue 9)
+        // --- tls (issue 16) ---
+        if !plaintext_allowed.is_empty() {
+            tracing::dispatcher::with_default(&dispatch, || {
+                tracing::warn!(
+                    endpoints = %plaintext_allowed.join(", "),
+                    remediation = "use https:// endpoints; plain text is allowed only because the insecure switch is on (TelemetryBuilder::insecure_plaintext / STELLAOPS_TELEMETRY_OTLP_INSECURE)",
+                    "OTLP export to non-loopback endpoints in plain text (insecure)"
+                );
+            });
+        }
+        // --- end tls ---
         for attach in [&traces as &dyn Attach, &logs, &metrics] {
             attach.attach_dispatch(dispatch.clone());
         }
@@ -654,6 +739,48 @@ impl TelemetryBuilder {
         Ok((telemetry, dispatch))
     }
 }
+
+// --- tls (issue 16) ---
+/// Checks every OTLP endpoint in use: builds the TLS of `https://` ones (reading the PEM
+/// files now, so a bad file fails start-up) and refuses plain text to a non-loopback host
+/// unless the insecure switch is on. Returns the TLS per signal and the plain-text endpoints
+/// that the switch allowed (to warn about).
+fn transport_security(
+    settings: &Settings,
+) -> Result<(std::collections::BTreeMap<Signal, OtlpTls>, Vec<String>), InitError> {
+    use stellaops_egress_policy::{Endpoint, EndpointClass, Scheme};
+    let mut tls = std::collections::BTreeMap::new();
+    let mut allowed_plaintext = Vec::new();
+    if settings.profile.exporter != ExporterKind::Otlp {
+        return Ok((tls, allowed_plaintext));
+    }
+    for (signal, target) in &settings.otlp {
+        if endpoint_uses_tls(&target.endpoint) {
+            let config = settings.tls.get(signal).cloned().unwrap_or_default();
+            let built =
+                OtlpTls::build(&config, target.protocol).map_err(|source| InitError::Tls {
+                    signal: signal.as_str(),
+                    source,
+                })?;
+            tls.insert(*signal, built);
+            continue;
+        }
+        let endpoint = Endpoint::parse(&target.endpoint);
+        if endpoint.scheme() == Some(Scheme::Http) && endpoint.class() != EndpointClass::Loopback {
+            if !settings.insecure_plaintext {
+                return Err(InitError::PlaintextEndpoint {
+                    signal: signal.as_str(),
+                    endpoint: target.endpoint.clone(),
+                });
+            }
+            if !allowed_plaintext.contains(&target.endpoint) {
+                allowed_plaintext.push(target.endpoint.clone());
+            }
+        }
+    }
+    Ok((tls, allowed_plaintext))
+}
+// --- end tls ---
 
 /// Any export worker, whatever it carries.
 trait Attach {

@@ -36,6 +36,9 @@ pub mod scrub;
 pub mod settings;
 pub mod spans;
 pub mod spool;
+// --- tls (issue 16) ---
+pub mod tls;
+// --- end tls ---
 pub mod window;
 
 pub use init::{

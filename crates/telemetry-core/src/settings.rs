@@ -4,6 +4,9 @@
 //! Not the place where exporters are built or decided: `init` does that with these values.
 
 use crate::profile::{LogLevel, Profile};
+// --- tls (issue 16) ---
+use crate::tls::{ClientTlsConfig, PemSource};
+// --- end tls ---
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -99,6 +102,14 @@ pub struct CodeSettings {
     pub spool_dir: Option<PathBuf>,
     /// Sealed mode at start.
     pub sealed: Option<bool>,
+    // --- tls (issue 16) ---
+    /// TLS for every signal's OTLP exporter (unset fields fall back to the environment).
+    pub tls: Option<ClientTlsConfig>,
+    /// Per-signal TLS (unset fields fall back to `tls`, then to the environment).
+    pub signal_tls: BTreeMap<Signal, ClientTlsConfig>,
+    /// Whether plain-text `http://` OTLP endpoints that are not loopback are allowed.
+    pub insecure_plaintext: Option<bool>,
+    // --- end tls ---
 }
 
 /// Everything `init` needs, resolved.
@@ -120,6 +131,14 @@ pub struct Settings {
     pub spool_dir: PathBuf,
     /// Sealed mode at start.
     pub sealed: bool,
+    // --- tls (issue 16) ---
+    /// TLS per signal for `https://` endpoints (code over environment, per-signal over
+    /// generic, field by field); a signal without an entry uses the defaults.
+    pub tls: BTreeMap<Signal, ClientTlsConfig>,
+    /// Whether plain-text `http://` OTLP endpoints that are not loopback are allowed
+    /// (`STELLAOPS_TELEMETRY_OTLP_INSECURE`).
+    pub insecure_plaintext: bool,
+    // --- end tls ---
 }
 
 /// Default service name when neither code nor `OTEL_SERVICE_NAME` names one.
@@ -303,6 +322,50 @@ impl Settings {
             .or_else(|| env("STELLAOPS_TELEMETRY_SPOOL_DIR").map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from(DEFAULT_SPOOL_DIR));
 
+        // --- tls (issue 16) ---
+        let env_tls = |infix: Option<&str>| {
+            let var = |suffix: &str| match infix {
+                Some(i) => format!("OTEL_EXPORTER_OTLP_{i}_{suffix}"),
+                None => format!("OTEL_EXPORTER_OTLP_{suffix}"),
+            };
+            let file = |suffix: &str| {
+                let name = var(suffix);
+                env(&name).map(|path| PemSource::file(path.trim(), name))
+            };
+            ClientTlsConfig {
+                ca: file("CERTIFICATE"),
+                client_certificate: file("CLIENT_CERTIFICATE"),
+                client_key: file("CLIENT_KEY"),
+                server_name: None,
+            }
+        };
+        let generic_env_tls = env_tls(None);
+        let code_tls = code.tls.clone().unwrap_or_default();
+        let mut tls = BTreeMap::new();
+        for signal in Signal::ALL {
+            let resolved = code
+                .signal_tls
+                .get(&signal)
+                .cloned()
+                .unwrap_or_default()
+                .or(&code_tls)
+                .or(&env_tls(Some(env_infix(signal))))
+                .or(&generic_env_tls);
+            if !resolved.is_empty() {
+                tls.insert(signal, resolved);
+            }
+        }
+        let insecure_plaintext = match code.insecure_plaintext {
+            Some(b) => b,
+            None => match env("STELLAOPS_TELEMETRY_OTLP_INSECURE") {
+                Some(v) => parse_bool(&v).ok_or_else(|| {
+                    invalid("STELLAOPS_TELEMETRY_OTLP_INSECURE", v, "true or false")
+                })?,
+                None => false,
+            },
+        };
+        // --- end tls ---
+
         Ok(Self {
             service_name,
             service_version,
@@ -312,6 +375,8 @@ impl Settings {
             resource_attributes,
             spool_dir,
             sealed,
+            tls,
+            insecure_plaintext,
         })
     }
 }
@@ -494,6 +559,118 @@ mod tests {
                 Settings::resolve_with(&CodeSettings::default(), env(&[(var, value)])).unwrap_err();
             assert!(err.to_string().contains(var), "{err}");
         }
+    }
+
+    #[test]
+    fn tls_files_come_from_env_per_signal_over_generic_and_code_wins() {
+        let e = env(&[
+            ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/generic/ca.pem"),
+            ("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "/traces/ca.pem"),
+            (
+                "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+                "/generic/client.pem",
+            ),
+            ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "/generic/client-key.pem"),
+            ("OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY", "/logs/client-key.pem"),
+        ]);
+        let s = Settings::resolve_with(&CodeSettings::default(), &e).unwrap();
+        let ca = |s: &Settings, signal| {
+            s.tls[&signal]
+                .ca
+                .as_ref()
+                .map(|c| {
+                    (
+                        c.path().unwrap().display().to_string(),
+                        c.origin().to_owned(),
+                    )
+                })
+                .unwrap()
+        };
+        assert_eq!(
+            ca(&s, Signal::Traces),
+            (
+                "/traces/ca.pem".to_owned(),
+                "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE".to_owned()
+            )
+        );
+        assert_eq!(
+            ca(&s, Signal::Metrics),
+            (
+                "/generic/ca.pem".to_owned(),
+                "OTEL_EXPORTER_OTLP_CERTIFICATE".to_owned()
+            )
+        );
+        let logs = &s.tls[&Signal::Logs];
+        assert_eq!(
+            logs.client_key.as_ref().unwrap().origin(),
+            "OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY"
+        );
+        assert_eq!(
+            logs.client_certificate.as_ref().unwrap().origin(),
+            "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE"
+        );
+        assert!(!s.insecure_plaintext);
+
+        let code = CodeSettings {
+            tls: Some(ClientTlsConfig::new().ca_file("/code/ca.pem")),
+            signal_tls: [(
+                Signal::Metrics,
+                ClientTlsConfig::new().server_name("metrics.internal"),
+            )]
+            .into_iter()
+            .collect(),
+            ..Default::default()
+        };
+        let s = Settings::resolve_with(&code, &e).unwrap();
+        assert_eq!(ca(&s, Signal::Traces).0, "/code/ca.pem", "code beats env");
+        assert_eq!(ca(&s, Signal::Metrics).0, "/code/ca.pem");
+        assert_eq!(
+            s.tls[&Signal::Metrics].server_name.as_deref(),
+            Some("metrics.internal")
+        );
+        assert_eq!(
+            s.tls[&Signal::Metrics]
+                .client_key
+                .as_ref()
+                .unwrap()
+                .origin(),
+            "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+            "fields code leaves unset still come from the environment"
+        );
+        assert!(
+            Settings::resolve_with(&CodeSettings::default(), env(&[]))
+                .unwrap()
+                .tls
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn insecure_switch_is_code_over_env_and_validated() {
+        let e = env(&[("STELLAOPS_TELEMETRY_OTLP_INSECURE", "true")]);
+        assert!(
+            Settings::resolve_with(&CodeSettings::default(), &e)
+                .unwrap()
+                .insecure_plaintext
+        );
+        let code = CodeSettings {
+            insecure_plaintext: Some(false),
+            ..Default::default()
+        };
+        assert!(
+            !Settings::resolve_with(&code, &e)
+                .unwrap()
+                .insecure_plaintext
+        );
+        let err = Settings::resolve_with(
+            &CodeSettings::default(),
+            env(&[("STELLAOPS_TELEMETRY_OTLP_INSECURE", "perhaps")]),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("STELLAOPS_TELEMETRY_OTLP_INSECURE")
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! The route is decided when the worker starts and again whenever sealing changes, before the
 //! next request: once sealed, no connection to a non-local collector is even attempted.
 
-use super::otlp::{ExportRequest, OtlpClient};
+use super::otlp::{ExportRequest, OtlpClient, OtlpTls};
 use crate::metrics::MetricCatalogue;
 use crate::settings::{OtlpTarget, Protocol, Signal};
 use crate::spool::{SpoolConfig, SpoolSlot};
@@ -36,6 +36,9 @@ pub struct Destination {
     catalogue: Arc<MetricCatalogue>,
     runtime: Option<tokio::runtime::Runtime>,
     timeout: Duration,
+    // --- tls (issue 16) ---
+    tls: Option<OtlpTls>,
+    // --- end tls ---
 }
 
 impl std::fmt::Debug for Destination {
@@ -84,8 +87,18 @@ impl Destination {
             catalogue,
             runtime,
             timeout,
+            tls: None,
         }
     }
+
+    // --- tls (issue 16) ---
+    /// Uses `tls` (CA bundle, client certificate, server name) for an `https://` endpoint;
+    /// without it an `https://` endpoint trusts the `webpki-roots` CAs.
+    pub fn with_tls(mut self, tls: Option<OtlpTls>) -> Self {
+        self.tls = tls;
+        self
+    }
+    // --- end tls ---
 
     /// Uses `spool` (shared with the other signals and `Telemetry::spool`) and, when
     /// `spool_copy`, also spools what the collector accepted.
@@ -130,7 +143,7 @@ impl Destination {
         }
         let Some(runtime) = &self.runtime else { return };
         let _entered = runtime.enter();
-        match OtlpClient::new(target, self.timeout) {
+        match OtlpClient::with_tls(target, self.timeout, self.tls.as_ref()) {
             Ok(client) => self.route = Some(Route::Otlp(Box::new(client))),
             Err(e) => tracing::warn!(
                 signal = self.signal.as_str(),

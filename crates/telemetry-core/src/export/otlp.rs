@@ -1,9 +1,13 @@
 //! OTLP clients for one collector endpoint: gRPC (opentelemetry-proto's tonic stubs) and
 //! HTTP/protobuf (hyper), both sending already-built export requests with a timeout.
 //!
+//! `https://` endpoints use TLS (rustls, see [`crate::tls`]); `http://` ones plain TCP.
+//!
 //! Not a retry policy or a queue: the export worker decides what to do with a failure.
 
+use super::connector::{OtlpConnector, TlsErrorSlot, describe_chain};
 use crate::settings::{OtlpTarget, Protocol};
+use crate::tls::{ClientTlsConfig, TlsError};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
@@ -13,6 +17,8 @@ use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use prost::Message;
+use rustls::pki_types::ServerName;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One export request of any signal.
@@ -128,10 +134,40 @@ fn http_status_is_transient(status: http::StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 502 | 503 | 504)
 }
 
-type HttpClient = hyper_util::client::legacy::Client<
-    hyper_util::client::legacy::connect::HttpConnector,
-    Full<Bytes>,
->;
+type HttpClient = hyper_util::client::legacy::Client<OtlpConnector, Full<Bytes>>;
+
+/// TLS for one OTLP endpoint, built (PEM read and checked) from a [`ClientTlsConfig`] with the
+/// ALPN protocol its wire protocol needs (`h2` for gRPC, `http/1.1` for OTLP/HTTP).
+#[derive(Debug, Clone)]
+pub struct OtlpTls {
+    config: Arc<rustls::ClientConfig>,
+    server_name: Option<ServerName<'static>>,
+}
+
+impl OtlpTls {
+    /// Builds the rustls configuration for `protocol`.
+    ///
+    /// # Errors
+    /// [`TlsError`] naming the PEM file and the setting it came from.
+    pub fn build(config: &ClientTlsConfig, protocol: Protocol) -> Result<Self, TlsError> {
+        let alpn: &[&[u8]] = match protocol {
+            Protocol::Grpc => &[b"h2"],
+            Protocol::HttpProtobuf => &[b"http/1.1"],
+        };
+        Ok(Self {
+            config: Arc::new(config.build_client(alpn)?),
+            server_name: config.parsed_server_name()?,
+        })
+    }
+}
+
+/// Whether `endpoint` asks for TLS (`https://`, any case).
+pub fn endpoint_uses_tls(endpoint: &str) -> bool {
+    endpoint
+        .trim_start()
+        .get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+}
 
 /// A client for one endpoint. Creating it opens no connection; the first send does.
 /// Must be created and used inside a Tokio runtime.
@@ -145,6 +181,8 @@ pub enum OtlpClient {
         channel: tonic::transport::Channel,
         /// Per-request timeout.
         timeout: Duration,
+        /// TLS errors met after the handshake (explains a "connection closed").
+        tls_errors: TlsErrorSlot,
     },
     /// OTLP/HTTP with protobuf bodies.
     Http {
@@ -154,30 +192,59 @@ pub enum OtlpClient {
         client: Box<HttpClient>,
         /// Per-request timeout.
         timeout: Duration,
+        /// TLS errors met after the handshake (explains a "connection closed").
+        tls_errors: TlsErrorSlot,
     },
 }
 
 impl OtlpClient {
-    /// A client for `target`. No connection is attempted here.
+    /// A client for `target`. No connection is attempted here. An `https://` endpoint trusts
+    /// the `webpki-roots` CAs; use [`OtlpClient::with_tls`] for a CA bundle or mTLS.
     ///
     /// # Errors
     /// [`OtlpSendError::InvalidEndpoint`] when the endpoint is not a URL.
     pub fn new(target: &OtlpTarget, timeout: Duration) -> Result<Self, OtlpSendError> {
+        Self::with_tls(target, timeout, None)
+    }
+
+    /// A client for `target` using `tls` for an `https://` endpoint (`None`: trust the
+    /// `webpki-roots` CAs, no client certificate). `tls` is ignored for `http://`.
+    ///
+    /// # Errors
+    /// [`OtlpSendError::InvalidEndpoint`] when the endpoint is not a URL.
+    pub fn with_tls(
+        target: &OtlpTarget,
+        timeout: Duration,
+        tls: Option<&OtlpTls>,
+    ) -> Result<Self, OtlpSendError> {
         let invalid = |detail: String| OtlpSendError::InvalidEndpoint {
             endpoint: target.endpoint.clone(),
             detail,
         };
+        let tls = if endpoint_uses_tls(&target.endpoint) {
+            let tls = match tls {
+                Some(tls) => tls.clone(),
+                None => OtlpTls::build(&ClientTlsConfig::new(), target.protocol)
+                    .map_err(|e| invalid(e.to_string()))?,
+            };
+            Some((tls.config, tls.server_name))
+        } else {
+            None
+        };
+        let connector = OtlpConnector::new(timeout, tls);
+        let tls_errors = connector.tls_errors();
         match target.protocol {
             Protocol::Grpc => {
                 let channel = tonic::transport::Endpoint::from_shared(target.endpoint.clone())
                     .map_err(|e| invalid(e.to_string()))?
                     .connect_timeout(timeout)
                     .timeout(timeout)
-                    .connect_lazy();
+                    .connect_with_connector_lazy(connector);
                 Ok(OtlpClient::Grpc {
                     endpoint: target.endpoint.clone(),
                     channel,
                     timeout,
+                    tls_errors,
                 })
             }
             Protocol::HttpProtobuf => {
@@ -185,8 +252,6 @@ impl OtlpClient {
                     .endpoint
                     .parse()
                     .map_err(|e: http::uri::InvalidUri| invalid(e.to_string()))?;
-                let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
-                connector.set_connect_timeout(Some(timeout));
                 let client = hyper_util::client::legacy::Client::builder(
                     hyper_util::rt::TokioExecutor::new(),
                 )
@@ -195,6 +260,7 @@ impl OtlpClient {
                     endpoint: target.endpoint.clone(),
                     client: Box::new(client),
                     timeout,
+                    tls_errors,
                 })
             }
         }
@@ -212,11 +278,39 @@ impl OtlpClient {
     /// # Errors
     /// [`OtlpSendError::Failed`] or [`OtlpSendError::Timeout`].
     pub async fn send(&self, request: &ExportRequest) -> Result<(), OtlpSendError> {
+        let tls_errors = match self {
+            OtlpClient::Grpc { tls_errors, .. } | OtlpClient::Http { tls_errors, .. } => tls_errors,
+        };
+        // Only TLS errors met while sending this request explain its failure.
+        let _ = tls_errors.take();
+        self.send_inner(request, tls_errors).await
+    }
+
+    async fn send_inner(
+        &self,
+        request: &ExportRequest,
+        tls_errors: &TlsErrorSlot,
+    ) -> Result<(), OtlpSendError> {
+        // A connection-level failure (not an answer from the collector) after a TLS error on
+        // the connection is that TLS error: say so.
+        let explain = |detail: String, tls: bool| -> (String, bool) {
+            if tls {
+                return (detail, true);
+            }
+            match tls_errors.take() {
+                Some(note) => (
+                    format!("TLS: the connection failed after the handshake: {note} ({detail})"),
+                    true,
+                ),
+                None => (detail, false),
+            }
+        };
         match self {
             OtlpClient::Grpc {
                 endpoint,
                 channel,
                 timeout,
+                ..
             } => {
                 let fail = |detail: String, transient: bool| OtlpSendError::Failed {
                     protocol: "grpc",
@@ -243,10 +337,23 @@ impl OtlpClient {
                 .await;
                 match result {
                     Ok(Ok(())) => Ok(()),
-                    Ok(Err(status)) => Err(fail(
-                        format!("{:?}: {}", status.code(), status.message()),
-                        grpc_code_is_transient(status.code()),
-                    )),
+                    Ok(Err(status)) => {
+                        let mut detail = format!("{:?}: {}", status.code(), status.message());
+                        let mut tls = false;
+                        // A status with a source is the transport's, not the collector's answer.
+                        if let Some(cause) = std::error::Error::source(&status) {
+                            let (causes, is_tls) = describe_chain(cause);
+                            if !detail.contains(&causes) {
+                                detail = format!("{detail}: {causes}");
+                            }
+                            (detail, tls) = explain(detail, is_tls);
+                        }
+                        if tls && !detail.starts_with("TLS") {
+                            detail = format!("TLS: {detail}");
+                        }
+                        // A certificate problem does not fix itself by sending again.
+                        Err(fail(detail, !tls && grpc_code_is_transient(status.code())))
+                    }
                     Err(_) => Err(OtlpSendError::Timeout {
                         endpoint: endpoint.clone(),
                         timeout: *timeout,
@@ -257,6 +364,7 @@ impl OtlpClient {
                 endpoint,
                 client,
                 timeout,
+                ..
             } => {
                 let fail = |detail: String, transient: bool| OtlpSendError::Failed {
                     protocol: "http/protobuf",
@@ -270,10 +378,11 @@ impl OtlpClient {
                     .map_err(|e| fail(e.to_string(), false))?;
                 let result = tokio::time::timeout(*timeout, async {
                     // A request that never got an answer (refused, reset) may be sent again.
-                    let response = client
-                        .request(req)
-                        .await
-                        .map_err(|e| fail(describe_client_error(&e), true))?;
+                    let response = client.request(req).await.map_err(|e| {
+                        let (detail, tls) = describe_chain(&e);
+                        let (detail, tls) = explain(detail, tls);
+                        fail(detail, !tls)
+                    })?;
                     let status = response.status();
                     let body = response
                         .into_body()
@@ -301,19 +410,6 @@ impl OtlpClient {
             }
         }
     }
-}
-
-/// A hyper client error with its causes (`client error (Connect)` alone hides "connection
-/// refused").
-fn describe_client_error(error: &hyper_util::client::legacy::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

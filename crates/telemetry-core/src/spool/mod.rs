@@ -35,10 +35,12 @@ mod capture;
 mod fsutil;
 mod holds;
 mod records;
+mod retention;
 
 pub use capture::{ALL_TENANTS, Capture, CaptureError, CaptureObserver, CaptureSummary};
 pub use holds::{HOLDS_FILE, Hold};
 pub use records::TENANT_ATTRIBUTE;
+pub use retention::{LogClass, LogRetention};
 
 use crate::export::ExportRequest;
 use crate::profile::Profile;
@@ -88,6 +90,9 @@ pub struct SpoolConfig {
     /// Segments overlapping a hold are kept this long after their last record, over the
     /// retention and over the size cap.
     pub hold_retention: Duration,
+    /// Retention of log records by class (error 180 d, warn 90 d, info 30 d, debug 7 d);
+    /// [`retention`](Self::retention) applies to traces and metrics.
+    pub log_retention: LogRetention,
 }
 
 impl Default for SpoolConfig {
@@ -98,6 +103,7 @@ impl Default for SpoolConfig {
             retention: DEFAULT_RETENTION,
             max_total_bytes: DEFAULT_MAX_TOTAL_BYTES,
             hold_retention: FORENSIC_RETENTION,
+            log_retention: LogRetention::default(),
         }
     }
 }
@@ -149,6 +155,24 @@ impl SpoolConfig {
     pub fn hold_retention(mut self, retention: Duration) -> Self {
         self.hold_retention = retention;
         self
+    }
+
+    /// Sets [`log_retention`](Self::log_retention).
+    #[must_use]
+    pub fn log_retention(mut self, retention: LogRetention) -> Self {
+        self.log_retention = retention;
+        self
+    }
+
+    /// How long a segment of `signal` (and log `class`) is kept after its last record:
+    /// the class's retention for log classes, the longest log retention for a legacy
+    /// `logs/` segment of mixed classes, [`retention`](Self::retention) otherwise.
+    pub fn retention_of(&self, signal: Signal, class: Option<LogClass>) -> Duration {
+        match (signal, class) {
+            (Signal::Logs, Some(class)) => self.log_retention.of(class),
+            (Signal::Logs, None) => self.log_retention.longest().max(self.retention),
+            _ => self.retention,
+        }
     }
 }
 
@@ -274,6 +298,23 @@ struct ReasonLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PruneLabels {
+    reason: &'static str,
+    signal: &'static str,
+    class: &'static str,
+}
+
+/// The `class` label value of a segment: its log class, `mixed` for a legacy `logs/` segment,
+/// `all` for traces and metrics.
+fn class_label(signal: Signal, class: Option<LogClass>) -> &'static str {
+    match (signal, class) {
+        (_, Some(c)) => c.as_str(),
+        (Signal::Logs, None) => "mixed",
+        _ => "all",
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SignalLabel {
     signal: &'static str,
 }
@@ -283,7 +324,9 @@ struct SignalLabel {
 pub struct SpoolMetrics {
     recovered: Counter,
     truncated_bytes: Counter,
-    pruned: Family<ReasonLabel, Counter>,
+    pruned: Family<PruneLabels, Counter>,
+    pruned_by_reason: Family<ReasonLabel, Counter>,
+    pruned_records: Family<PruneLabels, Counter>,
     held_over_cap: Gauge,
     bytes: Family<SignalLabel, Gauge>,
     write_failures: Family<SignalLabel, Counter>,
@@ -291,8 +334,11 @@ pub struct SpoolMetrics {
 
 impl SpoolMetrics {
     /// Registers `telemetry_spool_recovered_segments_total`,
-    /// `telemetry_spool_truncated_bytes_total`, `telemetry_spool_pruned_segments_total{reason}`
-    /// (`retention`, `size_cap`), `telemetry_spool_held_over_cap_bytes`,
+    /// `telemetry_spool_truncated_bytes_total`,
+    /// `telemetry_spool_pruned_segments_total{reason,signal,class}` and
+    /// `telemetry_spool_pruned_records_total{reason,signal,class}` (reason `retention` or
+    /// `size_cap`; class `error`, `warn`, `info`, `debug`, `mixed` or `all`),
+    /// `telemetry_spool_held_over_cap_bytes`,
     /// `telemetry_spool_bytes{signal}` and `telemetry_spool_write_failures_total{signal}`.
     pub fn register(&self, registry: &mut Registry) {
         registry.register(
@@ -307,8 +353,13 @@ impl SpoolMetrics {
         );
         registry.register(
             "telemetry_spool_pruned_segments",
-            "Spool segments deleted, by reason (retention or size_cap)",
+            "Spool segments deleted, by reason (retention or size_cap), signal and retention class",
             self.pruned.clone(),
+        );
+        registry.register(
+            "telemetry_spool_pruned_records",
+            "OTLP export records in deleted spool segments, by reason, signal and retention class",
+            self.pruned_records.clone(),
         );
         registry.register(
             "telemetry_spool_held_over_cap_bytes",
@@ -332,9 +383,28 @@ impl SpoolMetrics {
         self.recovered.get()
     }
 
-    /// Segments pruned for `reason` (`retention` or `size_cap`).
+    /// Segments pruned for `reason` (`retention` or `size_cap`), every signal and class.
     pub fn pruned_segments(&self, reason: &'static str) -> u64 {
-        self.pruned.get_or_create(&ReasonLabel { reason }).get()
+        self.pruned_by_reason
+            .get_or_create(&ReasonLabel { reason })
+            .get()
+    }
+
+    /// Segments pruned for `reason` of `signal` and log `class` (`None`: traces, metrics or
+    /// legacy mixed-class logs).
+    pub fn pruned_segments_of(
+        &self,
+        reason: &'static str,
+        signal: Signal,
+        class: Option<LogClass>,
+    ) -> u64 {
+        self.pruned
+            .get_or_create(&PruneLabels {
+                reason,
+                signal: signal.as_str(),
+                class: class_label(signal, class),
+            })
+            .get()
     }
 
     /// Bytes kept over the cap by holds at the last prune.
@@ -357,6 +427,9 @@ impl SpoolMetrics {
 pub struct SegmentInfo {
     /// Its signal.
     pub signal: Signal,
+    /// Its log retention class (`logs/<class>/`); `None` for traces, metrics and legacy
+    /// mixed-class `logs/` segments.
+    pub log_class: Option<LogClass>,
     /// Its sequence number (per signal, increasing).
     pub seq: u64,
     /// Its path.
@@ -416,9 +489,28 @@ pub struct SpoolStats {
     pub holds: usize,
 }
 
+/// What one prune removed of one signal and class for one reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrunedGroup {
+    /// `retention` or `size_cap`.
+    pub reason: &'static str,
+    /// The signal.
+    pub signal: Signal,
+    /// The log class (`None`: traces, metrics, or legacy mixed-class logs).
+    pub log_class: Option<LogClass>,
+    /// Segments deleted.
+    pub segments: usize,
+    /// Their bytes.
+    pub bytes: u64,
+    /// OTLP export records (frames) they held.
+    pub records: u64,
+}
+
 /// What one [`Spool::prune`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PruneReport {
+    /// What was deleted, per reason, signal and class (in that order).
+    pub removed: Vec<PrunedGroup>,
     /// Segments deleted because their retention passed.
     pub expired: Vec<PathBuf>,
     /// Segments deleted, oldest first, to get under the size cap.
@@ -429,6 +521,47 @@ pub struct PruneReport {
     pub held_over_cap_bytes: u64,
     /// Holds dropped because every segment they could cover is past its hold retention.
     pub holds_expired: usize,
+}
+
+impl PruneReport {
+    /// The group of `reason`, `signal` and `class`, if anything of it was deleted.
+    pub fn group(
+        &self,
+        reason: &str,
+        signal: Signal,
+        class: Option<LogClass>,
+    ) -> Option<&PrunedGroup> {
+        self.removed
+            .iter()
+            .find(|g| g.reason == reason && g.signal == signal && g.log_class == class)
+    }
+
+    fn count(&mut self, reason: &'static str, segment: &SegmentInfo, records: u64) {
+        let (signal, log_class) = (segment.signal, segment.log_class);
+        let index = match self
+            .removed
+            .iter()
+            .position(|g| g.reason == reason && g.signal == signal && g.log_class == log_class)
+        {
+            Some(i) => i,
+            None => {
+                self.removed.push(PrunedGroup {
+                    reason,
+                    signal,
+                    log_class,
+                    segments: 0,
+                    bytes: 0,
+                    records: 0,
+                });
+                self.removed.len() - 1
+            }
+        };
+        if let Some(group) = self.removed.get_mut(index) {
+            group.segments += 1;
+            group.bytes += segment.size;
+            group.records += records;
+        }
+    }
 }
 
 struct OpenSegment {
@@ -442,15 +575,44 @@ struct OpenSegment {
 
 struct SignalState {
     dir: PathBuf,
+    /// Whether `dir` is known to exist (class directories are made on first write).
+    ready: bool,
     next_seq: u64,
     open: Option<OpenSegment>,
+}
+
+/// One directory of segments: a signal's, or one log class's (`logs/<class>/`). The plain
+/// `logs/` stream only holds segments written before log classes existed.
+struct Stream {
+    signal: Signal,
+    class: Option<LogClass>,
+    state: Mutex<SignalState>,
+}
+
+/// Every stream: `logs/` (legacy), `logs/<class>/` for each class, `metrics/`, `traces/`.
+fn stream_layout() -> Vec<(Signal, Option<LogClass>)> {
+    let mut out = Vec::new();
+    for signal in Signal::ALL {
+        out.push((signal, None));
+        if signal == Signal::Logs {
+            out.extend(LogClass::ALL.map(|c| (Signal::Logs, Some(c))));
+        }
+    }
+    out
+}
+
+fn stream_dir(dir: &Path, signal: Signal, class: Option<LogClass>) -> PathBuf {
+    match class {
+        Some(c) => dir.join(signal.as_str()).join(c.as_str()),
+        None => dir.join(signal.as_str()),
+    }
 }
 
 struct Inner {
     dir: PathBuf,
     config: SpoolConfig,
     clock: Arc<dyn SpoolClock>,
-    signals: [Mutex<SignalState>; 3],
+    streams: Vec<Stream>,
     holds: Mutex<Vec<Hold>>,
     metrics: SpoolMetrics,
     recovered: Vec<Recovery>,
@@ -546,17 +708,23 @@ impl SpoolBuilder {
         private_dir(&dir)?;
         let holds = holds::load(&dir)?;
         let mut recovered = Vec::new();
-        let mut states = Vec::with_capacity(3);
-        for signal in Signal::ALL {
-            let sdir = dir.join(signal.as_str());
-            private_dir(&sdir)?;
+        let mut streams = Vec::new();
+        for (signal, class) in stream_layout() {
+            let sdir = stream_dir(&dir, signal, class);
+            // Signal directories are made now; class directories on their first record.
+            let ready = if class.is_none() || sdir.exists() {
+                private_dir(&sdir)?;
+                true
+            } else {
+                false
+            };
             let mut next_seq = 0;
-            for entry in list(&sdir)? {
+            for entry in if ready { list(&sdir)? } else { Vec::new() } {
                 next_seq = next_seq.max(entry.seq + 1);
                 if entry.sealed {
                     check_private(&entry.path)?;
                 } else {
-                    let r = recover(signal, &sdir, entry.seq, &entry.path, clock.now())?;
+                    let r = recover(signal, class, &sdir, entry.seq, &entry.path, clock.now())?;
                     if r.truncated_bytes > 0 {
                         metrics.recovered.inc();
                         metrics.truncated_bytes.inc_by(r.truncated_bytes);
@@ -570,23 +738,23 @@ impl SpoolBuilder {
                     recovered.push(r);
                 }
             }
-            states.push(Mutex::new(SignalState {
-                dir: sdir,
-                next_seq,
-                open: None,
-            }));
+            streams.push(Stream {
+                signal,
+                class,
+                state: Mutex::new(SignalState {
+                    dir: sdir,
+                    ready,
+                    next_seq,
+                    open: None,
+                }),
+            });
         }
-        let signals: [Mutex<SignalState>; 3] = states.try_into().map_err(|_| SpoolError::Io {
-            path: dir.clone(),
-            action: "open",
-            source: std::io::Error::other("expected three signals"),
-        })?;
         let spool = Spool {
             inner: Arc::new(Inner {
                 dir,
                 config,
                 clock,
-                signals,
+                streams,
                 holds: Mutex::new(holds),
                 metrics,
                 recovered,
@@ -612,19 +780,25 @@ fn open_read_only(
         });
     }
     let holds = holds::load(&dir)?;
-    let signals = Signal::ALL.map(|signal| {
-        Mutex::new(SignalState {
-            dir: dir.join(signal.as_str()),
-            next_seq: 0,
-            open: None,
+    let streams = stream_layout()
+        .into_iter()
+        .map(|(signal, class)| Stream {
+            signal,
+            class,
+            state: Mutex::new(SignalState {
+                dir: stream_dir(&dir, signal, class),
+                ready: false,
+                next_seq: 0,
+                open: None,
+            }),
         })
-    });
+        .collect();
     Ok(Spool {
         inner: Arc::new(Inner {
             dir,
             config,
             clock,
-            signals,
+            streams,
             holds: Mutex::new(holds),
             metrics,
             recovered: Vec::new(),
@@ -708,6 +882,7 @@ fn list(dir: &Path) -> Result<Vec<Entry>, SpoolError> {
 /// rest, and seals it (or removes it when nothing is left).
 fn recover(
     signal: Signal,
+    class: Option<LogClass>,
     dir: &Path,
     seq: u64,
     path: &Path,
@@ -757,6 +932,7 @@ fn recover(
             sync_dir(Some(dir));
             Some(SegmentInfo {
                 signal,
+                log_class: class,
                 seq,
                 path: sealed,
                 from: millis_to_time(from),
@@ -837,13 +1013,20 @@ impl Spool {
         &self.inner.recovered
     }
 
-    fn state(&self, signal: Signal) -> &Mutex<SignalState> {
-        let [logs, metrics, traces] = &self.inner.signals;
-        match signal {
-            Signal::Logs => logs,
-            Signal::Metrics => metrics,
-            Signal::Traces => traces,
-        }
+    /// The stream records of `signal` (and log `class`) are written to.
+    fn stream(&self, signal: Signal, class: Option<LogClass>) -> Result<&Stream, SpoolError> {
+        self.inner
+            .streams
+            .iter()
+            .find(|s| s.signal == signal && s.class == class)
+            .ok_or_else(|| SpoolError::Io {
+                path: self.inner.dir.clone(),
+                action: "find the segment stream",
+                source: std::io::Error::other(format!(
+                    "no stream for {signal} {}",
+                    class_label(signal, class)
+                )),
+            })
     }
 
     /// Appends one encoded `Export*ServiceRequest` of `signal` (decoded once to learn the time
@@ -858,7 +1041,10 @@ impl Spool {
             kind: kind(signal),
             detail: e.to_string(),
         })?;
-        self.append_encoded(signal, record, records::time_range(&request))
+        match &request {
+            ExportRequest::Logs(logs) => self.append_logs(logs, Some(record)),
+            _ => self.append_encoded(signal, None, record, records::time_range(&request)),
+        }
     }
 
     /// Appends one export request to its signal's open segment, sealing the segment first
@@ -869,16 +1055,43 @@ impl Spool {
     /// [`SpoolError::Io`] when the segment cannot be created, written or sealed;
     /// [`SpoolError::RecordTooLarge`].
     pub fn append_request(&self, request: &ExportRequest) -> Result<(), SpoolError> {
-        self.append_encoded(
-            records::signal_of(request),
-            &request.encode(),
-            records::time_range(request),
-        )
+        match request {
+            ExportRequest::Logs(logs) => self.append_logs(logs, None),
+            _ => self.append_encoded(
+                records::signal_of(request),
+                None,
+                &request.encode(),
+                records::time_range(request),
+            ),
+        }
+    }
+
+    /// Appends a logs request to the stream of each log class it holds (split per class;
+    /// `encoded` is written as is when every record is of one class).
+    fn append_logs(
+        &self,
+        request: &opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest,
+        encoded: Option<&[u8]>,
+    ) -> Result<(), SpoolError> {
+        let parts = retention::split_by_class(request);
+        let single = parts.len() == 1;
+        for (class, part) in parts {
+            let part = ExportRequest::Logs(part);
+            let range = records::time_range(&part);
+            match encoded {
+                Some(bytes) if single => {
+                    self.append_encoded(Signal::Logs, Some(class), bytes, range)?;
+                }
+                _ => self.append_encoded(Signal::Logs, Some(class), &part.encode(), range)?,
+            }
+        }
+        Ok(())
     }
 
     fn append_encoded(
         &self,
         signal: Signal,
+        class: Option<LogClass>,
         record: &[u8],
         range_ns: Option<(u64, u64)>,
     ) -> Result<(), SpoolError> {
@@ -891,8 +1104,13 @@ impl Spool {
         let mut framed = Vec::with_capacity(record.len() + framing::LENGTH_PREFIX_LEN);
         framing::write_record(&mut framed, record)
             .map_err(|_| SpoolError::RecordTooLarge { len: record.len() })?;
+        let stream = self.stream(signal, class)?;
         let sealed_one = {
-            let mut state = lock(self.state(signal));
+            let mut state = lock(&stream.state);
+            if !state.ready {
+                private_dir(&state.dir)?;
+                state.ready = true;
+            }
             let mut sealed = false;
             if let Some(open) = &state.open {
                 let age = now.signed_duration_since(open.opened_at);
@@ -944,8 +1162,8 @@ impl Spool {
     /// # Errors
     /// [`SpoolError::Io`] when a sync fails.
     pub fn sync(&self) -> Result<(), SpoolError> {
-        for signal in Signal::ALL {
-            let state = lock(self.state(signal));
+        for stream in &self.inner.streams {
+            let state = lock(&stream.state);
             if let Some(open) = &state.open {
                 open.file.sync_data().map_err(|source| SpoolError::Io {
                     path: open.path.clone(),
@@ -966,8 +1184,8 @@ impl Spool {
         self.writable()?;
         let now = self.inner.clock.now();
         let mut sealed = 0;
-        for signal in Signal::ALL {
-            let mut state = lock(self.state(signal));
+        for stream in &self.inner.streams {
+            let mut state = lock(&stream.state);
             let due = state.open.as_ref().is_some_and(|o| {
                 now.signed_duration_since(o.opened_at)
                     .to_std()
@@ -991,8 +1209,8 @@ impl Spool {
     /// [`SpoolError::Io`] when a rename or the prune fails.
     pub fn seal_all(&self) -> Result<(), SpoolError> {
         self.writable()?;
-        for signal in Signal::ALL {
-            seal(&mut lock(self.state(signal)))?;
+        for stream in &self.inner.streams {
+            seal(&mut lock(&stream.state))?;
         }
         self.prune()?;
         Ok(())
@@ -1015,12 +1233,25 @@ impl Spool {
             .collect())
     }
 
-    /// Every segment of `signal` by sequence number, the open one last.
+    /// Every segment of `signal`: stream by stream (legacy `logs/` first, then each log
+    /// class, most severe first), each by sequence number, its open segment last.
     fn all_segments(&self, signal: Signal) -> Result<Vec<SegmentInfo>, SpoolError> {
-        let state = lock(self.state(signal));
         let mut out = Vec::new();
-        if self.inner.read_only && !state.dir.is_dir() {
-            return Ok(out);
+        for stream in self.inner.streams.iter().filter(|s| s.signal == signal) {
+            self.stream_segments(stream, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn stream_segments(
+        &self,
+        stream: &Stream,
+        out: &mut Vec<SegmentInfo>,
+    ) -> Result<(), SpoolError> {
+        let (signal, class) = (stream.signal, stream.class);
+        let state = lock(&stream.state);
+        if !state.ready && !state.dir.is_dir() {
+            return Ok(());
         }
         for entry in list(&state.dir)? {
             let (from, to, sealed) = match (entry.sealed, entry.range, &state.open) {
@@ -1038,6 +1269,7 @@ impl Spool {
             let size = std::fs::metadata(&entry.path).map_or(0, |m| m.len());
             out.push(SegmentInfo {
                 signal,
+                log_class: class,
                 seq: entry.seq,
                 path: entry.path,
                 from,
@@ -1046,7 +1278,7 @@ impl Spool {
                 sealed,
             });
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Adds an incident hold (persisted in `holds.json` before returning): segments
@@ -1110,27 +1342,37 @@ impl Spool {
         self.writable()?;
         let now = self.inner.clock.now();
         let config = &self.inner.config;
-        let retention = TimeDelta::from_std(config.retention).unwrap_or(TimeDelta::MAX);
-        let hold_retention = TimeDelta::from_std(config.hold_retention)
-            .unwrap_or(TimeDelta::MAX)
-            .max(retention);
+        let delta = |d: Duration| TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX);
+        let retention = delta(config.retention);
+        let hold_retention = delta(config.hold_retention).max(retention);
         let holds = self.holds();
         let mut report = PruneReport::default();
+        let mut abort_hook = PruneAbortHook::from_env();
         // (segment, held, past its ordinary retention)
         let mut live: Vec<(SegmentInfo, bool, bool)> = Vec::new();
         for signal in Signal::ALL {
             for seg in self.all_segments(signal)? {
                 let held = holds.iter().any(|h| h.covers(seg.from, seg.to));
+                // Traces and metrics by the profile's retention, logs by their class.
+                let own = delta(config.retention_of(seg.signal, seg.log_class));
                 let past = |keep: TimeDelta| {
                     seg.to
                         .checked_add_signed(keep)
                         .is_some_and(|expires| now >= expires)
                 };
-                let past_retention = past(retention);
-                if seg.sealed && past(if held { hold_retention } else { retention }) {
+                let past_retention = past(own);
+                let keep = if held {
+                    delta(config.hold_retention).max(own)
+                } else {
+                    own
+                };
+                if seg.sealed && past(keep) {
+                    let records = count_records(&seg.path);
                     remove(&seg.path)?;
-                    self.pruned("retention");
+                    self.pruned("retention", &seg, records);
+                    report.count("retention", &seg, records);
                     report.expired.push(seg.path);
+                    abort_hook.deleted();
                 } else {
                     live.push((seg, held, past_retention));
                 }
@@ -1143,16 +1385,19 @@ impl Spool {
                 .filter(|(s, held, _)| s.sealed && !held)
                 .map(|(s, _, _)| s)
                 .collect();
-            candidates.sort_by_key(|s| (s.to, s.from, s.signal, s.seq));
+            candidates.sort_by_key(|s| (s.to, s.from, s.signal, s.log_class, s.seq));
             let mut removed = Vec::new();
             for seg in candidates {
                 if total <= config.max_total_bytes {
                     break;
                 }
+                let records = count_records(&seg.path);
                 remove(&seg.path)?;
-                self.pruned("size_cap");
+                self.pruned("size_cap", seg, records);
+                report.count("size_cap", seg, records);
                 total = total.saturating_sub(seg.size);
                 removed.push(seg.path.clone());
+                abort_hook.deleted();
             }
             live.retain(|(s, _, _)| !removed.contains(&s.path));
             report.over_cap = removed;
@@ -1212,13 +1457,34 @@ impl Spool {
             guard.retain(|h| keep.contains(h));
             holds::save(&self.inner.dir, &guard)?;
         }
+        for group in &report.removed {
+            tracing::info!(
+                reason = group.reason,
+                signal = group.signal.as_str(),
+                class = class_label(group.signal, group.log_class),
+                segments = group.segments,
+                bytes = group.bytes,
+                records = group.records,
+                "spool segments pruned"
+            );
+        }
         Ok(report)
     }
 
-    fn pruned(&self, reason: &'static str) {
-        self.inner
-            .metrics
-            .pruned
+    fn pruned(&self, reason: &'static str, segment: &SegmentInfo, records: u64) {
+        let metrics = &self.inner.metrics;
+        let labels = PruneLabels {
+            reason,
+            signal: segment.signal.as_str(),
+            class: class_label(segment.signal, segment.log_class),
+        };
+        metrics.pruned.get_or_create(&labels).inc();
+        metrics
+            .pruned_records
+            .get_or_create(&labels)
+            .inc_by(records);
+        metrics
+            .pruned_by_reason
             .get_or_create(&ReasonLabel { reason })
             .inc();
     }
@@ -1248,6 +1514,44 @@ impl Spool {
     pub fn capture(&self, window: Window) -> Capture {
         Capture::new(self.clone(), window)
     }
+}
+
+/// Test hook for crash-safety tests: with this variable set to `N`, a prune aborts the
+/// process (`std::process::abort`, as a kill would) right after deleting its `N`-th segment.
+/// Unset (the only sensible production setting), it costs one environment lookup per prune.
+pub const PRUNE_ABORT_ENV: &str = "STELLAOPS_TELEMETRY_SPOOL_TEST_ABORT_PRUNE_AFTER";
+
+struct PruneAbortHook {
+    after: Option<u64>,
+    deleted: u64,
+}
+
+impl PruneAbortHook {
+    fn from_env() -> Self {
+        Self {
+            after: std::env::var(PRUNE_ABORT_ENV)
+                .ok()
+                .and_then(|v| v.trim().parse().ok()),
+            deleted: 0,
+        }
+    }
+
+    fn deleted(&mut self) {
+        self.deleted += 1;
+        if self.after == Some(self.deleted) {
+            std::process::abort();
+        }
+    }
+}
+
+/// How many whole frames a segment holds (for the prune report; a torn tail is not counted).
+fn count_records(path: &Path) -> u64 {
+    let Ok(file) = File::open(path) else {
+        return 0;
+    };
+    let mut reader = RecordReader::new(BufReader::new(file));
+    while let Ok(Some(_)) = reader.next_record() {}
+    reader.records_read()
 }
 
 fn remove(path: &Path) -> Result<(), SpoolError> {

@@ -62,13 +62,24 @@ pub fn framed_records(path: &std::path::Path) -> Vec<Vec<u8>> {
 }
 
 /// Every record the spool in `dir` holds for `signal` (`traces`, `metrics` or `logs`), sealed
-/// and open segments in sequence order.
+/// and open segments in sequence order; for logs, the class sub-streams (`logs/<class>/`,
+/// issue 16) after any legacy `logs/` segments, in directory name order.
 pub fn spooled(dir: &std::path::Path, signal: &str) -> Vec<Vec<u8>> {
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir.join(signal))
-        .map(|d| d.map(|e| e.unwrap().path()).collect())
-        .unwrap_or_default();
-    files.sort();
-    files.iter().flat_map(|f| framed_records(f)).collect()
+    fn files_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut entries: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        entries.sort();
+        let (dirs, mut files): (Vec<_>, Vec<_>) = entries.into_iter().partition(|p| p.is_dir());
+        for sub in dirs {
+            files.extend(files_in(&sub));
+        }
+        files
+    }
+    files_in(&dir.join(signal))
+        .iter()
+        .flat_map(|f| framed_records(f))
+        .collect()
 }
 
 /// A temporary directory only its owner can read (mode 0700): the spool refuses a
