@@ -44,6 +44,11 @@ fn report(phase: &str, before: &SamplerStats, after: &SamplerStats) {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let spool = tempfile::tempdir()?;
+    // The spool refuses a directory other users can read (it holds tenant data).
+    std::fs::set_permissions(
+        spool.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )?;
     let clock = Arc::new(ManualClock::at(std::time::SystemTime::now()));
     let (telemetry, dispatch) = stellaops_telemetry::builder("policy-engine")
         .spool_dir(spool.path())
