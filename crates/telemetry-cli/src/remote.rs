@@ -88,7 +88,7 @@ pub(crate) enum RemoteError {
     TlsConfig(#[from] TlsError),
     /// The TLS connection failed: the router's certificate is not trusted or not for this
     /// host, or the router refused the client (certificate missing or not trusted).
-    #[error("TLS with {url} failed: {detail}")]
+    #[error("TLS with {url}: {detail}")]
     Tls { url: String, detail: String },
     /// A local file could not be read or written.
     #[error("{path}: {source}")]
@@ -566,6 +566,44 @@ mod tests {
         assert_eq!(
             (t.host.as_str(), t.port, t.prefix.as_str()),
             ("::1", 9, "/api")
+        );
+    }
+
+    #[test]
+    fn https_defaults_to_443_and_loopback_is_decided_without_dns() {
+        let t = target("https://router.internal/api").unwrap_or_else(|e| unreachable!("{e}"));
+        assert!(t.tls);
+        assert_eq!((t.host.as_str(), t.port), ("router.internal", 443));
+        for (host, loopback) in [
+            ("localhost", true),
+            ("LOCALHOST", true),
+            ("127.0.0.1", true),
+            ("127.8.9.10", true),
+            ("::1", true),
+            ("::ffff:127.0.0.1", true),
+            ("0.0.0.0", false),
+            ("10.0.0.1", false),
+            ("localhost.example", false),
+            ("router.internal", false),
+        ] {
+            assert_eq!(is_loopback(host), loopback, "{host}");
+        }
+        let tls = RemoteError::Tls {
+            url: "https://x".to_owned(),
+            detail: "handshake failed".to_owned(),
+        };
+        assert_eq!((tls.code(), tls.exit_code()), ("cli.remote.tls", 7));
+        assert!(tls.to_string().starts_with("TLS with https://x: "));
+        let bad = RemoteError::from(
+            ClientTlsConfig::new()
+                .ca_pem("not pem")
+                .build_client(&[])
+                .err()
+                .unwrap_or_else(|| unreachable!("not PEM")),
+        );
+        assert_eq!(
+            (bad.code(), bad.exit_code()),
+            ("telemetry.tls.pem_invalid", 2)
         );
     }
 
