@@ -55,19 +55,30 @@ fn clean_path_allocates_nothing_and_dirty_path_is_counted() {
     ];
     run_clean(&redactor, &mut record, &mut attrs);
 
-    let region = Region::new(GLOBAL);
-    for _ in 0..100 {
-        run_clean(&redactor, &mut record, &mut attrs);
-    }
-    let clean = region.change();
-    assert_eq!(
-        (
+    // The allocator is global: another thread of the test harness can allocate while the
+    // region is open (seen once on a loaded CI machine: 4 allocations, 900 bytes). A clean
+    // path that allocates does so on every one of the 100 iterations of every attempt, so
+    // one attempt with zero allocations out of three is a real measurement.
+    let mut attempts = Vec::new();
+    for _ in 0..3 {
+        let region = Region::new(GLOBAL);
+        for _ in 0..100 {
+            run_clean(&redactor, &mut record, &mut attrs);
+        }
+        let clean = region.change();
+        attempts.push((
             clean.allocations,
             clean.reallocations,
-            clean.bytes_allocated
-        ),
-        (0, 0, 0),
-        "the clean path allocated: {clean:?}"
+            clean.bytes_allocated,
+        ));
+        if attempts.last() == Some(&(0, 0, 0)) {
+            break;
+        }
+    }
+    assert_eq!(
+        attempts.last(),
+        Some(&(0, 0, 0)),
+        "the clean path allocated in every attempt (allocations, reallocations, bytes): {attempts:?}"
     );
 
     // The counter does see the redaction path, so the zero above is a real measurement.
