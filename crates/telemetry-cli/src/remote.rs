@@ -360,6 +360,14 @@ async fn send(
             requested,
         ))
     } else {
+        if tls.ca.is_some() || tls.client_cert.is_some() {
+            return Err(RemoteError::BadUrl {
+                url: url.to_owned(),
+                detail:
+                    "--ca, --client-cert and --client-key apply to https:// URLs only; use https://"
+                        .to_owned(),
+            });
+        }
         if !is_loopback(&target.host) {
             eprintln!(
                 "warning [cli.remote.plaintext]: {url} is plain http:// to a host that is not loopback: the bearer token and the answer cross the network unencrypted; use https:// (with --ca FILE for a private CA)"

@@ -318,6 +318,11 @@ fn plain_http_warns_only_for_hosts_that_are_not_loopback() {
         text(&out.stderr)
     );
 
+    // TLS flags with a plain URL: a mistake, refused before anything is sent
+    let out = start(&loopback, &["--ca", "/etc/ssl/ca.pem"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("apply to https:// URLs only"));
+
     // 0.0.0.0 is not a loopback name (Linux delivers it to this host: no traffic leaves)
     let unspecified = format!("http://0.0.0.0:{}", server.addr.port());
     let out = start(&unspecified, &[]);
