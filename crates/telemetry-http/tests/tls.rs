@@ -384,3 +384,27 @@ async fn serve_tls_reads_the_files_before_serving() {
         StatusCode::OK
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_with_shutdown_stops_accepting_when_the_signal_fires() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = TestPki::generate(dir.path(), "router");
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(
+        TlsServer::new(&server_tls(&pki))
+            .unwrap()
+            .serve_with_shutdown(listener, router(), async move {
+                let _ = stopped.await;
+            }),
+    );
+    assert_eq!(
+        get_ok(addr, &trusting(&pki), "/healthz", None).await.status,
+        StatusCode::OK
+    );
+    stop.send(()).unwrap();
+    serving.await.unwrap().unwrap();
+    // the listener is gone with the server
+    assert!(TcpStream::connect(addr).await.is_err());
+}
