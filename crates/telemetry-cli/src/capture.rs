@@ -48,6 +48,7 @@ fn fetch(args: &CaptureArgs, url: &str) -> ExitCode {
     };
     let bytes = match crate::remote::fetch_forensic(
         url,
+        &args.tls,
         token.as_deref(),
         &args.window,
         &args.out,
@@ -132,11 +133,15 @@ pub(crate) struct CaptureArgs {
     #[arg(long, value_name = "DIR", group = "source")]
     spool: Option<PathBuf>,
 
-    /// A service's telemetry router (e.g. `http://127.0.0.1:8080`): streams
+    /// A service's telemetry router (e.g. `https://router.internal:8443` with `--ca`, or
+    /// `http://127.0.0.1:8080`): streams
     /// `GET /telemetry/exports/forensic/{window}` for the token's tenant, then verifies the
     /// bundle (the signature too with `--trusted`).
     #[arg(long, value_name = "URL", group = "source")]
     url: Option<String>,
+
+    #[command(flatten)]
+    tls: crate::remote::TlsArgs,
 
     /// Bearer token for `--url` (else `--token-file`, else `$STELLA_TELEMETRY_TOKEN`).
     #[arg(long, requires = "url", conflicts_with = "token_file")]

@@ -2,7 +2,7 @@
 //! through a service's telemetry router (advisory §7.1). Human output by default, `--json`
 //! for scripts; exit codes in `docs/cli.md`.
 
-use crate::remote::{self, DEFAULT_URL, RemoteError, encode_component, json_call};
+use crate::remote::{self, DEFAULT_URL, RemoteError, TlsArgs, encode_component, json_call};
 use clap::{Args, Subcommand};
 use http::Method;
 use serde_json::{Value, json};
@@ -12,9 +12,12 @@ use std::process::ExitCode;
 /// Where the router is and who is asking.
 #[derive(Debug, Args)]
 pub(crate) struct Connection {
-    /// The service's telemetry router.
+    /// The service's telemetry router: `https://host[:port]` (verified with `--ca`) or
+    /// `http://host[:port]` (loopback; elsewhere the token crosses the network in clear).
     #[arg(long, default_value = DEFAULT_URL)]
     url: String,
+    #[command(flatten)]
+    tls: TlsArgs,
     /// Bearer token (else `--token-file`, else `$STELLA_TELEMETRY_TOKEN`).
     #[arg(long, conflicts_with = "token_file")]
     token: Option<String>,
@@ -97,7 +100,14 @@ fn execute(args: IncidentArgs) -> Result<(), RemoteError> {
                 Some(t) => format!("/telemetry/incidents/status?tenant={}", encode_component(t)),
                 None => "/telemetry/incidents/status".to_owned(),
             };
-            let answer = json_call(&connection.url, Method::GET, &path, token.as_deref(), None)?;
+            let answer = json_call(
+                &connection.url,
+                &connection.tls,
+                Method::GET,
+                &path,
+                token.as_deref(),
+                None,
+            )?;
             print(&connection, &answer, || {
                 let views = answer["incidents"].as_array().cloned().unwrap_or_default();
                 if views.is_empty() {
@@ -114,6 +124,7 @@ fn toggle(connection: &Connection, body: &Value) -> Result<Value, RemoteError> {
     let token = remote::resolve_token(connection.token.clone(), connection.token_file.as_deref())?;
     json_call(
         &connection.url,
+        &connection.tls,
         Method::POST,
         "/telemetry/incidents/mode",
         token.as_deref(),

@@ -257,7 +257,7 @@ fn exit_codes() {
             .code(),
         Some(2)
     );
-    let out = stella(&["incident", "status", "--url", "https://example.invalid"]);
+    let out = stella(&["incident", "status", "--url", "ftp://example.invalid"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     // 4: no token, an unknown token, a missing scope, another tenant
     for args in [

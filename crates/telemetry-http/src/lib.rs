@@ -50,7 +50,7 @@
 //! [`MemoryIncidentRegistry`]), [`export`] ([`ForensicExporter`], [`MemoryExporter`]),
 //! [`audit`] ([`AuditSink`], [`TracingAudit`], [`MemoryAudit`], [`FanOut`]), [`window`]
 //! (export windows), [`config`] (signed config bundles), [`error`] ([`ApiError`]),
-//! [`clock`]. The HTTP API is specified in `docs/http-api.md`.
+//! [`clock`], [`tls`] (serving the router over TLS: [`TlsServer`], [`serve_tls`]). The HTTP API is specified in `docs/http-api.md`.
 //!
 //! # Feature flags
 //!
@@ -79,6 +79,7 @@ pub mod export;
 pub mod incident;
 pub mod router;
 pub mod service;
+pub mod tls;
 pub mod window;
 
 pub use audit::{
@@ -96,3 +97,4 @@ pub use router::{
     MetricsSource, Readiness, TelemetryRouter, TelemetryState, TelemetryStateBuilder,
 };
 pub use service::{TelemetryExporter, TelemetryIncidents};
+pub use tls::{PeerCertificates, TlsServer, serve_tls};
