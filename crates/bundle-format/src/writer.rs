@@ -498,6 +498,53 @@ fn entry_header(path: &str, size: u64, mtime: u64) -> io::Result<tar::Header> {
     Ok(header)
 }
 
+/// How many bytes of tar the compressor is handed at a time. The compressed bytes of some
+/// compressors (zlib-rs among them) depend on how the input is split into calls, so the
+/// writer always feeds exactly this much (the last call less): the output depends only on
+/// the tar, the compressor and its level.
+pub const COMPRESSOR_INPUT_CHUNK: usize = 64 * 1024;
+
+/// Hands `inner` the bytes written to it in calls of exactly [`COMPRESSOR_INPUT_CHUNK`] bytes
+/// (the last one shorter, on [`Chunked::finish`]). `flush` does not reach `inner`: a
+/// compressor flush would change the stream.
+struct Chunked<W: Write> {
+    inner: W,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> Chunked<W> {
+    fn new(inner: W) -> Self {
+        Self {
+            inner,
+            buf: Vec::with_capacity(COMPRESSOR_INPUT_CHUNK),
+        }
+    }
+
+    fn finish(mut self) -> io::Result<W> {
+        if !self.buf.is_empty() {
+            self.inner.write_all(&self.buf)?;
+        }
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for Chunked<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let room = COMPRESSOR_INPUT_CHUNK - self.buf.len();
+        let taken = data.get(..room.min(data.len())).unwrap_or(data);
+        self.buf.extend_from_slice(taken);
+        if self.buf.len() == COMPRESSOR_INPUT_CHUNK {
+            self.inner.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(taken.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 fn write_archive<W: Write>(
     out: W,
     compression: Compression,
@@ -514,7 +561,8 @@ fn write_archive<W: Write>(
                 out,
                 flate2::Compression::new(GZIP_LEVEL),
             ));
-            let encoder = write_tar(encoder, mtime, manifest, signature, files)?;
+            let encoder =
+                write_tar(Chunked::new(encoder), mtime, manifest, signature, files)?.finish()?;
             let (crc, amount) = (encoder.crc().sum(), encoder.crc().amount());
             let mut out = encoder.into_inner().finish()?;
             out.write_all(&crc.to_le_bytes())?;
@@ -528,7 +576,8 @@ fn write_archive<W: Write>(
             encoder.include_dictid(false)?;
             encoder.window_log(21)?;
             encoder.long_distance_matching(false)?;
-            let encoder = write_tar(encoder, mtime, manifest, signature, files)?;
+            let encoder =
+                write_tar(Chunked::new(encoder), mtime, manifest, signature, files)?.finish()?;
             encoder.finish()
         }
     }
