@@ -36,11 +36,16 @@
 //! Without `--bench` (as a test under `cargo nextest run --all-targets` or `cargo test`) it runs
 //! the CI smoke version: each of `a`, `b`, `c` for 1.5 s at 1,000 req/s, and fails only on a
 //! gross regression measured as a ratio in the same run: telemetry in `c` costing more than
-//! [`SMOKE_MAX_RATIO`] (3) times telemetry in `b`. Never on an absolute time. The ratio is
-//! about 2 today (debug build) and the bar for the lean span path is 0.33, so 3 leaves room for
-//! a loaded 2-core machine (a slice of CPU stolen by cache and frequency effects moves both
-//! numbers) while a regression that makes `c` markedly dearer per span still fails. A run
-//! above the threshold is measured once more and only two failures in a row fail the test.
+//! [`smoke_max_ratio`] times telemetry in `b` (3 in an optimised build, 4 in the unoptimised
+//! test build). Never on an absolute time. Why these thresholds: today the ratio is about 1.7
+//! optimised and 2.0–2.5 in the test build (there the workspace's own crates, which carry most
+//! of `c`'s extra work, run at opt-level 0 while the OpenTelemetry dependencies get
+//! opt-level 1, so `c` looks dearer than it is); measured repeatedly on a loaded 2-core
+//! machine it moves by about ±0.3. The thresholds leave that room and still fail when `c`
+//! becomes markedly dearer per span than `b` (e.g. exporting every span again, or a per-span
+//! lock or allocation storm). A run above the threshold is measured once more and only two
+//! failures in a row fail the test. The lean span path will take the ratio to 0.33 or below;
+//! tighten the thresholds then.
 #![allow(missing_docs)]
 
 use opentelemetry::trace::TracerProvider as _;
@@ -62,8 +67,11 @@ const RATE_ENV: &str = "STELLAOPS_WORKLOAD_RATE";
 const SECONDS_ENV: &str = "STELLAOPS_WORKLOAD_SECONDS";
 const SPANS_PER_REQUEST: u64 = 5;
 const LOGS_PER_REQUEST: u64 = 2;
-/// Smoke: fail when telemetry in `c` costs more than this many times telemetry in `b`.
-const SMOKE_MAX_RATIO: f64 = 3.0;
+/// Smoke: fail when telemetry in `c` costs more than this many times telemetry in `b` (see the
+/// module docs for why the unoptimised build gets more room).
+fn smoke_max_ratio() -> f64 {
+    if cfg!(debug_assertions) { 4.0 } else { 3.0 }
+}
 const SMOKE_RATE: u64 = 1_000;
 const SMOKE_SECONDS: f64 = 1.5;
 /// Iterations of the stand-in for the service's own work (a few µs).
@@ -246,12 +254,7 @@ impl Sample {
 }
 
 /// Warms up, measures `seconds` of load, then runs `flush` inside the measured window.
-fn measure(
-    catalogue: &MetricCatalogue,
-    rate: u64,
-    seconds: f64,
-    flush: impl FnOnce(),
-) -> Sample {
+fn measure(catalogue: &MetricCatalogue, rate: u64, seconds: f64, flush: impl FnOnce()) -> Sample {
     let warm = (rate / 4).max(50);
     black_box(serve(catalogue, rate, 0, warm));
     let requests = ((rate as f64) * seconds).round().max(1.0) as u64;
@@ -303,8 +306,7 @@ fn run_child(variant: &str, rate: u64, seconds: f64) -> Sample {
                         .with_writer(std::io::sink),
                 )
                 .with(
-                    tracing_opentelemetry::layer()
-                        .with_tracer(tracer_provider.tracer("workload")),
+                    tracing_opentelemetry::layer().with_tracer(tracer_provider.tracer("workload")),
                 )
                 .with(
                     opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(
@@ -384,7 +386,8 @@ fn spawn_variant(variant: &str, rate: u64, seconds: f64) -> Sample {
         "variant {variant} failed ({}): {stdout}",
         out.status
     );
-    Sample::parse(&stdout).unwrap_or_else(|| panic!("variant {variant} printed no result: {stdout}"))
+    Sample::parse(&stdout)
+        .unwrap_or_else(|| panic!("variant {variant} printed no result: {stdout}"))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -534,22 +537,26 @@ fn main() -> ExitCode {
     smoke()
 }
 
-/// The CI smoke version: fails only when (c)/(b) exceeds [`SMOKE_MAX_RATIO`] twice in a row.
+/// The CI smoke version: fails only when (c)/(b) exceeds [`smoke_max_ratio`] twice in a row.
 fn smoke() -> ExitCode {
+    let max = smoke_max_ratio();
     for attempt in 1..=2 {
         let rows = run_variants(&["a", "b", "c"], SMOKE_RATE, SMOKE_SECONDS, 1);
         print_table(&rows, SMOKE_RATE, SMOKE_SECONDS, 1);
         let (b, c) = (telemetry_of(&rows, "b"), telemetry_of(&rows, "c"));
-        let spool = rows.iter().find(|r| r.variant == "c").map_or(0, |r| r.spool_bytes);
+        let spool = rows
+            .iter()
+            .find(|r| r.variant == "c")
+            .map_or(0, |r| r.spool_bytes);
         assert!(spool > 0, "variant c wrote nothing to its spool");
         let ratio = c / b;
-        println!("smoke attempt {attempt}: (c)/(b) = {ratio:.2} (fails above {SMOKE_MAX_RATIO})");
-        if b > 0.0 && ratio <= SMOKE_MAX_RATIO {
+        println!("smoke attempt {attempt}: (c)/(b) = {ratio:.2} (fails above {max})");
+        if b > 0.0 && ratio <= max {
             return ExitCode::SUCCESS;
         }
     }
     eprintln!(
-        "workload smoke: telemetry of init's stack (c) cost more than {SMOKE_MAX_RATIO}x the plain stack (b) in two runs in a row"
+        "workload smoke: telemetry of init's stack (c) cost more than {max}x the plain stack (b) in two runs in a row"
     );
     ExitCode::FAILURE
 }
