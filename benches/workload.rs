@@ -19,9 +19,10 @@
 //!   tail sampling (10% of ordinary traces), redaction of every span, event and log line, OTLP
 //!   encoding and the file exporter into a private temporary spool directory; JSON stdout logs
 //!   to a discarding sink;
-//! - breakdown variants of `c` (`--breakdown`): `c-nostdout` (JSON stdout logs off),
-//!   `c-ratio0` (sampling ratio 0: every ordinary trace dropped), `c-ratio1` (every trace
-//!   kept).
+//! - breakdown variants (`--breakdown`): `b-spans` (the plain stack's span path alone:
+//!   tracing-opentelemetry + `BatchSpanProcessor`, no log layers), and of `c`: `c-nostdout`
+//!   (JSON stdout logs off), `c-ratio0` (sampling ratio 0: every ordinary trace dropped),
+//!   `c-ratio1` (every trace kept).
 //!
 //! CPU comes from the process's own accounting: the sum over every thread of the process
 //! (`/proc/self/task/*/schedstat`, nanoseconds on CPU), so telemetry's background threads
@@ -322,6 +323,20 @@ fn run_child(variant: &str, rate: u64, seconds: f64) -> Sample {
             logger_provider.shutdown().expect("shutdown logs");
             sample
         }
+        "b-spans" => {
+            let tracer_provider = SdkTracerProvider::builder()
+                .with_span_processor(BatchSpanProcessor::builder(DiscardSpans).build())
+                .build();
+            let subscriber = tracing_subscriber::registry().with(
+                tracing_opentelemetry::layer().with_tracer(tracer_provider.tracer("workload")),
+            );
+            tracing::subscriber::set_global_default(subscriber).expect("global subscriber");
+            let sample = measure(&MetricCatalogue::default(), rate, seconds, || {
+                tracer_provider.force_flush().expect("flush spans");
+            });
+            tracer_provider.shutdown().expect("shutdown spans");
+            sample
+        }
         "c" | "c-nostdout" | "c-ratio0" | "c-ratio1" => {
             let dir = tempfile::tempdir().expect("tempdir");
             // The spool refuses a directory other users can read.
@@ -517,7 +532,7 @@ fn main() -> ExitCode {
         let rounds = arg_value(&args, "--rounds").unwrap_or(1);
         let mut variants = vec!["a", "b", "c"];
         if args.iter().any(|a| a == "--breakdown") {
-            variants.extend(["c-nostdout", "c-ratio0", "c-ratio1"]);
+            variants.extend(["b-spans", "c-nostdout", "c-ratio0", "c-ratio1"]);
         }
         let rows = run_variants(&variants, rate, seconds, rounds);
         print_table(&rows, rate, seconds, rounds);
