@@ -18,7 +18,8 @@
 //! - `c` `stellaops_telemetry::builder(..).init()` with the `default` profile and no collector:
 //!   tail sampling (10% of ordinary traces), redaction of every span, event and log line, OTLP
 //!   encoding and the file exporter into a private temporary spool directory; JSON stdout logs
-//!   to a discarding sink;
+//!   to a discarding sink (after shutdown, outside the measured window, the child checks that
+//!   log lines reached the spool and the bearer token did not);
 //! - breakdown variants (`--breakdown`): `b-spans` (the plain stack's span path alone:
 //!   tracing-opentelemetry + `BatchSpanProcessor`, no log layers), and of `c`: `c-nostdout`
 //!   (JSON stdout logs off), `c-ratio0` (sampling ratio 0: every ordinary trace dropped),
@@ -114,7 +115,7 @@ fn request(catalogue: &MetricCatalogue, i: u64) {
             );
             let _s = resolve.enter();
             tracing::info!(
-                authorization = "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ3b3JrbG9hZCJ9.c2lnbmF0dXJl",
+                authorization = format_args!("Bearer {SECRET}"),
                 upstream = "registry.local",
                 "upstream registry call authorised"
             );
@@ -276,6 +277,26 @@ fn measure(catalogue: &MetricCatalogue, rate: u64, seconds: f64, flush: impl FnO
     }
 }
 
+/// The bearer token of the log line that needs redaction (it must never reach the spool).
+const SECRET: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ3b3JrbG9hZCJ9.c2lnbmF0dXJl";
+
+/// Whether any file under `dir` contains `needle`.
+fn spool_contains(dir: &Path, needle: &[u8]) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let path = e.path();
+        if path.is_dir() {
+            spool_contains(&path, needle)
+        } else {
+            std::fs::read(&path)
+                .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+                .unwrap_or(false)
+        }
+    })
+}
+
 fn dir_bytes(dir: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
@@ -366,6 +387,15 @@ fn run_child(variant: &str, rate: u64, seconds: f64) -> Sample {
                 "shutdown timed out"
             );
             sample.spool_bytes = dir_bytes(dir.path());
+            // What `c` claims to do with the data: log lines reach the spool, redacted.
+            assert!(
+                spool_contains(dir.path(), b"Scan completed"),
+                "variant {variant}: no log line in the spool"
+            );
+            assert!(
+                !spool_contains(dir.path(), SECRET.as_bytes()),
+                "variant {variant}: the bearer token reached the spool unredacted"
+            );
             sample
         }
         other => panic!("unknown variant {other:?}"),
