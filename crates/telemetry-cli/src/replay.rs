@@ -45,9 +45,10 @@ pub(crate) struct ReplayArgs {
         long,
         value_name = "URL",
         value_parser = parse_endpoint,
-        help = "The collector: http://HOST:PORT or HOST:PORT (for --protocol http the base \
-                URL; records post to URL/v1/SIGNAL). Decided by the egress policy first: \
-                while sealed only loopback hosts are allowed"
+        help = "The collector: https://HOST:PORT (TLS; see --ca), http://HOST:PORT or \
+                HOST:PORT (for --protocol http the base URL; records post to URL/v1/SIGNAL). \
+                Decided by the egress policy first: while sealed only loopback hosts are \
+                allowed"
     )]
     endpoint: String,
 
@@ -83,27 +84,34 @@ pub(crate) struct ReplayArgs {
     #[arg(long)]
     sealed: bool,
 
+    /// For an https:// collector: the CA bundle (PEM) that verifies it (default: the
+    /// webpki roots).
+    #[arg(long, value_name = "FILE")]
+    ca: Option<PathBuf>,
+
+    /// For an https:// collector that requires mTLS: this client's certificate chain (PEM).
+    #[arg(long, value_name = "FILE", requires = "client_key")]
+    client_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --client-cert.
+    #[arg(long, value_name = "FILE", requires = "client_cert")]
+    client_key: Option<PathBuf>,
+
     /// Retries of one record before the collector counts as unreachable (back-off doubles
     /// from 100 ms up to 5 s).
     #[arg(long, value_name = "N", default_value_t = stellaops_telemetry_core::replay::DEFAULT_MAX_RETRIES)]
     max_retries: u32,
 }
 
-/// Parses `--endpoint`: `http://...` as written, `HOST:PORT` as `http://HOST:PORT`. Unix
-/// sockets, files and https are refused with what to write instead.
+/// Parses `--endpoint`: `http://...` and `https://...` as written, `HOST:PORT` as
+/// `http://HOST:PORT`. Unix sockets and files are refused with what to write instead.
 pub(crate) fn parse_endpoint(text: &str) -> Result<String, String> {
     let endpoint = Endpoint::try_parse(text).map_err(|e| {
         format!("expected http://HOST:PORT or HOST:PORT (a local collector is http://127.0.0.1:4317), found {text:?}: {e}")
     })?;
     let url = match endpoint.scheme() {
-        Some(Scheme::Http) => text.trim().to_owned(),
+        Some(Scheme::Http | Scheme::Https) => text.trim().to_owned(),
         None if endpoint.host().is_some() => format!("http://{}", text.trim()),
-        Some(Scheme::Https) => {
-            return Err(format!(
-                "expected an http:// collector endpoint, found {text:?}: this build has no \
-                 TLS; replay into a collector on the analysis host (http://127.0.0.1:4317)"
-            ));
-        }
         _ => {
             return Err(format!(
                 "expected a network collector endpoint (http://HOST:PORT or HOST:PORT), found \
@@ -116,7 +124,14 @@ pub(crate) fn parse_endpoint(text: &str) -> Result<String, String> {
     let reparsed = Endpoint::parse(&url);
     if reparsed.class() != endpoint.class()
         || reparsed.host() != endpoint.host()
-        || reparsed.effective_port() != endpoint.effective_port().or(Some(80))
+        || reparsed.effective_port()
+            != endpoint
+                .effective_port()
+                .or(Some(if endpoint.scheme() == Some(Scheme::Https) {
+                    443
+                } else {
+                    80
+                }))
     {
         return Err(format!(
             "expected http://HOST:PORT or HOST:PORT, found {text:?}, which reads differently \
@@ -221,8 +236,28 @@ fn replay(args: &ReplayArgs) -> Result<u64, Failure> {
         code: e.code(),
         message: e.to_string(),
     };
+    let tls = (args.ca.is_some() || args.client_cert.is_some()).then(|| {
+        let mut tls = stellaops_telemetry_core::tls::ClientTlsConfig::default();
+        if let Some(ca) = &args.ca {
+            tls = tls.ca_file(ca);
+        }
+        if let (Some(cert), Some(key)) = (&args.client_cert, &args.client_key) {
+            tls = tls.client_identity_files(cert, key);
+        }
+        tls
+    });
+    if tls.is_some() && !args.endpoint.starts_with("https://") {
+        return Err(Failure {
+            code: "replay.invalid_endpoint",
+            message: format!(
+                "--ca/--client-cert apply to an https:// collector, found {}",
+                args.endpoint
+            ),
+        });
+    }
     let mut sink =
-        OtlpRecordSink::new(&args.endpoint, protocol, DEFAULT_SEND_TIMEOUT).map_err(fail)?;
+        OtlpRecordSink::with_tls(&args.endpoint, protocol, DEFAULT_SEND_TIMEOUT, tls.as_ref())
+            .map_err(fail)?;
     let clock = SystemReplayClock::default();
     let mut progress = Progress::new(std::io::stderr().is_terminal(), args.max_retries);
     let mut replayer = Replayer::new(&mut sink, &clock)
@@ -432,10 +467,9 @@ mod tests {
             parse_endpoint("http://localhost:4318").unwrap(),
             "http://localhost:4318"
         );
-        assert!(
-            parse_endpoint("https://c.example:4317")
-                .unwrap_err()
-                .contains("no TLS")
+        assert_eq!(
+            parse_endpoint("https://c.example:4317").unwrap(),
+            "https://c.example:4317"
         );
         assert!(
             parse_endpoint("unix:///run/otel.sock")
@@ -453,7 +487,7 @@ mod tests {
         #[test]
         fn endpoint_parsing_never_panics_and_always_yields_an_http_url(text in "\\PC{0,40}") {
             if let Ok(url) = parse_endpoint(&text) {
-                prop_assert!(url.starts_with("http://"));
+                prop_assert!(url.starts_with("http://") || url.starts_with("https://"));
                 // What the client connects to is what the egress policy decides.
                 prop_assert_eq!(Endpoint::parse(&url).class(), Endpoint::parse(&text).class());
             }

@@ -332,3 +332,156 @@ fn plain_http_warns_only_for_hosts_that_are_not_loopback() {
         "{err}"
     );
 }
+
+/// An OTLP/HTTP traces receiver served over TLS: counts the requests it accepted.
+fn otlp_https_receiver(
+    tls: &ServerTlsConfig,
+) -> (
+    SocketAddr,
+    Arc<std::sync::atomic::AtomicUsize>,
+    tokio::runtime::Runtime,
+) {
+    use axum::routing::post;
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    let router = axum::Router::new().route(
+        "/v1/traces",
+        post(move |body: axum::body::Bytes| {
+            let counter = counter.clone();
+            async move {
+                use prost::Message as _;
+                // Only a well-formed OTLP request counts.
+                if opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest::decode(body)
+                    .is_ok()
+                {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+                ([("content-type", "application/x-protobuf")], Vec::<u8>::new())
+            }
+        }),
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = TlsServer::new(tls).unwrap();
+    let addr = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(tokio::spawn(server.serve(listener, router)));
+        addr
+    });
+    (addr, accepted, runtime)
+}
+
+#[test]
+fn bundle_replay_sends_to_an_https_collector_verified_with_ca() {
+    use prost::Message as _;
+    let dir = tempfile::tempdir().unwrap();
+    let pki = TestPki::generate(dir.path(), "collector");
+    let tls = ServerTlsConfig::from_files(&pki.server.cert_path, &pki.server.key_path);
+    let (addr, accepted, _runtime) = otlp_https_receiver(&tls);
+
+    // A signed bundle of five trace records.
+    let input = dir.path().join("input");
+    std::fs::create_dir_all(&input).unwrap();
+    let mut framed = Vec::new();
+    for i in 0..5u8 {
+        let record = opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest {
+            resource_spans: vec![opentelemetry_proto::tonic::trace::v1::ResourceSpans {
+                scope_spans: vec![opentelemetry_proto::tonic::trace::v1::ScopeSpans {
+                    spans: vec![opentelemetry_proto::tonic::trace::v1::Span {
+                        trace_id: vec![i + 1; 16],
+                        span_id: vec![i + 1; 8],
+                        name: format!("scan-{i}"),
+                        start_time_unix_nano: 1_735_689_600_000_000_000 + u64::from(i),
+                        end_time_unix_nano: 1_735_689_600_000_000_500 + u64::from(i),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+        .encode_to_vec();
+        framed.extend_from_slice(&u32::try_from(record.len()).unwrap().to_be_bytes());
+        framed.extend_from_slice(&record);
+    }
+    std::fs::write(input.join("traces.pb"), framed).unwrap();
+    let prefix = dir.path().join("site");
+    let out = stella(&["dsse", "keygen", "--type", "ed25519", "--out", p(&prefix)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bundle = dir.path().join("b.tar.gz");
+    let out = stella(&[
+        "bundle",
+        "create",
+        "--input",
+        p(&input),
+        "--out",
+        p(&bundle),
+        "--key",
+        p(&prefix.with_extension("key")),
+        "--tenant",
+        "acme",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let endpoint = format!("https://127.0.0.1:{}", addr.port());
+    let replay = |extra: &[&str]| {
+        let mut args = vec![
+            "bundle",
+            "replay",
+            p(&bundle),
+            "--endpoint",
+            &endpoint,
+            "--protocol",
+            "http",
+            "--signal",
+            "traces",
+            "--max-retries",
+            "0",
+            "--trusted",
+        ];
+        let public = prefix.with_extension("pub");
+        let public = p(&public).to_owned();
+        args.push(&public);
+        args.extend_from_slice(extra);
+        let owned: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
+        stella(&refs)
+    };
+
+    // The webpki roots do not know the test CA: nothing is accepted.
+    let refused = replay(&[]);
+    assert!(!refused.status.success(), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("TLS"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 0);
+
+    // With the CA every record arrives.
+    let sent = replay(&["--ca", p(&pki.ca_path)]);
+    assert!(sent.status.success(), "{}", text(&sent.stderr));
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 5);
+
+    // --ca with a plain-text endpoint is a mistake, not silently ignored.
+    let plain = stella(&[
+        "bundle",
+        "replay",
+        p(&bundle),
+        "--endpoint",
+        &format!("http://127.0.0.1:{}", addr.port()),
+        "--ca",
+        p(&pki.ca_path),
+        "--trusted",
+        p(&prefix.with_extension("pub")),
+    ]);
+    assert!(!plain.status.success());
+    assert!(
+        text(&plain.stderr).contains("apply to an https:// collector"),
+        "{}",
+        text(&plain.stderr)
+    );
+}

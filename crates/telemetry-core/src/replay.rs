@@ -450,6 +450,9 @@ pub enum ReplayError {
     /// The OTLP client could not be built.
     #[error(transparent)]
     Endpoint(#[from] OtlpSendError),
+    /// The TLS configuration for an `https://` collector is unusable (a file, a key).
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     /// A file system error.
     #[error("{context}: {source}")]
     Io {
@@ -463,13 +466,15 @@ pub enum ReplayError {
 
 impl ReplayError {
     /// A stable machine code: the bundle error's `bundle.*` code, `replay.unverified`,
-    /// `replay.bundle_changed`, `replay.invalid_endpoint` or `replay.io`.
+    /// `replay.bundle_changed`, `replay.invalid_endpoint`, the TLS error's `telemetry.tls.*`
+    /// or `replay.io`.
     pub fn code(&self) -> &'static str {
         match self {
             ReplayError::Bundle(e) => e.code(),
             ReplayError::Unverified { .. } => "replay.unverified",
             ReplayError::Changed { .. } => "replay.bundle_changed",
             ReplayError::Endpoint(_) => "replay.invalid_endpoint",
+            ReplayError::Tls(e) => e.code(),
             ReplayError::Io { .. } => "replay.io",
         }
     }
@@ -797,6 +802,24 @@ impl OtlpRecordSink {
     /// [`ReplayError::Endpoint`] when the endpoint is not a URL, [`ReplayError::Io`] when the
     /// runtime cannot start.
     pub fn new(endpoint: &str, protocol: Protocol, timeout: Duration) -> Result<Self, ReplayError> {
+        Self::with_tls(endpoint, protocol, timeout, None)
+    }
+
+    /// As [`Self::new`], with `tls` (CA bundle, client certificate, server name) for an
+    /// `https://` endpoint; without it an `https://` collector is verified against the
+    /// `webpki-roots` CAs. Ignored for `http://`.
+    ///
+    /// # Errors
+    /// As [`Self::new`], and [`ReplayError::Tls`] when a TLS file is unreadable or invalid.
+    pub fn with_tls(
+        endpoint: &str,
+        protocol: Protocol,
+        timeout: Duration,
+        tls: Option<&crate::tls::ClientTlsConfig>,
+    ) -> Result<Self, ReplayError> {
+        let tls = tls
+            .map(|config| crate::export::OtlpTls::build(config, protocol))
+            .transpose()?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -813,7 +836,11 @@ impl OtlpRecordSink {
                     Protocol::Grpc => endpoint.to_owned(),
                     Protocol::HttpProtobuf => format!("{base}/v1/{}", signal.as_str()),
                 };
-                let client = OtlpClient::new(&OtlpTarget { endpoint, protocol }, timeout)?;
+                let client = OtlpClient::with_tls(
+                    &OtlpTarget { endpoint, protocol },
+                    timeout,
+                    tls.as_ref(),
+                )?;
                 clients.push((signal, client));
             }
         }
