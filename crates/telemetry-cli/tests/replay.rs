@@ -581,7 +581,12 @@ fn unusable_arguments_are_usage_errors() {
     for (flag, value, message) in [
         ("--rate", "0", "records per second"),
         ("--rate", "fast", "records per second"),
-        ("--endpoint", "https://collector.example:4317", "no TLS"),
+        (
+            "--endpoint",
+            "ftp://collector.example:4317",
+            "http://127.0.0.1:4317",
+        ),
+        ("--client-cert", "client.pem", "--client-key"),
         (
             "--endpoint",
             "unix:///run/otel.sock",
