@@ -9,10 +9,8 @@ use crate::bundle::Failure;
 use chrono::{DateTime, Utc};
 use clap::{ArgGroup, Args};
 use serde_json::{Value, json};
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 use stellaops_bundle_format::{Compression, FixedClock, SystemClock};
 use stellaops_federation_dsse::PrivateKey;
 use stellaops_telemetry_core::spool::{CaptureObserver, SegmentInfo, Spool};
@@ -32,39 +30,21 @@ fn fetch(args: &CaptureArgs, url: &str) -> ExitCode {
         Ok(t) => t,
         Err(e) => return remote_fail(&e),
     };
-    let tty = std::io::stderr().is_terminal();
-    let mut drawn_at: Option<Instant> = None;
-    let mut progress = |done: u64, total: Option<u64>| {
-        if !tty || drawn_at.is_some_and(|t| t.elapsed() < REDRAW_EVERY) {
-            return;
-        }
-        drawn_at = Some(Instant::now());
-        let mut err = std::io::stderr().lock();
-        let _ = match total {
-            Some(total) => write!(err, "\r\x1b[2K{done}/{total} bytes"),
-            None => write!(err, "\r\x1b[2K{done} bytes"),
-        };
-        let _ = err.flush();
-    };
-    let bytes = match crate::remote::fetch_forensic(
+    let mut bar = crate::progress::Bar::stderr();
+    let mut progress = |done: u64, total: Option<u64>| bar.draw(false, done, total, "bytes", "");
+    let fetched = crate::remote::fetch_forensic(
         url,
         &args.tls,
         token.as_deref(),
         &args.window,
         &args.out,
         &mut progress,
-    ) {
+    );
+    bar.finish();
+    let bytes = match fetched {
         Ok(n) => n,
-        Err(e) => {
-            if tty {
-                eprintln!();
-            }
-            return remote_fail(&e);
-        }
+        Err(e) => return remote_fail(&e),
     };
-    if tty {
-        eprintln!();
-    }
     let verified = crate::bundle::trusted_reader(&args.trusted)
         .and_then(|reader| reader.verify_file(&args.out).map_err(Failure::from));
     let verified = match verified {
@@ -279,7 +259,7 @@ fn capture(
     if let Some(s) = signer {
         capture = capture.signer(s);
     }
-    let mut progress = Progress::new(std::io::stderr().is_terminal());
+    let mut progress = Progress::new();
     let summary = capture
         .write_to_observed(&args.out, &mut progress)
         .map_err(|e| Failure {
@@ -314,62 +294,28 @@ fn capture(
 
 /// Progress on stderr: a redrawn bar of segment bytes read, on a terminal only.
 struct Progress {
-    tty: bool,
+    bar: crate::progress::Bar,
     total: u64,
     done: u64,
-    drawn_at: Option<Instant>,
 }
 
-const BAR_WIDTH: usize = 30;
-const REDRAW_EVERY: Duration = Duration::from_millis(100);
-
 impl Progress {
-    fn new(tty: bool) -> Self {
+    fn new() -> Self {
         Self {
-            tty,
+            bar: crate::progress::Bar::stderr(),
             total: 0,
             done: 0,
-            drawn_at: None,
         }
     }
 
     fn draw(&mut self, force: bool) {
-        if !self.tty {
-            return;
-        }
-        let now = Instant::now();
-        if !force
-            && self
-                .drawn_at
-                .is_some_and(|t| now.duration_since(t) < REDRAW_EVERY)
-        {
-            return;
-        }
-        self.drawn_at = Some(now);
-        let filled = self
-            .done
-            .saturating_mul(BAR_WIDTH as u64)
-            .checked_div(self.total)
-            .map_or(BAR_WIDTH, |n| usize::try_from(n).unwrap_or(BAR_WIDTH))
-            .min(BAR_WIDTH);
-        let percent = (self.done * 100).checked_div(self.total).unwrap_or(100);
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r\x1b[2K[{}{}] {percent:>3}% {}/{} segment bytes",
-            "#".repeat(filled),
-            "-".repeat(BAR_WIDTH - filled),
-            self.done,
-            self.total,
-        );
-        let _ = err.flush();
+        self.bar
+            .draw(force, self.done, Some(self.total), "segment bytes", "");
     }
 
     fn finish(&mut self) {
-        if self.tty {
-            self.draw(true);
-            eprintln!();
-        }
+        self.draw(true);
+        self.bar.finish();
     }
 }
 

@@ -11,6 +11,7 @@ mod dsse;
 mod egress;
 mod incident;
 mod offline_kit;
+mod progress;
 mod redact;
 mod remote;
 mod replay;

@@ -8,10 +8,9 @@
 use crate::bundle::{Failure, trusted_reader};
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use stellaops_bundle_format::{Signal, SignatureStatus, VerifiedBundle};
 use stellaops_egress_policy::{
     EgressPolicy, EgressRequest, Endpoint, Scheme, SealState, SealedMode, SealedModePolicy,
@@ -259,7 +258,7 @@ fn replay(args: &ReplayArgs) -> Result<u64, Failure> {
         OtlpRecordSink::with_tls(&args.endpoint, protocol, DEFAULT_SEND_TIMEOUT, tls.as_ref())
             .map_err(fail)?;
     let clock = SystemReplayClock::default();
-    let mut progress = Progress::new(std::io::stderr().is_terminal(), args.max_retries);
+    let mut progress = Progress::new(args.max_retries);
     let mut replayer = Replayer::new(&mut sink, &clock)
         .backoff(Backoff::new(
             DEFAULT_INITIAL_BACKOFF,
@@ -323,81 +322,40 @@ fn signature(verified: &VerifiedBundle) -> Value {
 
 /// Progress on stderr: a redrawn bar on a terminal, one line per retry or failure always.
 struct Progress {
-    tty: bool,
+    bar: crate::progress::Bar,
     max_retries: u32,
     total: u64,
     done: u64,
     signal: Option<Signal>,
-    drawn_at: Option<Instant>,
-    bar_visible: bool,
 }
 
-const BAR_WIDTH: usize = 30;
-const REDRAW_EVERY: Duration = Duration::from_millis(100);
-
 impl Progress {
-    fn new(tty: bool, max_retries: u32) -> Self {
+    fn new(max_retries: u32) -> Self {
         Self {
-            tty,
+            bar: crate::progress::Bar::stderr(),
             max_retries,
             total: 0,
             done: 0,
             signal: None,
-            drawn_at: None,
-            bar_visible: false,
         }
     }
 
     fn draw(&mut self, force: bool) {
-        if !self.tty {
-            return;
-        }
-        let now = Instant::now();
-        if !force
-            && self
-                .drawn_at
-                .is_some_and(|t| now.duration_since(t) < REDRAW_EVERY)
-        {
-            return;
-        }
-        self.drawn_at = Some(now);
-        let filled = self
-            .done
-            .saturating_mul(BAR_WIDTH as u64)
-            .checked_div(self.total)
-            .map_or(BAR_WIDTH, |n| usize::try_from(n).unwrap_or(BAR_WIDTH))
-            .min(BAR_WIDTH);
-        let percent = (self.done * 100).checked_div(self.total).unwrap_or(100);
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r\x1b[2K[{}{}] {percent:>3}% {}/{} records{}",
-            "#".repeat(filled),
-            "-".repeat(BAR_WIDTH - filled),
-            self.done,
-            self.total,
-            self.signal.map(|s| format!(" ({s})")).unwrap_or_default()
-        );
-        let _ = err.flush();
-        self.bar_visible = true;
+        let suffix = self.signal.map(|s| format!(" ({s})")).unwrap_or_default();
+        self.bar
+            .draw(force, self.done, Some(self.total), "records", &suffix);
     }
 
     /// Prints a line above the bar.
     fn line(&mut self, text: &str) {
-        if self.tty && self.bar_visible {
-            eprint!("\r\x1b[2K");
-            self.bar_visible = false;
-        }
+        self.bar.clear();
         eprintln!("{text}");
         self.draw(true);
     }
 
     fn finish(&mut self) {
-        if self.tty {
-            self.draw(true);
-            eprintln!();
-            self.bar_visible = false;
-        }
+        self.draw(true);
+        self.bar.finish();
     }
 }
 
