@@ -169,41 +169,21 @@ impl TelemetryIncidents {
             .incidents()
             .observe(Box::new(move |event: &IncidentEvent| {
                 let mut ended = sink.lock().unwrap_or_else(PoisonError::into_inner);
-                match event {
-                    IncidentEvent::Stopped {
-                        tenant,
-                        actor,
-                        source,
-                        reason,
-                        started_at,
-                        ended_at,
-                    }
-                    | IncidentEvent::Expired {
-                        tenant,
-                        actor,
-                        source,
-                        reason,
-                        started_at,
-                        ended_at,
-                    } => {
-                        ended.insert(
-                            tenant.clone(),
-                            IncidentView {
-                                tenant: tenant.clone(),
-                                active: false,
-                                reason: Some(reason.clone()),
-                                actor: Some(actor.clone()),
-                                source: source.as_str().to_owned(),
-                                started_at: Some(*started_at),
-                                expires_at: Some(*ended_at),
-                            },
-                        );
-                    }
-                    IncidentEvent::Activated { tenant, .. }
-                    | IncidentEvent::Extended { tenant, .. } => {
-                        ended.remove(tenant);
-                    }
+                let tenant = event.tenant().to_owned();
+                if event.is_active() {
+                    ended.remove(&tenant);
+                    return;
                 }
+                let view = IncidentView {
+                    tenant: tenant.clone(),
+                    active: false,
+                    reason: Some(event.reason().to_owned()),
+                    actor: Some(event.actor().to_owned()),
+                    source: event.source().as_str().to_owned(),
+                    started_at: Some(event.started_at()),
+                    expires_at: Some(event.ends_at()),
+                };
+                ended.insert(tenant, view);
             }));
         Self { telemetry, ended }
     }

@@ -219,6 +219,47 @@ impl IncidentEvent {
     pub fn is_active(&self) -> bool {
         matches!(self, Self::Activated { .. } | Self::Extended { .. })
     }
+
+    /// The audit event name: `telemetry.incident.activated`, `.extended`, `.stopped` or
+    /// `.expired`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Activated { .. } => "telemetry.incident.activated",
+            Self::Extended { .. } => "telemetry.incident.extended",
+            Self::Stopped { .. } => "telemetry.incident.stopped",
+            Self::Expired { .. } => "telemetry.incident.expired",
+        }
+    }
+
+    /// Who started the incident (or stopped it, for `Stopped`).
+    pub fn actor(&self) -> &str {
+        match self {
+            Self::Activated { actor, .. }
+            | Self::Extended { actor, .. }
+            | Self::Stopped { actor, .. }
+            | Self::Expired { actor, .. } => actor,
+        }
+    }
+
+    /// What started the incident.
+    pub fn source(&self) -> IncidentSource {
+        match self {
+            Self::Activated { source, .. }
+            | Self::Extended { source, .. }
+            | Self::Stopped { source, .. }
+            | Self::Expired { source, .. } => *source,
+        }
+    }
+
+    /// Why it was started.
+    pub fn reason(&self) -> &str {
+        match self {
+            Self::Activated { reason, .. }
+            | Self::Extended { reason, .. }
+            | Self::Stopped { reason, .. }
+            | Self::Expired { reason, .. } => reason,
+        }
+    }
 }
 
 /// A request the controller refused.
@@ -608,77 +649,21 @@ fn expired_event(a: &Active) -> IncidentEvent {
     }
 }
 
-/// Emits the audit event for `event` through `tracing` (target [`AUDIT_TARGET`]).
+/// Emits the audit event for `event` through `tracing` (target [`AUDIT_TARGET`]);
+/// `expires_at` is when the incident ends (or ended).
 fn audit(event: &IncidentEvent) {
-    let rfc = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    match event {
-        IncidentEvent::Activated {
-            tenant,
-            actor,
-            source,
-            reason,
-            expires_at,
-            ..
-        } => tracing::warn!(
-            target: AUDIT_TARGET,
-            event = "telemetry.incident.activated",
-            tenant = tenant.as_str(),
-            actor = actor.as_str(),
-            source = source.as_str(),
-            reason = reason.as_str(),
-            expires_at = rfc(*expires_at).as_str(),
-            "telemetry.incident.activated"
-        ),
-        IncidentEvent::Extended {
-            tenant,
-            actor,
-            source,
-            reason,
-            expires_at,
-            ..
-        } => tracing::warn!(
-            target: AUDIT_TARGET,
-            event = "telemetry.incident.extended",
-            tenant = tenant.as_str(),
-            actor = actor.as_str(),
-            source = source.as_str(),
-            reason = reason.as_str(),
-            expires_at = rfc(*expires_at).as_str(),
-            "telemetry.incident.extended"
-        ),
-        IncidentEvent::Stopped {
-            tenant,
-            actor,
-            source,
-            reason,
-            ended_at,
-            ..
-        } => tracing::warn!(
-            target: AUDIT_TARGET,
-            event = "telemetry.incident.stopped",
-            tenant = tenant.as_str(),
-            actor = actor.as_str(),
-            source = source.as_str(),
-            reason = reason.as_str(),
-            expires_at = rfc(*ended_at).as_str(),
-            "telemetry.incident.stopped"
-        ),
-        IncidentEvent::Expired {
-            tenant,
-            actor,
-            source,
-            reason,
-            ended_at,
-            ..
-        } => tracing::warn!(
-            target: AUDIT_TARGET,
-            event = "telemetry.incident.expired",
-            tenant = tenant.as_str(),
-            actor = actor.as_str(),
-            source = source.as_str(),
-            reason = reason.as_str(),
-            expires_at = rfc(*ended_at).as_str(),
-            "telemetry.incident.expired"
-        ),
-    }
+    let ends_at = event
+        .ends_at()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    tracing::warn!(
+        target: AUDIT_TARGET,
+        event = event.name(),
+        tenant = event.tenant(),
+        actor = event.actor(),
+        source = event.source().as_str(),
+        reason = event.reason(),
+        expires_at = ends_at.as_str(),
+        "{}",
+        event.name()
+    );
 }
