@@ -10,9 +10,6 @@
     clippy::indexing_slicing
 )]
 
-#[path = "../../telemetry-http/tests/tls_pki/mod.rs"]
-mod tls_pki;
-
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -23,7 +20,7 @@ use stellaops_telemetry_http::{
     ManualClock, MemoryExporter, MemoryIncidentRegistry, Principal, StaticTokens, TelemetryRouter,
     TelemetryState, TlsServer,
 };
-use tls_pki::TestPki;
+use stellaops_telemetry_testkit::TestPki;
 
 struct Server {
     addr: SocketAddr,
@@ -148,7 +145,7 @@ fn start(url: &str, extra: &[&str]) -> Output {
 #[test]
 fn incident_over_https_with_ca_succeeds_and_without_it_fails_with_a_tls_error() {
     let dir = tempfile::tempdir().unwrap();
-    let pki = TestPki::generate(dir.path(), "router");
+    let pki = TestPki::generate(dir.path(), "router").unwrap();
     let tls = ServerTlsConfig::from_files(&pki.server.cert_path, &pki.server.key_path);
     let server = serve(dir.path(), Some(&tls));
     let url = server.https();
@@ -198,7 +195,7 @@ fn incident_over_https_with_ca_succeeds_and_without_it_fails_with_a_tls_error() 
     );
 
     // a CA that did not sign the router's certificate
-    let other = TestPki::generate(dir.path(), "other");
+    let other = TestPki::generate(dir.path(), "other").unwrap();
     let out = start(&url, &["--ca", p(&other.ca_path)]);
     assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("not signed by a CA in the --ca bundle"));
@@ -217,7 +214,7 @@ fn incident_over_https_with_ca_succeeds_and_without_it_fails_with_a_tls_error() 
 #[test]
 fn mtls_needs_the_client_certificate() {
     let dir = tempfile::tempdir().unwrap();
-    let pki = TestPki::generate(dir.path(), "router");
+    let pki = TestPki::generate(dir.path(), "router").unwrap();
     let tls = ServerTlsConfig::from_files(&pki.server.cert_path, &pki.server.key_path)
         .client_ca_file(&pki.ca_path);
     let server = serve(dir.path(), Some(&tls));
@@ -261,7 +258,7 @@ fn mtls_needs_the_client_certificate() {
 #[test]
 fn capture_url_over_https_downloads_and_verifies() {
     let dir = tempfile::tempdir().unwrap();
-    let pki = TestPki::generate(dir.path(), "router");
+    let pki = TestPki::generate(dir.path(), "router").unwrap();
     let tls = ServerTlsConfig::from_files(&pki.server.cert_path, &pki.server.key_path);
     let server = serve(dir.path(), Some(&tls));
     let out_file = dir.path().join("acme.tar.gz");
@@ -379,7 +376,7 @@ fn otlp_https_receiver(
 fn bundle_replay_sends_to_an_https_collector_verified_with_ca() {
     use prost::Message as _;
     let dir = tempfile::tempdir().unwrap();
-    let pki = TestPki::generate(dir.path(), "collector");
+    let pki = TestPki::generate(dir.path(), "collector").unwrap();
     let tls = ServerTlsConfig::from_files(&pki.server.cert_path, &pki.server.key_path);
     let (addr, accepted, _runtime) = otlp_https_receiver(&tls);
 

@@ -18,7 +18,7 @@ use stellaops_telemetry_core::settings::{Protocol, Signal};
 use stellaops_telemetry_core::tls::ClientTlsConfig;
 use stellaops_telemetry_core::{InitError, Telemetry};
 use support::{Captured, fixed_clock};
-use tls_peers::{TestPki, TlsReceiver, Wire};
+use tls_peers::{ServerTls as _, TestPki, TlsReceiver, Wire};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -61,7 +61,7 @@ fn emit_span(telemetry: &Telemetry, dispatch: &tracing::Dispatch, name: &'static
 
 fn delivers(wire: Wire) {
     let dir = support::private_tempdir();
-    let pki = TestPki::generate(dir.path(), "main");
+    let pki = TestPki::generate(dir.path(), "main").unwrap();
     let receiver = TlsReceiver::start(wire, &pki.server_tls(false));
     let logs = Captured::default();
     let (telemetry, dispatch) = started(
@@ -97,7 +97,7 @@ fn http_exporter_with_the_test_ca_delivers_spans_and_logs() {
 
 fn mtls_with_client_certificate(wire: Wire) {
     let dir = support::private_tempdir();
-    let pki = TestPki::generate(dir.path(), "mtls");
+    let pki = TestPki::generate(dir.path(), "mtls").unwrap();
     let receiver = TlsReceiver::start(wire, &pki.server_tls(true));
     let logs = Captured::default();
     let tls = ClientTlsConfig::new()
@@ -138,8 +138,8 @@ fn fails_without_delivering(
     tls: impl Fn(&TestPki, &TestPki) -> ClientTlsConfig,
 ) -> String {
     let dir = support::private_tempdir();
-    let pki = TestPki::generate(dir.path(), "server-side");
-    let other = TestPki::generate(dir.path(), "other");
+    let pki = TestPki::generate(dir.path(), "server-side").unwrap();
+    let other = TestPki::generate(dir.path(), "other").unwrap();
     let receiver = TlsReceiver::start(wire, &pki.server_tls(mtls_server));
     let logs = Captured::default();
     let (telemetry, dispatch) = started(&receiver, wire, tls(&pki, &other), &logs, dir.path());
@@ -234,7 +234,7 @@ fn a_wrong_ca_fails_without_sending_data_over_http() {
 #[test]
 fn the_server_name_override_is_what_gets_verified() {
     let dir = support::private_tempdir();
-    let pki = TestPki::generate(dir.path(), "names");
+    let pki = TestPki::generate(dir.path(), "names").unwrap();
     let receiver = TlsReceiver::start(Wire::Grpc, &pki.server_tls(false));
     let logs = Captured::default();
     // The endpoint says 127.0.0.1; the certificate is checked against collector.internal.
@@ -435,8 +435,8 @@ fn run_child(envs: &[(&str, String)]) -> std::process::Output {
 #[test]
 fn environment_certificates_are_honoured_per_signal_over_generic() {
     let dir = support::private_tempdir();
-    let pki = TestPki::generate(dir.path(), "env");
-    let other = TestPki::generate(dir.path(), "env-other");
+    let pki = TestPki::generate(dir.path(), "env").unwrap();
+    let other = TestPki::generate(dir.path(), "env-other").unwrap();
     let receiver = TlsReceiver::start(Wire::Grpc, &pki.server_tls(true));
     let path = |p: &std::path::Path| p.display().to_string();
 

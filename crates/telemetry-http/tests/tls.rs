@@ -12,7 +12,6 @@
 )]
 
 mod support;
-mod tls_pki;
 
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -27,7 +26,7 @@ use std::time::{Duration, Instant};
 use stellaops_telemetry_core::tls::{ClientTlsConfig, ServerTlsConfig};
 use stellaops_telemetry_http::tls::TLS_LOG_TARGET;
 use stellaops_telemetry_http::{PeerCertificates, TlsServer, serve_tls};
-use tls_pki::TestPki;
+use stellaops_telemetry_testkit::TestPki;
 use tokio::io::AsyncReadExt as _;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::rustls::pki_types::ServerName;
@@ -178,7 +177,7 @@ fn server_tls(pki: &TestPki) -> ServerTlsConfig {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_trusting_the_ca_gets_health_and_an_authorized_status_over_http11() {
     let dir = tempfile::tempdir().unwrap();
-    let pki = TestPki::generate(dir.path(), "router");
+    let pki = TestPki::generate(dir.path(), "router").unwrap();
     let addr = serve(TlsServer::new(&server_tls(&pki)).unwrap()).await;
     let client = trusting(&pki);
 
@@ -222,8 +221,8 @@ async fn a_client_trusting_the_ca_gets_health_and_an_authorized_status_over_http
 async fn a_client_trusting_another_ca_fails_the_handshake_and_the_server_logs_it_and_goes_on() {
     let logs = Logs::global();
     let dir = tempfile::tempdir().unwrap();
-    let pki = TestPki::generate(dir.path(), "router");
-    let other = TestPki::generate(dir.path(), "other");
+    let pki = TestPki::generate(dir.path(), "router").unwrap();
+    let other = TestPki::generate(dir.path(), "other").unwrap();
     let addr = serve(TlsServer::new(&server_tls(&pki)).unwrap()).await;
 
     let mut local = None;
@@ -254,8 +253,8 @@ async fn a_client_trusting_another_ca_fails_the_handshake_and_the_server_logs_it
 async fn with_a_client_ca_a_client_without_a_certificate_is_refused_and_one_with_is_served() {
     let logs = Logs::global();
     let dir = tempfile::tempdir().unwrap();
-    let pki = TestPki::generate(dir.path(), "router");
-    let strangers = TestPki::generate(dir.path(), "strangers");
+    let pki = TestPki::generate(dir.path(), "router").unwrap();
+    let strangers = TestPki::generate(dir.path(), "strangers").unwrap();
     let tls = server_tls(&pki).client_ca_file(&pki.ca_path);
     let addr = serve(TlsServer::new(&tls).unwrap()).await;
 
@@ -306,8 +305,8 @@ async fn with_a_client_ca_a_client_without_a_certificate_is_refused_and_one_with
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn optional_client_auth_serves_anonymous_clients_and_names_certified_ones() {
     let dir = tempfile::tempdir().unwrap();
-    let pki = TestPki::generate(dir.path(), "router");
-    let strangers = TestPki::generate(dir.path(), "strangers");
+    let pki = TestPki::generate(dir.path(), "router").unwrap();
+    let strangers = TestPki::generate(dir.path(), "strangers").unwrap();
     let tls = ServerTlsConfig::from_pem(pki.server.cert_pem.clone(), pki.server.key_pem.clone())
         .client_ca_pem(pki.ca_pem.clone())
         .client_auth_optional();
@@ -337,7 +336,7 @@ async fn optional_client_auth_serves_anonymous_clients_and_names_certified_ones(
 async fn a_stalled_client_blocks_nobody_and_is_dropped_after_the_handshake_timeout() {
     let logs = Logs::global();
     let dir = tempfile::tempdir().unwrap();
-    let pki = TestPki::generate(dir.path(), "router");
+    let pki = TestPki::generate(dir.path(), "router").unwrap();
     let server = TlsServer::new(&server_tls(&pki))
         .unwrap()
         .handshake_timeout(Duration::from_millis(300));
@@ -375,7 +374,7 @@ async fn serve_tls_reads_the_files_before_serving() {
     assert!(err.to_string().contains("/nonexistent/router.pem"), "{err}");
 
     let dir = tempfile::tempdir().unwrap();
-    let pki = TestPki::generate(dir.path(), "router");
+    let pki = TestPki::generate(dir.path(), "router").unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(serve_tls(listener, router(), &server_tls(&pki)).unwrap());
@@ -388,7 +387,7 @@ async fn serve_tls_reads_the_files_before_serving() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_with_shutdown_stops_accepting_when_the_signal_fires() {
     let dir = tempfile::tempdir().unwrap();
-    let pki = TestPki::generate(dir.path(), "router");
+    let pki = TestPki::generate(dir.path(), "router").unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

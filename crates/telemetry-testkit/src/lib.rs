@@ -40,6 +40,7 @@
 mod collector;
 mod container;
 mod error;
+mod pki;
 mod ports;
 mod promtool;
 mod python;
@@ -49,6 +50,7 @@ mod sink;
 pub use collector::Collector;
 pub use container::{gzip_bundle_container, gzip_bundle_tar};
 pub use error::PeerError;
+pub use pki::{CertPair, TestPki};
 pub use ports::{free_loopback_port, host_non_loopback_ipv4};
 pub use promtool::{Promtool, ToolOutput};
 pub use python::Python;

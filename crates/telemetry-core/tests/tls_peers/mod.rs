@@ -1,9 +1,8 @@
-//! TLS peers for the exporter tests: a test PKI made at run time (rcgen) and OTLP receivers
+//! TLS peers for the exporter tests: the testkit's run-time test PKI and OTLP receivers
 //! over TLS — a tonic gRPC server and a hyper OTLP/HTTP server — that record what arrives and
 //! which handshakes failed. Server TLS comes from `stellaops_telemetry_core::tls`.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
-use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
@@ -25,12 +24,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use prost::Message;
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll};
@@ -38,108 +32,17 @@ use std::time::{Duration, Instant};
 use stellaops_telemetry_core::tls::ServerTlsConfig;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-fn pem(label: &str, der: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for line in b64.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(line).unwrap());
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
-}
+pub use stellaops_telemetry_testkit::TestPki;
 
-/// A certificate and its key, as PEM, also written to files.
-#[derive(Clone, Debug)]
-pub struct Pair {
-    pub cert_pem: String,
-    pub key_pem: String,
-    pub cert_path: PathBuf,
-    pub key_path: PathBuf,
-}
-
-/// A CA with a server certificate (localhost, 127.0.0.1) and a client certificate.
-pub struct TestPki {
-    pub ca_pem: String,
-    pub ca_path: PathBuf,
-    pub server: Pair,
-    pub client: Pair,
-}
-
-fn ca(name: &str) -> (CertificateParams, KeyPair, String) {
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.distinguished_name.push(DnType::CommonName, name);
-    params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let cert = params.self_signed(&key).unwrap();
-    let pem = pem("CERTIFICATE", cert.der());
-    (params, key, pem)
-}
-
-fn leaf(
-    dir: &Path,
-    name: &str,
-    sans: &[&str],
-    usage: ExtendedKeyUsagePurpose,
-    issuer: &Issuer<'_, KeyPair>,
-) -> Pair {
-    let key = KeyPair::generate().unwrap();
-    let mut params =
-        CertificateParams::new(sans.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()).unwrap();
-    params.distinguished_name.push(DnType::CommonName, name);
-    params.extended_key_usages = vec![usage];
-    let cert = params.signed_by(&key, issuer).unwrap();
-    let cert_pem = pem("CERTIFICATE", cert.der());
-    let key_pem = pem("PRIVATE KEY", &key.serialize_der());
-    let cert_path = dir.join(format!("{name}.pem"));
-    let key_path = dir.join(format!("{name}-key.pem"));
-    std::fs::write(&cert_path, &cert_pem).unwrap();
-    std::fs::write(&key_path, &key_pem).unwrap();
-    Pair {
-        cert_pem,
-        key_pem,
-        cert_path,
-        key_path,
-    }
-}
-
-impl TestPki {
-    /// A fresh PKI named `name`, its files in `dir`.
-    pub fn generate(dir: &Path, name: &str) -> Self {
-        let (params, key, ca_pem) = ca(&format!("{name} test CA"));
-        let ca_path = dir.join(format!("{name}-ca.pem"));
-        std::fs::write(&ca_path, &ca_pem).unwrap();
-        let issuer = Issuer::new(params, key);
-        let server = leaf(
-            dir,
-            &format!("{name}-server"),
-            &["localhost", "127.0.0.1", "collector.internal"],
-            ExtendedKeyUsagePurpose::ServerAuth,
-            &issuer,
-        );
-        let client = leaf(
-            dir,
-            &format!("{name}-client"),
-            &["scanner.client"],
-            ExtendedKeyUsagePurpose::ClientAuth,
-            &issuer,
-        );
-        Self {
-            ca_pem,
-            ca_path,
-            server,
-            client,
-        }
-    }
-
+/// Server TLS from a test PKI.
+pub trait ServerTls {
     /// Server TLS presenting the server certificate; `mtls` requires client certificates of
     /// this CA.
-    pub fn server_tls(&self, mtls: bool) -> ServerTlsConfig {
+    fn server_tls(&self, mtls: bool) -> ServerTlsConfig;
+}
+
+impl ServerTls for TestPki {
+    fn server_tls(&self, mtls: bool) -> ServerTlsConfig {
         let config =
             ServerTlsConfig::from_pem(self.server.cert_pem.clone(), self.server.key_pem.clone());
         if mtls {
