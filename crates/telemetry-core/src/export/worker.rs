@@ -2,6 +2,11 @@
 //! blocking (a full queue drops and counts), a thread that batches, builds OTLP requests,
 //! and delivers them to the destination the egress guard allows.
 //!
+//! A push only appends under a short lock; the thread is woken when a full batch is waiting
+//! (or for a flush, a shutdown, or its interval), never once per item: a wake-up costs a
+//! system call and a context switch, which at thousands of log lines a second would cost more
+//! than the telemetry itself.
+//!
 //! Not the place where data is redacted or converted: the `build` function given at spawn
 //! does that, so the application thread pays only for the push.
 
@@ -9,13 +14,12 @@ use super::destination::Destination;
 use super::otlp::ExportRequest;
 use prometheus_client::metrics::counter::Counter;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-enum Msg<T> {
-    Item(T),
+enum Control {
     Attach(tracing::Dispatch),
     Flush(SyncSender<()>),
     Shutdown(SyncSender<()>),
@@ -43,9 +47,31 @@ impl Default for BatchConfig {
 /// take their snapshot then). Returns `None` when there is nothing to send.
 pub type BuildFn<T> = Box<dyn FnMut(Vec<T>, bool) -> Option<ExportRequest> + Send>;
 
+struct State<T> {
+    items: Vec<T>,
+    control: Vec<Control>,
+    /// The thread has stopped: pushes and requests are refused.
+    closed: bool,
+    /// The thread is waiting for a full batch (pushes below it need not wake it).
+    waiting: bool,
+}
+
+struct Shared<T> {
+    state: Mutex<State<T>>,
+    wake: Condvar,
+    capacity: usize,
+    max_batch: usize,
+}
+
+impl<T> Shared<T> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 /// A queue and its export thread for one signal.
 pub struct ExportWorker<T> {
-    tx: SyncSender<Msg<T>>,
+    shared: Arc<Shared<T>>,
     dropped: Counter,
     interval_ms: Arc<AtomicU64>,
     thread: Mutex<Option<JoinHandle<()>>>,
@@ -72,43 +98,82 @@ impl<T: Send + 'static> ExportWorker<T> {
         build: BuildFn<T>,
         destination: Destination,
     ) -> std::io::Result<Self> {
-        let (tx, rx) = sync_channel(config.queue_capacity.max(1));
+        let max_batch = config.max_batch.max(1);
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                items: Vec::with_capacity(max_batch),
+                control: Vec::new(),
+                closed: false,
+                waiting: false,
+            }),
+            wake: Condvar::new(),
+            capacity: config.queue_capacity.max(1),
+            max_batch,
+        });
         let interval_ms = Arc::new(AtomicU64::new(millis(interval)));
         let shared_interval = interval_ms.clone();
+        let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
             .name(format!("stellaops-export-{name}"))
             .spawn(move || {
-                run(
-                    &rx,
-                    config.max_batch.max(1),
-                    &shared_interval,
-                    build,
-                    destination,
-                );
+                run(&thread_shared, &shared_interval, build, destination);
             })?;
         Ok(Self {
-            tx,
+            shared,
             dropped,
             interval_ms,
             thread: Mutex::new(Some(thread)),
         })
     }
 
-    /// Queues one item; never blocks. A full queue (collector slow or down) drops the item
-    /// and counts it.
+    /// Queues one item; never blocks for longer than an append under a lock. A full queue
+    /// (collector slow or down) drops the item and counts it.
     pub fn push(&self, item: T) {
-        match self.tx.try_send(Msg::Item(item)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.dropped.inc();
+        let mut state = self.shared.lock();
+        if state.closed || state.items.len() >= self.shared.capacity {
+            drop(state);
+            self.dropped.inc();
+            return;
+        }
+        state.items.push(item);
+        let wake = state.waiting && state.items.len() >= self.shared.max_batch;
+        if wake {
+            state.waiting = false;
+        }
+        drop(state);
+        if wake {
+            self.shared.wake.notify_one();
+        }
+    }
+
+    /// Queues several items at once (one lock); what does not fit is dropped and counted.
+    pub fn push_all(&self, items: impl IntoIterator<Item = T>) {
+        let mut refused = 0_u64;
+        let mut state = self.shared.lock();
+        for item in items {
+            if state.closed || state.items.len() >= self.shared.capacity {
+                refused += 1;
+            } else {
+                state.items.push(item);
             }
+        }
+        let wake = state.waiting && state.items.len() >= self.shared.max_batch;
+        if wake {
+            state.waiting = false;
+        }
+        drop(state);
+        if wake {
+            self.shared.wake.notify_one();
+        }
+        if refused > 0 {
+            self.dropped.inc_by(refused);
         }
     }
 
     /// Makes the worker thread log through `dispatch` (the service's own subscriber), then
     /// decides its route: the egress guard's warnings land in the service's logs.
     pub fn attach(&self, dispatch: tracing::Dispatch) {
-        let _ = self.tx.try_send(Msg::Attach(dispatch));
+        self.control(Control::Attach(dispatch));
     }
 
     /// Changes how often the worker exports (takes effect at the next wake-up).
@@ -118,13 +183,13 @@ impl<T: Send + 'static> ExportWorker<T> {
 
     /// Exports everything queued so far; waits at most `timeout`. Returns whether it finished.
     pub fn flush(&self, timeout: Duration) -> bool {
-        self.request(timeout, Msg::Flush)
+        self.request(timeout, Control::Flush)
     }
 
     /// Exports what is queued and stops the thread; waits at most `timeout` (the thread is left
     /// to finish on its own after that). Returns whether it finished in time.
     pub fn shutdown(&self, timeout: Duration) -> bool {
-        let done = self.request(timeout, Msg::Shutdown);
+        let done = self.request(timeout, Control::Shutdown);
         let thread = self
             .thread
             .lock()
@@ -136,27 +201,37 @@ impl<T: Send + 'static> ExportWorker<T> {
         done
     }
 
-    fn request(&self, timeout: Duration, make: fn(SyncSender<()>) -> Msg<T>) -> bool {
-        let (done_tx, done_rx) = sync_channel(1);
-        let deadline = Instant::now() + timeout;
-        let mut msg = make(done_tx);
-        // Control messages wait for room (bounded by the deadline) rather than being dropped.
-        loop {
-            match self.tx.try_send(msg) {
-                Ok(()) => break,
-                Err(TrySendError::Disconnected(_)) => return false,
-                Err(TrySendError::Full(back)) => {
-                    if Instant::now() >= deadline {
-                        return false;
-                    }
-                    msg = back;
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-            }
+    fn control(&self, message: Control) -> bool {
+        let mut state = self.shared.lock();
+        if state.closed {
+            return false;
         }
-        done_rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .is_ok()
+        state.control.push(message);
+        state.waiting = false;
+        drop(state);
+        self.shared.wake.notify_one();
+        true
+    }
+
+    fn request(&self, timeout: Duration, make: fn(SyncSender<()>) -> Control) -> bool {
+        let (done_tx, done_rx) = sync_channel(1);
+        if !self.control(make(done_tx)) {
+            return false;
+        }
+        done_rx.recv_timeout(timeout).is_ok()
+    }
+}
+
+impl<T> Drop for ExportWorker<T> {
+    fn drop(&mut self) {
+        // The thread exports what is left and stops (like a closed channel did).
+        let mut state = self.shared.lock();
+        if !state.closed {
+            state.control.push(Control::Shutdown(sync_channel(1).0));
+            state.waiting = false;
+        }
+        drop(state);
+        self.shared.wake.notify_one();
     }
 }
 
@@ -165,68 +240,83 @@ fn millis(d: Duration) -> u64 {
 }
 
 fn run<T>(
-    rx: &Receiver<Msg<T>>,
-    max_batch: usize,
+    shared: &Shared<T>,
     interval_ms: &AtomicU64,
     mut build: BuildFn<T>,
     mut destination: Destination,
 ) {
-    let mut batch: Vec<T> = Vec::with_capacity(max_batch);
+    let max_batch = shared.max_batch;
     let mut _logging: Option<tracing::dispatcher::DefaultGuard> = None;
     let mut next_tick = Instant::now() + Duration::from_millis(interval_ms.load(Ordering::Relaxed));
-    let mut export = |batch: &mut Vec<T>, tick: bool, destination: &mut Destination| {
-        let items = std::mem::replace(batch, Vec::with_capacity(max_batch));
+    let mut export = |mut items: Vec<T>, tick: bool, destination: &mut Destination| {
+        // Requests hold at most `max_batch` items; the last carries the tick.
+        while items.len() > max_batch {
+            let rest = items.split_off(max_batch);
+            if let Some(request) = build(items, false) {
+                destination.deliver(&request);
+            }
+            items = rest;
+        }
         if let Some(request) = build(items, tick) {
             destination.deliver(&request);
         }
     };
     loop {
-        let wait = next_tick.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(wait) {
-            Ok(Msg::Item(item)) => {
-                batch.push(item);
-                if batch.len() >= max_batch {
-                    export(&mut batch, false, &mut destination);
+        let (items, control, tick) = {
+            let mut state = shared.lock();
+            loop {
+                let now = Instant::now();
+                if !state.control.is_empty() || state.items.len() >= max_batch || now >= next_tick
+                {
+                    break;
+                }
+                state.waiting = true;
+                state = shared
+                    .wake
+                    .wait_timeout(state, next_tick - now)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+            state.waiting = false;
+            let tick = Instant::now() >= next_tick;
+            let items = if tick || !state.control.is_empty() || state.items.len() >= max_batch {
+                std::mem::replace(&mut state.items, Vec::with_capacity(max_batch))
+            } else {
+                Vec::new()
+            };
+            let control = std::mem::take(&mut state.control);
+            if control.iter().any(|c| matches!(c, Control::Shutdown(_))) {
+                state.closed = true;
+            }
+            (items, control, tick)
+        };
+        if tick {
+            next_tick = Instant::now() + Duration::from_millis(interval_ms.load(Ordering::Relaxed));
+        }
+        let mut pending = Some(items);
+        for message in control {
+            match message {
+                Control::Attach(dispatch) => {
+                    _logging = Some(tracing::dispatcher::set_default(&dispatch));
+                    destination.start();
+                }
+                Control::Flush(done) => {
+                    export(pending.take().unwrap_or_default(), true, &mut destination);
+                    destination.sync();
+                    let _ = done.send(());
+                }
+                Control::Shutdown(done) => {
+                    export(pending.take().unwrap_or_default(), true, &mut destination);
+                    destination.sync();
+                    let _ = done.send(());
+                    return;
                 }
             }
-            Ok(Msg::Attach(dispatch)) => {
-                _logging = Some(tracing::dispatcher::set_default(&dispatch));
-                destination.start();
-            }
-            Ok(Msg::Flush(done)) => {
-                export(&mut batch, true, &mut destination);
-                destination.sync();
-                let _ = done.send(());
-            }
-            Ok(Msg::Shutdown(done)) => {
-                drain(rx, &mut batch);
-                export(&mut batch, true, &mut destination);
-                destination.sync();
-                let _ = done.send(());
-                return;
-            }
-            Err(RecvTimeoutError::Timeout) => {
-                export(&mut batch, true, &mut destination);
-                next_tick =
-                    Instant::now() + Duration::from_millis(interval_ms.load(Ordering::Relaxed));
-            }
-            Err(RecvTimeoutError::Disconnected) => {
-                export(&mut batch, true, &mut destination);
-                destination.sync();
-                return;
-            }
         }
-    }
-}
-
-fn drain<T>(rx: &Receiver<Msg<T>>, batch: &mut Vec<T>) {
-    while let Ok(msg) = rx.try_recv() {
-        match msg {
-            Msg::Item(item) => batch.push(item),
-            Msg::Attach(_) => {}
-            Msg::Flush(done) | Msg::Shutdown(done) => {
-                let _ = done.send(());
-            }
+        if let Some(items) = pending
+            && (tick || !items.is_empty())
+        {
+            export(items, tick, &mut destination);
         }
     }
 }
