@@ -10,7 +10,7 @@ use crate::logging::{JsonLogLayer, LogClock, LogSink};
 use crate::metrics::{
     MetricCatalogue, encode_openmetrics, encode_prometheus_text, openmetrics_to_otlp,
 };
-use crate::pipeline::{QueueLogProcessor, build_logs, build_traces, proto_resource};
+use crate::pipeline::{QueueLogProcessor, build_logs, build_trace_records, proto_resource};
 use crate::profile::{ExporterKind, LogLevel};
 use crate::scrub::OtlpScrubber;
 use crate::settings::{CodeSettings, ConfigError, Protocol, Settings, Signal};
@@ -23,11 +23,9 @@ use crate::export::{OtlpTls, endpoint_uses_tls};
 use crate::tls::{ClientTlsConfig, TlsError};
 // --- end tls ---
 use opentelemetry::KeyValue;
-use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
-use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use prometheus_client::registry::Registry;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,10 +40,10 @@ use tracing_subscriber::layer::SubscriberExt as _;
 // --- sampling (issue 9) ---
 use crate::incident::{IncidentController, IncidentEvent};
 use crate::sampling::{
-    Clock, DEFAULT_HOUSEKEEPING, SamplerStats, SamplingConfig, SamplingConfigError, SpanSink,
-    SystemClock, TailSampler, TailSamplingProcessor,
+    Clock, DEFAULT_HOUSEKEEPING, SamplerStats, SamplingConfig, SamplingConfigError, SystemClock,
+    TailSampler,
 };
-use opentelemetry_sdk::trace::SpanData;
+use crate::span_layer::{IdGenerator, SpanLayer, SpanRecord};
 use std::sync::atomic::AtomicUsize;
 
 /// The export interval while any tenant is in forensic mode (advisory §7).
@@ -160,6 +158,7 @@ pub struct TelemetryBuilder {
     trace_sampling_ratio: Option<f64>,
     sampling_clock: Option<Arc<dyn Clock>>,
     // --- end sampling ---
+    id_seed: Option<u64>,
 }
 
 impl std::fmt::Debug for TelemetryBuilder {
@@ -352,6 +351,14 @@ impl TelemetryBuilder {
     }
     // --- end sampling ---
 
+    /// Seeds the trace and span id generator, so a test's ids are the same on every run
+    /// (default: seeded from the operating system's randomness). Ids stay unique within the
+    /// process either way.
+    pub fn id_seed(mut self, seed: u64) -> Self {
+        self.id_seed = Some(seed);
+        self
+    }
+
     // --- tls (issue 16) ---
     /// TLS for every signal's `https://` OTLP endpoint: CA bundle, client certificate (mTLS),
     /// server name. Fields left unset fall back to `OTEL_EXPORTER_OTLP_[<SIGNAL>_]CERTIFICATE`,
@@ -502,7 +509,7 @@ impl TelemetryBuilder {
                 self.batch,
                 batch_interval,
                 catalogue.export_dropped("traces"),
-                Box::new(build_traces(
+                Box::new(build_trace_records(
                     ResourceAttributesWithSchema::from(&resource),
                     scrubber.clone(),
                 )),
@@ -569,7 +576,7 @@ impl TelemetryBuilder {
             settings.profile.export_interval,
         )));
         let sampler = Arc::new(
-            TailSampler::new(sampling, sampling_clock)?
+            TailSampler::new(sampling, sampling_clock.clone())?
                 .with_forensic(Arc::new(incidents.clone()))
                 .with_metrics(&catalogue),
         );
@@ -635,10 +642,17 @@ impl TelemetryBuilder {
         let tick_dispatch: Arc<std::sync::OnceLock<tracing::dispatcher::WeakDispatch>> =
             Arc::default();
         let tick_target = tick_dispatch.clone();
-        let processor =
-            TailSamplingProcessor::new(sampler.clone(), traces.clone() as Arc<dyn SpanSink>)
-                .with_enricher(Arc::new(incidents.clone()))
-                .on_tick(Arc::new(move || {
+        let span_layer = SpanLayer::new(
+            sampler.clone(),
+            traces.clone(),
+            sampling_clock.clone(),
+            self.id_seed.map_or_else(IdGenerator::random, IdGenerator::seeded),
+        )
+        .with_incidents(incidents.clone());
+        span_layer
+            .start_housekeeping(
+                DEFAULT_HOUSEKEEPING,
+                Some(Arc::new(move || {
                     if !tick_incidents.any_active() {
                         return;
                     }
@@ -650,14 +664,9 @@ impl TelemetryBuilder {
                             tick_incidents.expire_due();
                         }
                     }
-                }))
-                .with_housekeeping(DEFAULT_HOUSEKEEPING)
-                .map_err(thread_err("sampler"))?;
-        let tracer_provider = SdkTracerProvider::builder()
-            .with_resource(resource.clone())
-            .with_sampler(Sampler::AlwaysOn)
-            .with_span_processor(processor)
-            .build();
+                })),
+            )
+            .map_err(thread_err("sampler"))?;
         // --- end sampling ---
         let logger_provider = SdkLoggerProvider::builder()
             .with_resource(resource)
@@ -680,14 +689,9 @@ impl TelemetryBuilder {
                 .with_incidents(incidents.clone()) // sampling (issue 9)
                 .with_filter(level.clone())
         });
-        let tracer = tracer_provider.tracer(SCOPE_NAME);
         let subscriber = tracing_subscriber::registry()
             .with(stdout)
-            .with(
-                tracing_opentelemetry::layer()
-                    .with_tracer(tracer)
-                    .with_filter(level.clone()),
-            )
+            .with(span_layer.clone().with_filter(level.clone()))
             .with(
                 opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(
                     &logger_provider,
@@ -719,7 +723,7 @@ impl TelemetryBuilder {
             sealed,
             egress: guard,
             redactor,
-            tracer_provider,
+            span_layer,
             logger_provider,
             workers: Workers {
                 traces,
@@ -842,7 +846,7 @@ fn redaction_policy_digest(policy: &RedactionPolicy) -> Option<String> {
 
 #[derive(Debug)]
 struct Workers {
-    traces: Arc<ExportWorker<opentelemetry_sdk::trace::SpanData>>,
+    traces: Arc<ExportWorker<SpanRecord>>,
     logs: Arc<ExportWorker<crate::pipeline::QueuedLog>>,
     metrics: Arc<ExportWorker<()>>,
 }
@@ -857,7 +861,7 @@ pub struct Telemetry {
     sealed: SealedMode,
     egress: Arc<EgressGuard>,
     redactor: Arc<Redactor>,
-    tracer_provider: SdkTracerProvider,
+    span_layer: SpanLayer,
     logger_provider: SdkLoggerProvider,
     workers: Workers,
     shut_down: AtomicBool,
@@ -866,7 +870,7 @@ pub struct Telemetry {
     // --- end spool ---
     // --- sampling (issue 9) ---
     incidents: IncidentController,
-    sampler: Arc<TailSampler<SpanData>>,
+    sampler: Arc<TailSampler<SpanRecord>>,
     /// The metrics export interval in force, in milliseconds.
     export_interval: Arc<std::sync::atomic::AtomicU64>,
     // --- end sampling ---
@@ -988,7 +992,7 @@ impl Telemetry {
 
     /// Exports everything recorded so far. Returns whether every signal finished in time.
     pub fn flush(&self) -> bool {
-        let spans = self.tracer_provider.force_flush().is_ok();
+        let spans = self.span_layer.flush(crate::pipeline::FLUSH_TIMEOUT);
         let logs = self.logger_provider.force_flush().is_ok();
         let metrics = self.workers.metrics.flush(crate::pipeline::FLUSH_TIMEOUT);
         spans && logs && metrics
@@ -1000,7 +1004,7 @@ impl Telemetry {
         if self.shut_down.swap(true, Ordering::SeqCst) {
             return true;
         }
-        let spans = self.tracer_provider.shutdown_with_timeout(timeout).is_ok();
+        let spans = self.span_layer.shutdown(timeout);
         let logs = self.logger_provider.shutdown_with_timeout(timeout).is_ok();
         let metrics = self.workers.metrics.shutdown(timeout);
         // --- spool (issue 9) ---

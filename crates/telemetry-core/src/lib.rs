@@ -34,6 +34,7 @@ pub mod replay;
 pub mod sampling;
 pub mod scrub;
 pub mod settings;
+pub mod span_layer;
 pub mod spans;
 pub mod spool;
 // --- tls (issue 16) ---

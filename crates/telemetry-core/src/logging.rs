@@ -5,7 +5,6 @@
 //! Not the OTLP log bridge (opentelemetry-appender-tracing does that) and not a formatter for
 //! humans.
 
-use opentelemetry::trace::TraceContextExt;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -215,7 +214,10 @@ where
         let mut fields = Fields::default();
         event.record(&mut fields);
         let tenant = fields.tenant.clone().or_else(|| scope_tenant(event, &ctx));
-        let (trace_id, span_id) = current_ids();
+        let (trace_id, span_id) = match crate::span_layer::event_ids(event, &ctx) {
+            Some((t, s)) => (Some(hex(&t)), Some(hex(&s))),
+            None => (None, None),
+        };
 
         let mut line = String::with_capacity(256);
         line.push_str("{\"timestamp\":");
@@ -296,20 +298,11 @@ where
     }
 }
 
-/// The trace and span ids (lower-case hex) of the current span, if it is being traced.
-///
-/// Read from OpenTelemetry's thread-local context, which the span bridge activates when a
-/// span is entered (`tracing::Span::current()` is not available inside a subscriber callback).
-fn current_ids() -> (Option<String>, Option<String>) {
-    let cx = opentelemetry::Context::current();
-    let span = cx.span();
-    let sc = span.span_context();
-    if sc.is_valid() {
-        (
-            Some(sc.trace_id().to_string()),
-            Some(sc.span_id().to_string()),
-        )
-    } else {
-        (None, None)
+/// Lower-case hex.
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
     }
+    out
 }

@@ -12,11 +12,10 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::InstrumentationScope as ProtoScope;
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource as ProtoResource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
-use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::logs::{LogProcessor, SdkLogRecord};
-use opentelemetry_sdk::trace::SpanData;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,16 +66,28 @@ pub(crate) fn proto_resource(resource: &ResourceAttributesWithSchema) -> ProtoRe
     }
 }
 
-/// Turns a batch of spans into one redacted trace export.
-pub(crate) fn build_traces(
+/// Turns a batch of kept span records (the lean span layer) into one redacted trace export:
+/// the OTLP spans are built here, on the export thread, only for kept traces.
+pub(crate) fn build_trace_records(
     resource: ResourceAttributesWithSchema,
     scrubber: OtlpScrubber,
-) -> impl FnMut(Vec<SpanData>, bool) -> Option<ExportRequest> + Send {
-    move |spans, _tick| {
-        if spans.is_empty() {
+) -> impl FnMut(Vec<crate::span_layer::SpanRecord>, bool) -> Option<ExportRequest> + Send {
+    move |records, _tick| {
+        if records.is_empty() {
             return None;
         }
-        let mut resource_spans = group_spans_by_resource_and_scope(spans, &resource);
+        let mut resource_spans = vec![ResourceSpans {
+            resource: Some(proto_resource(&resource)),
+            scope_spans: vec![ScopeSpans {
+                scope: Some(crate::span_layer::scope()),
+                spans: records
+                    .into_iter()
+                    .map(crate::span_layer::SpanRecord::into_proto)
+                    .collect(),
+                schema_url: String::new(),
+            }],
+            schema_url: resource.schema_url.clone().unwrap_or_default(),
+        }];
         scrubber.spans(&mut resource_spans);
         Some(ExportRequest::Traces(ExportTraceServiceRequest {
             resource_spans,

@@ -615,23 +615,48 @@ impl crate::sampling::SpanEnricher for IncidentController {
         if !self.any_active() {
             return;
         }
-        let Some(status) =
-            crate::sampling::SampledSpan::tenant(span).and_then(|tenant| self.status_of(tenant))
+        let Some(extra) =
+            crate::sampling::SampledSpan::tenant(span).and_then(|t| self.incident_attributes(t))
         else {
             return;
         };
-        span.attributes.extend([
-            opentelemetry::KeyValue::new(INCIDENT_ATTRIBUTE, true),
-            opentelemetry::KeyValue::new("incident.reason", status.reason),
-            opentelemetry::KeyValue::new("incident.source", status.source.as_str()),
-            opentelemetry::KeyValue::new("incident.actor", status.actor),
-            opentelemetry::KeyValue::new(
-                "incident.started_at",
-                status
-                    .started_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        span.attributes
+            .extend(extra.into_iter().map(|(key, value)| match value {
+                crate::span_layer::AttrValue::Bool(b) => opentelemetry::KeyValue::new(key, b),
+                crate::span_layer::AttrValue::Str(s) => opentelemetry::KeyValue::new(key, s),
+                crate::span_layer::AttrValue::I64(i) => opentelemetry::KeyValue::new(key, i),
+                crate::span_layer::AttrValue::F64(f) => opentelemetry::KeyValue::new(key, f),
+            }));
+    }
+}
+
+impl IncidentController {
+    /// The extended attributes for a span of `tenant` while it is in forensic mode
+    /// (`incident=true`, `incident.reason`, `incident.source`, `incident.actor`,
+    /// `incident.started_at`), or `None` when it is not.
+    pub fn incident_attributes(
+        &self,
+        tenant: &str,
+    ) -> Option<Vec<(&'static str, crate::span_layer::AttrValue)>> {
+        use crate::span_layer::AttrValue;
+        let status = self.status_of(tenant)?;
+        Some(vec![
+            (INCIDENT_ATTRIBUTE, AttrValue::Bool(true)),
+            ("incident.reason", AttrValue::Str(status.reason)),
+            (
+                "incident.source",
+                AttrValue::Str(status.source.as_str().to_owned()),
             ),
-        ]);
+            ("incident.actor", AttrValue::Str(status.actor)),
+            (
+                "incident.started_at",
+                AttrValue::Str(
+                    status
+                        .started_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                ),
+            ),
+        ])
     }
 }
 

@@ -591,30 +591,55 @@ impl<S: SampledSpan> TailSampler<S> {
     /// Takes one ended span. Spans to export now (late spans of kept traces, traces decided
     /// early to make room) are appended to `out`; the rest wait for [`Self::expire_due`].
     pub fn push(&self, span: S, out: &mut Vec<S>) {
-        let key = span.trace_id();
         let now = self.clock.now_nanos();
         let span_forensic = span.tenant().is_some_and(|t| self.is_forensic(t));
         let mut st = self.lock();
+        self.push_locked(&mut st, span, span_forensic, now, out);
+    }
+
+    /// Takes several ended spans under one lock (the lean span layer hands over a whole
+    /// trace when its local root ends); the same as pushing them one by one.
+    pub fn push_all(&self, spans: Vec<S>, out: &mut Vec<S>) {
+        let now = self.clock.now_nanos();
+        let forensic: Vec<bool> = spans
+            .iter()
+            .map(|s| s.tenant().is_some_and(|t| self.is_forensic(t)))
+            .collect();
+        let mut st = self.lock();
+        for (span, span_forensic) in spans.into_iter().zip(forensic) {
+            self.push_locked(&mut st, span, span_forensic, now, out);
+        }
+    }
+
+    fn push_locked(
+        &self,
+        st: &mut State<S>,
+        span: S,
+        span_forensic: bool,
+        now: u64,
+        out: &mut Vec<S>,
+    ) {
+        let key = span.trace_id();
         loop {
             if st.cache.contains_key(&key) {
-                self.late(&mut st, key, span, span_forensic, out);
+                self.late(st, key, span, span_forensic, out);
                 return;
             }
             let open = st.traces.contains_key(&key);
             if !open && st.traces.len() >= self.config.max_traces {
-                self.evict_oldest(&mut st, EarlyCause::TracesFull, out);
+                self.evict_oldest(st, EarlyCause::TracesFull, out);
                 continue;
             }
             if st.spans >= self.config.max_spans {
-                self.evict_oldest(&mut st, EarlyCause::SpansFull, out);
+                self.evict_oldest(st, EarlyCause::SpansFull, out);
                 continue;
             }
             if !open {
-                self.open_trace(&mut st, key, now);
+                self.open_trace(st, key, now);
             }
             break;
         }
-        let State { traces, spans, .. } = &mut *st;
+        let State { traces, spans, .. } = st;
         if let Some(t) = traces.get_mut(&key) {
             t.start = t.start.min(span.start_nanos());
             t.end = t.end.max(span.end_nanos());
