@@ -35,7 +35,6 @@ use stellaops_egress_policy::{
     AllOf, EgressGuard, EgressPolicy, SealState, SealedMode, SealedModePolicy,
 };
 use stellaops_redaction::{RedactionPolicy, Redactor};
-use tracing_subscriber::Layer as _;
 use tracing_subscriber::layer::SubscriberExt as _;
 // --- sampling (issue 9) ---
 use crate::incident::{IncidentController, IncidentEvent};
@@ -687,16 +686,16 @@ impl TelemetryBuilder {
                 .unwrap_or_else(JsonLogLayer::stdout_sink);
             JsonLogLayer::new(settings.service_name.clone(), sink, redactor.clone(), clock)
                 .with_incidents(incidents.clone()) // sampling (issue 9)
-                .with_filter(level.clone())
         });
+        // The level is one global filter under every layer (no per-layer filter state).
         let subscriber = tracing_subscriber::registry()
+            .with(level.clone())
             .with(stdout)
-            .with(span_layer.clone().with_filter(level.clone()))
+            .with(span_layer.clone())
             .with(
                 opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(
                     &logger_provider,
-                )
-                .with_filter(level.clone()),
+                ),
             );
 
         let dispatch = tracing::Dispatch::new(subscriber);

@@ -110,3 +110,24 @@ where
         Interest::sometimes()
     }
 }
+
+/// The same switch as a global filter: placed under every other layer (`init` does), it
+/// decides once per span or event for all of them, without the per-layer filter bookkeeping
+/// of `Filtered` (a thread-local bitmap per callsite check and per span).
+impl<S> tracing_subscriber::Layer<S> for DynamicLevel
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn register_callsite(&self, _meta: &'static Metadata<'static>) -> Interest {
+        // The level changes at run time, so every callsite is asked each time.
+        Interest::sometimes()
+    }
+
+    fn enabled(&self, meta: &Metadata<'_>, cx: Context<'_, S>) -> bool {
+        <Self as Filter<S>>::enabled(self, meta, &cx)
+    }
+
+    fn event_enabled(&self, event: &Event<'_>, cx: Context<'_, S>) -> bool {
+        <Self as Filter<S>>::event_enabled(self, event, &cx)
+    }
+}
