@@ -645,7 +645,8 @@ impl TelemetryBuilder {
             sampler.clone(),
             traces.clone(),
             sampling_clock.clone(),
-            self.id_seed.map_or_else(IdGenerator::random, IdGenerator::seeded),
+            self.id_seed
+                .map_or_else(IdGenerator::random, IdGenerator::seeded),
         )
         .with_incidents(incidents.clone());
         span_layer

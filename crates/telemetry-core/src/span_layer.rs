@@ -24,6 +24,7 @@
 
 use crate::export::ExportWorker;
 use crate::incident::IncidentController;
+use crate::sampling::hash::IdHashBuilder;
 use crate::sampling::{Clock, SampledSpan, TailSampler, Tick};
 use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::span::{Event as ProtoEvent, SpanKind};
@@ -153,11 +154,13 @@ impl SpanRecord {
     /// The OTLP span.
     pub fn into_proto(self) -> ProtoSpan {
         let meta = self.metadata;
-        let name = self
-            .name_override
-            .unwrap_or_else(|| meta.name().to_owned());
+        let name = self.name_override.unwrap_or_else(|| meta.name().to_owned());
         let mut attributes: Vec<KeyValue> = Vec::with_capacity(self.attributes.len() + 4);
-        attributes.extend(self.attributes.into_iter().map(|(k, v)| kv(k, v.into_proto())));
+        attributes.extend(
+            self.attributes
+                .into_iter()
+                .map(|(k, v)| kv(k, v.into_proto())),
+        );
         attributes.push(kv(
             "target",
             AttrValue::Str(meta.target().to_owned()).into_proto(),
@@ -370,7 +373,7 @@ struct Inner {
     ids: IdGenerator,
     incidents: Option<IncidentController>,
     next_key: AtomicU64,
-    open: Mutex<HashMap<u64, std::sync::Weak<LocalTrace>>>,
+    open: Mutex<HashMap<u64, std::sync::Weak<LocalTrace>, IdHashBuilder>>,
     housekeeping: Mutex<Option<(Sender<()>, JoinHandle<()>)>>,
 }
 
@@ -442,7 +445,7 @@ impl SpanLayer {
                 ids,
                 incidents: None,
                 next_key: AtomicU64::new(0),
-                open: Mutex::new(HashMap::new()),
+                open: Mutex::new(HashMap::with_hasher(IdHashBuilder::default())),
                 housekeeping: Mutex::new(None),
             }),
         }
@@ -548,7 +551,8 @@ impl SpanLayer {
     }
 }
 
-/// A propagated parent (from `traceparent`/`tracestate`).
+/// A span context as propagated (`traceparent`/`tracestate`): a remote parent coming in, or
+/// the current span going out.
 #[derive(Debug, Clone)]
 pub(crate) struct RemoteParent {
     pub(crate) trace_id: [u8; 16],
@@ -557,21 +561,20 @@ pub(crate) struct RemoteParent {
     pub(crate) trace_state: Option<String>,
 }
 
-/// The ids of an open span recorded by the layer: `(trace id, span id, W3C flags,
-/// tracestate)`.
-pub(crate) fn span_context_of<S>(registry: &S, id: &Id) -> Option<([u8; 16], [u8; 8], u8, Option<String>)>
+/// The context of an open span recorded by the layer (what `traceparent`/`tracestate` carry).
+pub(crate) fn span_context_of<S>(registry: &S, id: &Id) -> Option<RemoteParent>
 where
     S: for<'a> LookupSpan<'a>,
 {
     let span = registry.span(id)?;
     let ext = span.extensions();
     let lean = ext.get::<LeanSpan>()?;
-    Some((
-        lean.record.trace_id,
-        lean.record.span_id,
-        lean.record.flags,
-        lean.record.trace_state.clone(),
-    ))
+    Some(RemoteParent {
+        trace_id: lean.record.trace_id,
+        span_id: lean.record.span_id,
+        flags: lean.record.flags,
+        trace_state: lean.record.trace_state.clone(),
+    })
 }
 
 /// The trace and span id of the innermost recorded span around `event`.
@@ -710,9 +713,14 @@ where
         let inner = &*self.inner;
         // The nearest enclosing span this layer recorded.
         let parent = span.scope().skip(1).find_map(|p| {
-            p.extensions()
-                .get::<LeanSpan>()
-                .map(|l| (l.record.trace_id, l.record.span_id, l.record.flags, l.trace.clone()))
+            p.extensions().get::<LeanSpan>().map(|l| {
+                (
+                    l.record.trace_id,
+                    l.record.span_id,
+                    l.record.flags,
+                    l.trace.clone(),
+                )
+            })
         });
         let (trace_id, parent_span_id, flags, trace) = match parent {
             Some((trace_id, span_id, flags, trace)) => (trace_id, span_id, flags, trace),
@@ -799,7 +807,9 @@ where
         record.end_nanos = inner.clock.now_nanos();
         if let Some(incidents) = &inner.incidents
             && incidents.any_active()
-            && let Some(extra) = record.tenant().and_then(|t| incidents.incident_attributes(t))
+            && let Some(extra) = record
+                .tenant()
+                .and_then(|t| incidents.incident_attributes(t))
         {
             record.attributes.extend(extra);
         }
@@ -870,7 +880,10 @@ mod tests {
             assert!(seen.insert(id), "span id repeated");
             assert_eq!(id, b.span_id());
         }
-        assert_ne!(IdGenerator::seeded(8).trace_id(), IdGenerator::seeded(7).trace_id());
+        assert_ne!(
+            IdGenerator::seeded(8).trace_id(),
+            IdGenerator::seeded(7).trace_id()
+        );
     }
 
     #[test]

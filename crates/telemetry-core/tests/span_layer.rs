@@ -50,7 +50,9 @@ fn start(
         .spool_dir(dir)
         .trace_sampling_ratio(ratio)
         .id_seed(seed)
-        .sampling_clock(Arc::new(ManualClock::at_unix_nanos(1_764_417_600_000_000_000)));
+        .sampling_clock(Arc::new(ManualClock::at_unix_nanos(
+            1_764_417_600_000_000_000,
+        )));
     b = match logs {
         Some(c) => b.log_sink(c.sink()).log_clock(support::fixed_clock()),
         None => b.stdout_logs(false),

@@ -43,7 +43,13 @@ impl PropagationContext {
                     .and_then(|registry| span_context_of(registry, id))
             })
             .flatten();
-        let Some((trace_id, span_id, flags, trace_state)) = ids else {
+        let Some(RemoteParent {
+            trace_id,
+            span_id,
+            flags,
+            trace_state,
+        }) = ids
+        else {
             return self.clone();
         };
         let tracestate = trace_state

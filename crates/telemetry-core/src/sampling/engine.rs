@@ -7,6 +7,7 @@
 //! [`TailSampler::expire_due`] is called by the processor's housekeeping thread or by tests.
 
 use super::clock::{Clock, duration_nanos};
+use super::hash::IdHashBuilder;
 use super::ratio::TraceIdRatio;
 use crate::metrics::MetricCatalogue;
 use opentelemetry::Value;
@@ -418,11 +419,11 @@ struct Cached {
 }
 
 struct State<S> {
-    traces: HashMap<[u8; 16], TraceBuf<S>>,
+    traces: HashMap<[u8; 16], TraceBuf<S>, IdHashBuilder>,
     order: BTreeMap<u64, [u8; 16]>,
     next_seq: u64,
     spans: usize,
-    cache: HashMap<[u8; 16], Cached>,
+    cache: HashMap<[u8; 16], Cached, IdHashBuilder>,
     cache_order: VecDeque<[u8; 16]>,
     stats: SamplerStats,
 }
@@ -499,11 +500,17 @@ impl<S: SampledSpan> TailSampler<S> {
             forensic: None,
             metrics: None,
             state: Mutex::new(State {
-                traces: HashMap::with_capacity(config.max_traces.min(4096)),
+                traces: HashMap::with_capacity_and_hasher(
+                    config.max_traces.min(4096),
+                    IdHashBuilder::default(),
+                ),
                 order: BTreeMap::new(),
                 next_seq: 0,
                 spans: 0,
-                cache: HashMap::with_capacity(config.decision_cache.min(4096)),
+                cache: HashMap::with_capacity_and_hasher(
+                    config.decision_cache.min(4096),
+                    IdHashBuilder::default(),
+                ),
                 cache_order: VecDeque::with_capacity(config.decision_cache.min(4096)),
                 stats: SamplerStats::default(),
             }),
@@ -560,14 +567,14 @@ impl<S: SampledSpan> TailSampler<S> {
             while st.traces.len() >= self.config.max_traces {
                 self.evict_oldest(&mut st, EarlyCause::TracesFull, out);
             }
-            self.open_trace(&mut st, trace_id, now);
+            self.open_trace(&mut st, trace_id, now, 0);
         }
         if let Some(t) = st.traces.get_mut(&trace_id) {
             t.upstream = Some(sampled);
         }
     }
 
-    fn open_trace(&self, st: &mut State<S>, key: [u8; 16], now: u64) {
+    fn open_trace(&self, st: &mut State<S>, key: [u8; 16], now: u64, capacity: usize) {
         let seq = st.next_seq;
         st.next_seq += 1;
         st.order.insert(seq, key);
@@ -583,7 +590,7 @@ impl<S: SampledSpan> TailSampler<S> {
                 audit: false,
                 forensic: false,
                 upstream: None,
-                spans: Vec::new(),
+                spans: Vec::with_capacity(capacity),
             },
         );
     }
@@ -594,20 +601,26 @@ impl<S: SampledSpan> TailSampler<S> {
         let now = self.clock.now_nanos();
         let span_forensic = span.tenant().is_some_and(|t| self.is_forensic(t));
         let mut st = self.lock();
-        self.push_locked(&mut st, span, span_forensic, now, out);
+        self.push_locked(&mut st, span, span_forensic, now, 1, out);
     }
 
     /// Takes several ended spans under one lock (the lean span layer hands over a whole
     /// trace when its local root ends); the same as pushing them one by one.
     pub fn push_all(&self, spans: Vec<S>, out: &mut Vec<S>) {
         let now = self.clock.now_nanos();
-        let forensic: Vec<bool> = spans
-            .iter()
-            .map(|s| s.tenant().is_some_and(|t| self.is_forensic(t)))
-            .collect();
         let mut st = self.lock();
-        for (span, span_forensic) in spans.into_iter().zip(forensic) {
-            self.push_locked(&mut st, span, span_forensic, now, out);
+        // A batch is usually one trace: make room for all of it at once.
+        let capacity = spans.len();
+        if let Some(first) = spans.first()
+            && let Some(t) = st.traces.get_mut(&first.trace_id())
+        {
+            t.spans.reserve(capacity);
+        }
+        for span in spans {
+            // Asked under the lock, as `decide` does (the incident controller never calls
+            // back into the sampler).
+            let span_forensic = span.tenant().is_some_and(|t| self.is_forensic(t));
+            self.push_locked(&mut st, span, span_forensic, now, capacity, out);
         }
     }
 
@@ -617,6 +630,7 @@ impl<S: SampledSpan> TailSampler<S> {
         span: S,
         span_forensic: bool,
         now: u64,
+        capacity: usize,
         out: &mut Vec<S>,
     ) {
         let key = span.trace_id();
@@ -635,7 +649,7 @@ impl<S: SampledSpan> TailSampler<S> {
                 continue;
             }
             if !open {
-                self.open_trace(st, key, now);
+                self.open_trace(st, key, now, capacity);
             }
             break;
         }

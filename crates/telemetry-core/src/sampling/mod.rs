@@ -7,6 +7,7 @@
 
 mod clock;
 mod engine;
+pub(crate) mod hash;
 mod processor;
 mod ratio;
 
