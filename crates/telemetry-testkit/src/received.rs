@@ -16,6 +16,9 @@ pub struct Received {
     pub metrics: Vec<ExportMetricsServiceRequest>,
     /// Log export requests.
     pub logs: Vec<ExportLogsServiceRequest>,
+    /// When each entry of `logs` arrived (nanoseconds since the Unix epoch, the receiver's
+    /// wall clock): with each record's `time_unix_nano` this gives the ingestion latency.
+    pub log_arrivals: Vec<u64>,
 }
 
 /// One span with the resource attributes it was exported under.

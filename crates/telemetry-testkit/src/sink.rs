@@ -81,7 +81,13 @@ impl LogsService for Receiver {
         &self,
         request: Request<ExportLogsServiceRequest>,
     ) -> Result<Response<ExportLogsServiceResponse>, Status> {
-        self.0.push(|r| r.logs.push(request.into_inner()));
+        let arrived = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        self.0.push(|r| {
+            r.logs.push(request.into_inner());
+            r.log_arrivals.push(arrived);
+        });
         Ok(Response::new(ExportLogsServiceResponse::default()))
     }
 }
