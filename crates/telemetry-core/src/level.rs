@@ -21,6 +21,8 @@ use tracing_subscriber::registry::LookupSpan;
 #[derive(Debug, Clone)]
 pub struct DynamicLevel(Arc<AtomicU8>, Option<IncidentController>);
 
+/// The rank of `WARN`: the finest level that passes on an export thread.
+const WARN_RANK: u8 = 1;
 /// The rank of `DEBUG`: what tenants in forensic mode log at.
 const DEBUG_RANK: u8 = 3;
 
@@ -89,6 +91,9 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn enabled(&self, meta: &Metadata<'_>, _cx: &Context<'_, S>) -> bool {
+        if rank(meta.level()) > WARN_RANK && crate::export::worker::on_export_thread() {
+            return false;
+        }
         DynamicLevel::enabled(self, meta.level()) || self.override_possible(meta)
     }
 

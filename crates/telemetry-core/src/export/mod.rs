@@ -5,7 +5,7 @@ mod connector;
 mod destination;
 mod file;
 mod otlp;
-mod worker;
+pub(crate) mod worker;
 
 pub use connector::{OtlpConnector, OtlpStream};
 pub use destination::{Destination, EXPORTER_COMPONENT};

@@ -239,12 +239,24 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
+thread_local! {
+    static EXPORT_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the calling thread is an export worker. The level filter lets only warnings and
+/// errors through there: at debug level the transport's own chatter (h2, hyper, tonic) would
+/// otherwise become log records, exported by the same thread, which logs again.
+pub(crate) fn on_export_thread() -> bool {
+    EXPORT_THREAD.with(std::cell::Cell::get)
+}
+
 fn run<T>(
     shared: &Shared<T>,
     interval_ms: &AtomicU64,
     mut build: BuildFn<T>,
     mut destination: Destination,
 ) {
+    EXPORT_THREAD.with(|flag| flag.set(true));
     let max_batch = shared.max_batch;
     let mut _logging: Option<tracing::dispatcher::DefaultGuard> = None;
     let mut next_tick = Instant::now() + Duration::from_millis(interval_ms.load(Ordering::Relaxed));
