@@ -6,12 +6,12 @@
 //! Not the policy: `stellaops-redaction` decides; this applies it to OTLP shapes.
 
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
-use opentelemetry_proto::tonic::logs::v1::ResourceLogs;
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs};
 use opentelemetry_proto::tonic::trace::v1::ResourceSpans;
 use stellaops_redaction::{KeyDecision, Reason, Redactor, Report, ScrubMetrics};
 
 /// What a refused non-text value becomes.
-const REDACTED: &str = "[redacted]";
+pub(crate) const REDACTED: &str = "[redacted]";
 
 /// Applies a redactor to OTLP records and counts what it scrubbed.
 #[derive(Debug, Clone)]
@@ -80,7 +80,12 @@ impl OtlpScrubber {
                 report.merge(redacted.report());
                 match redacted.into_value() {
                     None => false,
-                    Some(std::borrow::Cow::Borrowed(_)) => true,
+                    Some(std::borrow::Cow::Borrowed(kept)) => {
+                        // Kept, or cut to a prefix (reason `length`).
+                        let len = kept.len();
+                        s.truncate(len);
+                        true
+                    }
                     Some(std::borrow::Cow::Owned(v)) => {
                         *s = v;
                         true
@@ -135,6 +140,17 @@ impl OtlpScrubber {
             ));
         }
         self.metrics.record(tenant.unwrap_or("unknown"), report);
+    }
+
+    /// Marks a log record the log layer already redacted (`report` is what it changed):
+    /// `scrubbed=true`, `scrub.reasons`, `hashed=true` and `telemetry_scrub_events_total`
+    /// by the record's `tenant` attribute, as [`Self::logs`] does, without redacting again.
+    pub(crate) fn mark_log(&self, record: &mut LogRecord, report: Report) {
+        if !report.scrubbed() {
+            return;
+        }
+        let tenant = tenant_of(&record.attributes);
+        self.mark(&mut record.attributes, report, tenant.as_deref());
     }
 
     /// Redacts every span of a trace export in place.
