@@ -266,7 +266,8 @@ fn run<T>(
             let mut state = shared.lock();
             loop {
                 let now = Instant::now();
-                if !state.control.is_empty() || state.items.len() >= max_batch || now >= next_tick {
+                if !state.control.is_empty() || state.items.len() >= max_batch || now >= next_tick
+                {
                     break;
                 }
                 state.waiting = true;
