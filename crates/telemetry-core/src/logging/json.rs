@@ -10,6 +10,11 @@
 pub(crate) fn push_str(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
+    if !needs_escape(s.as_bytes()) {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let mut clean_from = 0;
     for (i, byte) in s.bytes().enumerate() {
         let escape: &str = match byte {
@@ -36,6 +41,33 @@ pub(crate) fn push_str(out: &mut String, s: &str) {
     }
     out.push_str(s.get(clean_from..).unwrap_or_default());
     out.push('"');
+}
+
+/// Whether any byte of `bytes` must be escaped (`"`, `\` or below 0x20), eight bytes at a
+/// time (most values need no escaping: this is a scan and one copy).
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // A byte of `x` is zero exactly when the matching high bit of this is set (for bytes
+    // below 0x80; bytes at or above 0x80 are masked out with `!word`).
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0_u8; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        // Bytes below 0x20: subtracting 0x20 borrows into the high bit (for bytes < 0x80).
+        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+        let quote = has_zero(word ^ (ONES * u64::from(b'"')));
+        let backslash = has_zero(word ^ (ONES * u64::from(b'\\')));
+        if control | quote | backslash != 0 {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 fn hex_digit(nibble: u8) -> char {
@@ -177,6 +209,11 @@ mod tests {
     proptest! {
         #[test]
         fn any_string_escapes_like_serde_json(s in any::<String>()) {
+            prop_assert_eq!(escaped(&s), serde_json::to_string(&s).unwrap());
+        }
+
+        #[test]
+        fn escape_heavy_strings_escape_like_serde_json(s in "[a-z\"\\\\\u{0}-\u{1f}\u{7f}é ]{0,40}") {
             prop_assert_eq!(escaped(&s), serde_json::to_string(&s).unwrap());
         }
 
