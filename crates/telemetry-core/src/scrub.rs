@@ -209,3 +209,28 @@ impl OtlpScrubber {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+    use super::*;
+    use stellaops_redaction::RedactionPolicy;
+
+    #[test]
+    fn a_value_over_the_length_limit_is_cut_not_only_reported() {
+        let scrubber = OtlpScrubber::new(
+            std::sync::Arc::new(Redactor::new(RedactionPolicy::default())),
+            ScrubMetrics::new(),
+        );
+        let long = "x".repeat(300);
+        let mut attributes = vec![kv("note", string_value(long))];
+        let report = scrubber.attributes(&mut attributes, "");
+        assert!(report.reasons().contains(Reason::Length));
+        let Some(any_value::Value::StringValue(kept)) =
+            attributes[0].value.as_ref().and_then(|v| v.value.as_ref())
+        else {
+            panic!("not a string: {attributes:?}");
+        };
+        assert_eq!(kept.len(), 256);
+    }
+}
