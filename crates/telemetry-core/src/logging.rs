@@ -347,11 +347,12 @@ struct EventFields<'r> {
 
 impl<'r> EventFields<'r> {
     fn new(redactor: &'r Redactor, field_count: usize) -> Self {
+        let buffers = record::take_buffers(field_count);
         Self {
             redactor,
-            text: String::with_capacity(64 + 32 * field_count),
+            text: buffers.text,
             body: None,
-            attributes: Vec::with_capacity(field_count.saturating_sub(1)),
+            attributes: buffers.attributes,
             report: Report::CLEAN,
             json_message: None,
             json_scrubbed: false,

@@ -5,7 +5,7 @@
 //! Not the subscriber assembly (`init` does that).
 
 use crate::export::ExportRequest;
-use crate::logging::record::LogEntry;
+use crate::logging::record::{self, LogEntry};
 use crate::scrub::OtlpScrubber;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -57,12 +57,14 @@ pub(crate) fn build_logs(
             return None;
         }
         let mut by_scope: BTreeMap<&'static str, Vec<LogRecord>> = BTreeMap::new();
+        let mut spare = Vec::with_capacity(entries.len());
         for entry in entries {
-            let (scope, report) = (entry.target, entry.report);
-            let mut record = entry.into_proto();
-            scrubber.mark_log(&mut record, report);
-            by_scope.entry(scope).or_default().push(record);
+            let mut record = entry.to_proto();
+            scrubber.mark_log(&mut record, entry.report);
+            by_scope.entry(entry.target).or_default().push(record);
+            spare.push(entry.into_buffers());
         }
+        record::give_back(spare);
         let resource_logs = vec![ResourceLogs {
             resource: Some(proto_resource(&resource)),
             scope_logs: by_scope

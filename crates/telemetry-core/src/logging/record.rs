@@ -7,6 +7,8 @@
 
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, SeverityNumber};
+use std::cell::RefCell;
+use std::sync::{Mutex, PoisonError};
 use stellaops_redaction::Report;
 
 /// A byte range of [`LogEntry::text`].
@@ -99,22 +101,22 @@ fn severity(level: tracing::Level) -> SeverityNumber {
 impl LogEntry {
     /// The OTLP record, without the scrub marks (`OtlpScrubber::mark_log` adds them from
     /// [`LogEntry::report`]).
-    pub(crate) fn into_proto(self) -> LogRecord {
+    pub(crate) fn to_proto(&self) -> LogRecord {
         let text = self.text.as_str();
         let mut attributes = Vec::with_capacity(self.attributes.len() + 3);
-        for attribute in self.attributes {
+        for attribute in &self.attributes {
             if attribute.output == Output::Json {
                 continue;
             }
-            let value = match attribute.value {
+            let value = match &attribute.value {
                 Value::Str(range) => any_value::Value::StringValue(range.of(text).to_owned()),
-                Value::I64(i) => any_value::Value::IntValue(i),
-                Value::U64(u) => match i64::try_from(u) {
+                Value::I64(i) => any_value::Value::IntValue(*i),
+                Value::U64(u) => match i64::try_from(*u) {
                     Ok(i) => any_value::Value::IntValue(i),
                     Err(_) => any_value::Value::StringValue(u.to_string()),
                 },
-                Value::F64(f) => any_value::Value::DoubleValue(f),
-                Value::Bool(b) => any_value::Value::BoolValue(b),
+                Value::F64(f) => any_value::Value::DoubleValue(*f),
+                Value::Bool(b) => any_value::Value::BoolValue(*b),
                 Value::Wide(range) => {
                     let s = range.of(text);
                     match s.parse::<i64>() {
@@ -122,7 +124,7 @@ impl LogEntry {
                         Err(_) => any_value::Value::StringValue(s.to_owned()),
                     }
                 }
-                Value::Bytes(bytes) => any_value::Value::BytesValue(bytes.into_vec()),
+                Value::Bytes(bytes) => any_value::Value::BytesValue(bytes.to_vec()),
             };
             attributes.push(KeyValue {
                 key: attribute.key.to_owned(),
@@ -150,4 +152,72 @@ impl LogEntry {
             event_name: self.name.to_owned(),
         }
     }
+
+    /// The entry's buffers, emptied, for [`give_back`].
+    pub(crate) fn into_buffers(self) -> Buffers {
+        let mut buffers = Buffers {
+            text: self.text,
+            attributes: self.attributes,
+        };
+        buffers.text.clear();
+        buffers.attributes.clear();
+        buffers
+    }
+}
+
+/// The two heap buffers of a [`LogEntry`]. They are recycled: the export thread gives them
+/// back after building the OTLP records, and the emitting threads take them again, instead of
+/// allocating two buffers per event that another thread frees (measured at about a fifth of
+/// the layer's cost on the emitting thread with glibc's allocator).
+#[derive(Debug)]
+pub(crate) struct Buffers {
+    pub(crate) text: String,
+    pub(crate) attributes: Vec<Attribute>,
+}
+
+/// Emptied buffers waiting for an emitting thread.
+static SPARE: Mutex<Vec<Buffers>> = Mutex::new(Vec::new());
+/// At most this many spare buffers are kept (beyond: freed).
+const MAX_SPARE: usize = 2048;
+/// A text buffer that grew beyond this (one huge event) is freed, not kept.
+const MAX_KEPT_TEXT: usize = 4096;
+/// How many spare buffers an emitting thread takes at once (one lock per this many events).
+const TAKE_AT_ONCE: usize = 32;
+
+thread_local! {
+    /// This thread's share of the spare buffers.
+    static STASH: RefCell<Vec<Buffers>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Buffers for one event: recycled ones when there are, else new ones sized for a typical
+/// event with `field_count` fields.
+pub(crate) fn take_buffers(field_count: usize) -> Buffers {
+    let recycled = STASH
+        .try_with(|stash| {
+            let mut stash = stash.try_borrow_mut().ok()?;
+            if stash.is_empty() {
+                let mut spare = SPARE.lock().unwrap_or_else(PoisonError::into_inner);
+                let from = spare.len().saturating_sub(TAKE_AT_ONCE);
+                stash.extend(spare.drain(from..));
+            }
+            stash.pop()
+        })
+        .ok()
+        .flatten();
+    recycled.unwrap_or_else(|| Buffers {
+        text: String::with_capacity(64 + 32 * field_count),
+        attributes: Vec::with_capacity(field_count),
+    })
+}
+
+/// Returns emptied buffers for reuse (one lock for all of them).
+pub(crate) fn give_back(buffers: Vec<Buffers>) {
+    let mut spare = SPARE.lock().unwrap_or_else(PoisonError::into_inner);
+    let room = MAX_SPARE.saturating_sub(spare.len());
+    spare.extend(
+        buffers
+            .into_iter()
+            .filter(|b| b.text.capacity() <= MAX_KEPT_TEXT)
+            .take(room),
+    );
 }
