@@ -138,14 +138,7 @@ impl LogLayer {
             (Some(incidents), Some(t)) => incidents.is_active(t),
             _ => false,
         };
-        LINE.with(|cell| {
-            let mut spare = String::new();
-            let mut borrowed = cell.try_borrow_mut();
-            // A sink that logs (re-entering this layer) gets a fresh buffer.
-            let line = match borrowed.as_deref_mut() {
-                Ok(line) => line,
-                Err(_) => &mut spare,
-            };
+        let write = |line: &mut String| {
             line.clear();
             line.push_str("{\"timestamp\":\"");
             match &stdout.clock {
@@ -218,7 +211,21 @@ impl LogLayer {
             if line.capacity() > MAX_KEPT_LINE_CAPACITY {
                 *line = String::new();
             }
-        });
+        };
+        // The thread's reusable buffer; a fresh one when it is unavailable (in use further up
+        // this thread's stack, or already destroyed: an event from a thread-local destructor).
+        let reused = LINE
+            .try_with(|cell| match cell.try_borrow_mut() {
+                Ok(mut line) => {
+                    write(&mut line);
+                    true
+                }
+                Err(_) => false,
+            })
+            .unwrap_or(false);
+        if !reused {
+            write(&mut String::new());
+        }
     }
 }
 
