@@ -1,6 +1,7 @@
 //! `init()` and its builder: resolve settings, assemble the subscriber (the log layer: JSON
-//! stdout and OTLP records; the span bridge; one run-time level), start one export worker per signal behind the
-//! egress guard, and return the [`Telemetry`] guard that flushes and shuts down on drop.
+//! stdout and OTLP records; the span bridge; one run-time level), start one export worker per
+//! signal behind the egress guard, and return the [`Telemetry`] guard that flushes and shuts
+//! down on drop.
 //!
 //! Not a place for business logic: services record through `tracing` and the catalogue.
 
