@@ -1,16 +1,17 @@
-//! `init()` and its builder: resolve settings, assemble the subscriber (JSON stdout, span
-//! bridge, log bridge, one run-time level), start one export worker per signal behind the
-//! egress guard, and return the [`Telemetry`] guard that flushes and shuts down on drop.
+//! `init()` and its builder: resolve settings, assemble the subscriber (the log layer: JSON
+//! stdout and OTLP records; the span bridge; one run-time level), start one export worker per
+//! signal behind the egress guard, and return the [`Telemetry`] guard that flushes and shuts
+//! down on drop.
 //!
 //! Not a place for business logic: services record through `tracing` and the catalogue.
 
 use crate::export::{BatchConfig, Destination, ExportRequest, ExportWorker};
 use crate::level::DynamicLevel;
-use crate::logging::{JsonLogLayer, LogClock, LogSink};
+use crate::logging::{LogClock, LogLayer, LogSink};
 use crate::metrics::{
     MetricCatalogue, encode_openmetrics, encode_prometheus_text, openmetrics_to_otlp,
 };
-use crate::pipeline::{QueueLogProcessor, build_logs, build_trace_records, proto_resource};
+use crate::pipeline::{FLUSH_TIMEOUT, build_logs, build_trace_records, proto_resource};
 use crate::profile::{ExporterKind, LogLevel};
 use crate::scrub::OtlpScrubber;
 use crate::settings::{CodeSettings, ConfigError, Protocol, Settings, Signal};
@@ -25,7 +26,6 @@ use crate::tls::{ClientTlsConfig, TlsError};
 use opentelemetry::KeyValue;
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::logs::SdkLoggerProvider;
 use prometheus_client::registry::Registry;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -668,36 +668,30 @@ impl TelemetryBuilder {
             )
             .map_err(thread_err("sampler"))?;
         // --- end sampling ---
-        let logger_provider = SdkLoggerProvider::builder()
-            .with_resource(resource)
-            .with_log_processor(QueueLogProcessor {
-                worker: logs.clone(),
-            })
-            .build();
-
         let level = DynamicLevel::new(settings.profile.log_level).with_incidents(incidents.clone()); // sampling (issue 9)
-        let clock: LogClock = self
-            .clock
-            .clone()
-            .unwrap_or_else(|| Arc::new(chrono::Utc::now));
-        let stdout = self.stdout_logs.unwrap_or(true).then(|| {
+        // --- log layer (issue 14) ---
+        // One layer per event: level check, one redaction, the JSON line, one compact record
+        // for the logs worker.
+        let mut log_layer = LogLayer::new(
+            &settings.service_name,
+            redactor.clone(),
+            level.clone(),
+            logs.clone(),
+        )
+        .with_incidents(incidents.clone());
+        if self.stdout_logs.unwrap_or(true) {
             let sink = self
                 .log_sink
                 .clone()
-                .unwrap_or_else(JsonLogLayer::stdout_sink);
-            JsonLogLayer::new(settings.service_name.clone(), sink, redactor.clone(), clock)
-                .with_incidents(incidents.clone()) // sampling (issue 9)
-        });
-        // The level is one global filter under every layer (no per-layer filter state).
+                .unwrap_or_else(crate::logging::stdout_sink);
+            log_layer = log_layer.with_stdout(sink, self.clock.clone());
+        }
+        // --- end log layer ---
+        // The log layer is also the level filter of the whole subscriber (its `enabled`), so
+        // spans and events are filtered once, without per-layer filter state.
         let subscriber = tracing_subscriber::registry()
-            .with(level.clone())
-            .with(stdout)
-            .with(span_layer.clone())
-            .with(
-                opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(
-                    &logger_provider,
-                ),
-            );
+            .with(log_layer)
+            .with(span_layer.clone());
 
         let dispatch = tracing::Dispatch::new(subscriber);
         let _ = tick_dispatch.set(dispatch.downgrade()); // sampling (issue 9)
@@ -724,7 +718,6 @@ impl TelemetryBuilder {
             egress: guard,
             redactor,
             span_layer,
-            logger_provider,
             workers: Workers {
                 traces,
                 logs,
@@ -849,7 +842,7 @@ fn redaction_policy_digest(policy: &RedactionPolicy) -> Option<String> {
 #[derive(Debug)]
 struct Workers {
     traces: Arc<ExportWorker<SpanRecord>>,
-    logs: Arc<ExportWorker<crate::pipeline::QueuedLog>>,
+    logs: Arc<ExportWorker<crate::logging::record::LogEntry>>,
     metrics: Arc<ExportWorker<()>>,
 }
 
@@ -864,7 +857,6 @@ pub struct Telemetry {
     egress: Arc<EgressGuard>,
     redactor: Arc<Redactor>,
     span_layer: SpanLayer,
-    logger_provider: SdkLoggerProvider,
     workers: Workers,
     shut_down: AtomicBool,
     // --- spool (issue 9) ---
@@ -994,9 +986,9 @@ impl Telemetry {
 
     /// Exports everything recorded so far. Returns whether every signal finished in time.
     pub fn flush(&self) -> bool {
-        let spans = self.span_layer.flush(crate::pipeline::FLUSH_TIMEOUT);
-        let logs = self.logger_provider.force_flush().is_ok();
-        let metrics = self.workers.metrics.flush(crate::pipeline::FLUSH_TIMEOUT);
+        let spans = self.span_layer.flush(FLUSH_TIMEOUT);
+        let logs = self.workers.logs.flush(FLUSH_TIMEOUT);
+        let metrics = self.workers.metrics.flush(FLUSH_TIMEOUT);
         spans && logs && metrics
     }
 
@@ -1007,7 +999,7 @@ impl Telemetry {
             return true;
         }
         let spans = self.span_layer.shutdown(timeout);
-        let logs = self.logger_provider.shutdown_with_timeout(timeout).is_ok();
+        let logs = self.workers.logs.shutdown(timeout);
         let metrics = self.workers.metrics.shutdown(timeout);
         // --- spool (issue 9) ---
         // A clean stop leaves sealed segments (a crash leaves `.open` ones, recovered at start).

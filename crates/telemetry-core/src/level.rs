@@ -1,5 +1,5 @@
-//! The log level that can change at run time (profile, operator, incident mode), as a
-//! `tracing-subscriber` filter shared by the stdout, OTLP log and span layers.
+//! The log level that can change at run time (profile, operator, incident mode): applied by
+//! the log layer itself and, as a `tracing-subscriber` filter, to the span layer.
 //!
 //! While a tenant is in forensic mode (see [`crate::incident`]), its events pass at debug
 //! level whatever the process level (the tenant comes from the event's `tenant` field or
@@ -64,6 +64,33 @@ impl DynamicLevel {
             && self.1.as_ref().is_some_and(IncidentController::any_active)
     }
 
+    /// Whether a span or event callsite may pass: at the level, or (events only) possibly
+    /// through the forensic override, which [`Self::event_passes`] then decides.
+    pub(crate) fn passes(&self, meta: &Metadata<'_>) -> bool {
+        if rank(meta.level()) > WARN_RANK && crate::export::worker::on_export_thread() {
+            return false;
+        }
+        self.enabled(meta.level()) || self.override_possible(meta)
+    }
+
+    /// Whether `event` passes: at the level, or below it (down to debug) when its tenant
+    /// (`logging::event_tenant`) is in forensic mode.
+    pub(crate) fn event_passes<S>(&self, event: &Event<'_>, cx: &Context<'_, S>) -> bool
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let level = event.metadata().level();
+        if self.enabled(level) {
+            return true;
+        }
+        if !self.override_possible(event.metadata()) {
+            return false;
+        }
+        let own = crate::logging::tenant_of_event(event);
+        let tenant = crate::logging::event_tenant(event, cx, own.as_deref());
+        self.enabled_for(level, tenant.as_deref())
+    }
+
     /// Changes the level; takes effect for the next event or span.
     pub fn set(&self, level: LogLevel) {
         self.0.store(rank(&level.to_tracing()), Ordering::Relaxed);
@@ -91,48 +118,15 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn enabled(&self, meta: &Metadata<'_>, _cx: &Context<'_, S>) -> bool {
-        if rank(meta.level()) > WARN_RANK && crate::export::worker::on_export_thread() {
-            return false;
-        }
-        DynamicLevel::enabled(self, meta.level()) || self.override_possible(meta)
+        self.passes(meta)
     }
 
     fn event_enabled(&self, event: &Event<'_>, cx: &Context<'_, S>) -> bool {
-        let level = event.metadata().level();
-        if DynamicLevel::enabled(self, level) {
-            return true;
-        }
-        if !self.override_possible(event.metadata()) {
-            return false;
-        }
-        let tenant = crate::logging::tenant_of_event(event)
-            .or_else(|| crate::logging::scope_tenant(event, cx));
-        self.enabled_for(level, tenant.as_deref())
+        self.event_passes(event, cx)
     }
 
     fn callsite_enabled(&self, _meta: &'static Metadata<'static>) -> Interest {
         // The level changes at run time, so every callsite is asked each time.
         Interest::sometimes()
-    }
-}
-
-/// The same switch as a global filter: placed under every other layer (`init` does), it
-/// decides once per span or event for all of them, without the per-layer filter bookkeeping
-/// of `Filtered` (a thread-local bitmap per callsite check and per span).
-impl<S> tracing_subscriber::Layer<S> for DynamicLevel
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    fn register_callsite(&self, _meta: &'static Metadata<'static>) -> Interest {
-        // The level changes at run time, so every callsite is asked each time.
-        Interest::sometimes()
-    }
-
-    fn enabled(&self, meta: &Metadata<'_>, cx: Context<'_, S>) -> bool {
-        <Self as Filter<S>>::enabled(self, meta, &cx)
-    }
-
-    fn event_enabled(&self, event: &Event<'_>, cx: Context<'_, S>) -> bool {
-        <Self as Filter<S>>::event_enabled(self, event, &cx)
     }
 }

@@ -1,17 +1,33 @@
-//! The JSON stdout log layer: one line per event in advisory §6.1's shape (`timestamp`
-//! RFC 3339 UTC with milliseconds, `level`, `message`, `service`, `traceId`, `spanId`,
-//! `tenant`, then the event's own fields), redacted before it is written.
+//! The log layer: one `tracing` layer that turns each event into a redacted JSON line on
+//! stdout (advisory §6.1's shape: `timestamp` RFC 3339 UTC with milliseconds, `level`,
+//! `message`, `service`, `traceId`, `spanId`, `tenant`, then the event's own fields) and one
+//! compact, already-redacted record for the OTLP logs export worker.
 //!
-//! Not the OTLP log bridge (opentelemetry-appender-tracing does that) and not a formatter for
-//! humans.
+//! Each event's fields are visited once and each value is redacted once, on the emitting
+//! thread, so both outputs carry the same redacted values; the export thread builds OTLP
+//! records from the compact records without a second redaction pass (`pipeline::build_logs`).
+//! The layer also applies the run-time level ([`DynamicLevel`], with its per-tenant forensic
+//! override) itself, instead of through a per-layer filter.
+//!
+//! Not a formatter for humans, and not where spans are exported.
 
+mod json;
+pub(crate) mod record;
+
+use crate::export::ExportWorker;
+use crate::incident::IncidentController;
+use crate::level::DynamicLevel;
+use record::{Attribute, LogEntry, Output, TextRange, Value};
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
-use stellaops_redaction::Redactor;
+use std::time::{SystemTime, UNIX_EPOCH};
+use stellaops_redaction::{KeyDecision, Reason, Redactor, Report};
 use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Subscriber};
+use tracing::subscriber::Interest;
+use tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
@@ -21,111 +37,598 @@ pub type LogSink = Arc<Mutex<Box<dyn Write + Send>>>;
 /// The span field that names the tenant.
 pub const TENANT_FIELD: &str = "tenant";
 
-/// The tenant recorded on a span (stored in its extensions).
-#[derive(Debug, Clone)]
-pub(crate) struct SpanTenant(pub(crate) String);
+/// The field that holds an event's message.
+const MESSAGE_FIELD: &str = "message";
+
+/// The OTLP attribute an error field becomes (as opentelemetry-appender-tracing named it).
+const EXCEPTION_MESSAGE: &str = "exception.message";
 
 /// A time source for log timestamps (tests inject a fixed one).
 pub type LogClock = Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>;
 
-/// Writes each event as one redacted JSON line.
-pub struct JsonLogLayer {
-    service: String,
-    sink: LogSink,
-    redactor: Arc<Redactor>,
-    clock: LogClock,
-    incidents: Option<crate::incident::IncidentController>,
+/// A sink writing to the process's standard output.
+pub fn stdout_sink() -> LogSink {
+    Arc::new(Mutex::new(Box::new(std::io::stdout())))
 }
 
-impl std::fmt::Debug for JsonLogLayer {
+/// The JSON stdout side of the layer.
+struct Stdout {
+    sink: LogSink,
+    /// `None`: the system clock, read once per event for both the line and the record.
+    clock: Option<LogClock>,
+}
+
+/// The one log layer `init` installs: level filter, JSON line, OTLP record.
+pub(crate) struct LogLayer {
+    /// The service name as a JSON string, quotes included.
+    service_json: String,
+    redactor: Arc<Redactor>,
+    level: DynamicLevel,
+    export: Arc<ExportWorker<LogEntry>>,
+    stdout: Option<Stdout>,
+    incidents: Option<IncidentController>,
+}
+
+impl std::fmt::Debug for LogLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JsonLogLayer")
-            .field("service", &self.service)
+        f.debug_struct("LogLayer")
+            .field("service", &self.service_json)
+            .field("level", &self.level)
+            .field("stdout", &self.stdout.is_some())
             .finish_non_exhaustive()
     }
 }
 
-impl JsonLogLayer {
-    /// A layer writing to `sink` for `service`, redacting with `redactor`.
-    pub fn new(
-        service: impl Into<String>,
-        sink: LogSink,
+impl LogLayer {
+    /// A layer for `service` that lets events at `level` through, redacts with `redactor` and
+    /// queues one record per event on `export`. No JSON lines until [`Self::with_stdout`].
+    pub(crate) fn new(
+        service: &str,
         redactor: Arc<Redactor>,
-        clock: LogClock,
+        level: DynamicLevel,
+        export: Arc<ExportWorker<LogEntry>>,
     ) -> Self {
+        let mut service_json = String::new();
+        json::push_str(&mut service_json, service);
         Self {
-            service: service.into(),
-            sink,
+            service_json,
             redactor,
-            clock,
+            level,
+            export,
+            stdout: None,
             incidents: None,
         }
     }
 
-    /// Tags the lines of tenants in forensic mode with `"incident":true`.
+    /// Also writes each event as one JSON line to `sink`, timestamped by `clock` (default:
+    /// the system clock).
     #[must_use]
-    pub fn with_incidents(mut self, incidents: crate::incident::IncidentController) -> Self {
+    pub(crate) fn with_stdout(mut self, sink: LogSink, clock: Option<LogClock>) -> Self {
+        self.stdout = Some(Stdout { sink, clock });
+        self
+    }
+
+    /// Tags the JSON lines of tenants in forensic mode with `"incident":true`.
+    #[must_use]
+    pub(crate) fn with_incidents(mut self, incidents: IncidentController) -> Self {
         self.incidents = Some(incidents);
         self
     }
 
-    /// A sink writing to the process's standard output.
-    pub fn stdout_sink() -> LogSink {
-        Arc::new(Mutex::new(Box::new(std::io::stdout())))
-    }
-}
-
-#[derive(Default)]
-struct Fields {
-    message: Option<String>,
-    tenant: Option<String>,
-    pairs: Vec<(&'static str, FieldValue)>,
-}
-
-enum FieldValue {
-    Str(String),
-    Raw(String),
-}
-
-impl Visit for Fields {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.record_str(field, &format!("{value:?}"));
-    }
-
-    fn record_str(&mut self, field: &Field, value: &str) {
-        match field.name() {
-            "message" => self.message = Some(value.to_owned()),
-            name => {
-                if name == TENANT_FIELD {
-                    self.tenant = Some(value.to_owned());
+    fn write_line<S>(
+        &self,
+        stdout: &Stdout,
+        event: &Event<'_>,
+        ctx: &Context<'_, S>,
+        fields: &EventFields<'_>,
+        ids: Option<([u8; 16], [u8; 8])>,
+        now: SystemTime,
+    ) where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let text = fields.text.as_str();
+        let tenant = event_tenant(event, ctx, fields.own_tenant.map(|r| r.of(text)));
+        let incident = match (&self.incidents, &tenant) {
+            (Some(incidents), Some(t)) => incidents.is_active(t),
+            _ => false,
+        };
+        let write = |line: &mut String| {
+            line.clear();
+            line.push_str("{\"timestamp\":\"");
+            match &stdout.clock {
+                Some(clock) => {
+                    let t = clock();
+                    json::push_timestamp(line, t.timestamp(), t.timestamp_subsec_millis());
                 }
-                self.pairs.push((name, FieldValue::Str(value.to_owned())));
+                None => {
+                    let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+                    json::push_timestamp(
+                        line,
+                        i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+                        since.subsec_millis(),
+                    );
+                }
+            }
+            line.push_str("\",\"level\":\"");
+            line.push_str(lower_level(event.metadata().level()));
+            line.push_str("\",\"message\":");
+            json::push_str(line, fields.json_message.map_or("", |r| r.of(text)));
+            line.push_str(",\"service\":");
+            line.push_str(&self.service_json);
+            if let Some((trace_id, span_id)) = ids {
+                line.push_str(",\"traceId\":\"");
+                json::push_hex(line, &trace_id);
+                line.push_str("\",\"spanId\":\"");
+                json::push_hex(line, &span_id);
+                line.push('"');
+            }
+            if let Some(t) = &tenant {
+                line.push_str(",\"tenant\":");
+                json::push_str(line, t);
+            }
+            for attribute in &fields.attributes {
+                if attribute.output == Output::Otlp {
+                    continue;
+                }
+                line.push(',');
+                json::push_str(line, attribute.key);
+                line.push(':');
+                match &attribute.value {
+                    Value::Str(r) | Value::Wide(r) => json::push_str(line, r.of(text)),
+                    Value::I64(i) => {
+                        let _ = write!(line, "{i}");
+                    }
+                    Value::U64(u) => {
+                        let _ = write!(line, "{u}");
+                    }
+                    Value::F64(f) if f.is_finite() => {
+                        let _ = write!(line, "{f}");
+                    }
+                    Value::F64(f) => {
+                        let _ = write!(line, "\"{f}\"");
+                    }
+                    Value::Bool(b) => line.push_str(if *b { "true" } else { "false" }),
+                    // Never a JSON attribute: bytes show as their hex text.
+                    Value::Bytes(_) => line.push_str("null"),
+                }
+            }
+            if fields.json_scrubbed {
+                line.push_str(",\"scrubbed\":true");
+            }
+            if incident {
+                line.push_str(",\"incident\":true");
+            }
+            line.push_str("}\n");
+            let mut sink = stdout.sink.lock().unwrap_or_else(PoisonError::into_inner);
+            let _ = sink.write_all(line.as_bytes());
+            drop(sink);
+            if line.capacity() > MAX_KEPT_LINE_CAPACITY {
+                *line = String::new();
+            }
+        };
+        // The thread's reusable buffer; a fresh one when it is unavailable (in use further up
+        // this thread's stack, or already destroyed: an event from a thread-local destructor).
+        let reused = LINE
+            .try_with(|cell| match cell.try_borrow_mut() {
+                Ok(mut line) => {
+                    write(&mut line);
+                    true
+                }
+                Err(_) => false,
+            })
+            .unwrap_or(false);
+        if !reused {
+            write(&mut String::new());
+        }
+    }
+}
+
+/// A line buffer larger than this (one huge event) is not kept for the next event.
+const MAX_KEPT_LINE_CAPACITY: usize = 64 * 1024;
+
+thread_local! {
+    /// The JSON line being written, reused across events on this thread.
+    static LINE: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+fn lower_level(level: &tracing::Level) -> &'static str {
+    match *level {
+        tracing::Level::TRACE => "trace",
+        tracing::Level::DEBUG => "debug",
+        tracing::Level::INFO => "info",
+        tracing::Level::WARN => "warn",
+        tracing::Level::ERROR => "error",
+    }
+}
+
+fn unix_nanos(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+impl<S> tracing_subscriber::Layer<S> for LogLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn register_callsite(&self, _meta: &'static Metadata<'static>) -> Interest {
+        // The level changes at run time, so every callsite is asked each time.
+        Interest::sometimes()
+    }
+
+    fn enabled(&self, meta: &Metadata<'_>, _ctx: Context<'_, S>) -> bool {
+        self.level.passes(meta)
+    }
+
+    fn event_enabled(&self, event: &Event<'_>, ctx: Context<'_, S>) -> bool {
+        self.level.event_passes(event, &ctx)
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let meta = event.metadata();
+        let now = SystemTime::now();
+        let mut fields = EventFields::new(&self.redactor, meta.fields().len());
+        event.record(&mut fields);
+        let ids = event_span_ids(event, &ctx);
+        if let Some(stdout) = &self.stdout {
+            self.write_line(stdout, event, &ctx, &fields, ids, now);
+        }
+        let EventFields {
+            text,
+            body,
+            attributes,
+            report,
+            ..
+        } = fields;
+        self.export.push(LogEntry {
+            observed_unix_nanos: unix_nanos(now),
+            level: *meta.level(),
+            target: meta.target(),
+            name: meta.name(),
+            ids,
+            text,
+            body,
+            attributes,
+            report,
+        });
+    }
+}
+
+/// How a text value is redacted.
+#[derive(Clone, Copy)]
+enum How<'k> {
+    /// Free text (the message): `Redactor::redact_text`.
+    Message,
+    /// An attribute value under a key: `Redactor::redact_value`.
+    Value(&'k str),
+}
+
+/// What redaction made of a text.
+enum Outcome {
+    /// A prefix of the text (all of it when unchanged).
+    Kept(usize),
+    Replaced(String),
+    Dropped,
+}
+
+/// The result of redacting one text of [`EventFields::text`].
+struct Redacted {
+    range: Option<TextRange>,
+    report: Report,
+    unchanged: bool,
+}
+
+/// The event's fields as they are visited: text values appended to one buffer and redacted
+/// there, attributes typed, what each output's redaction changed.
+struct EventFields<'r> {
+    redactor: &'r Redactor,
+    text: String,
+    /// The redacted message, OTLP body.
+    body: Option<TextRange>,
+    attributes: Vec<Attribute>,
+    /// What redaction changed in the OTLP record.
+    report: Report,
+    /// The redacted message of the JSON line (the body, except for the odd error or bytes
+    /// field named `message`).
+    json_message: Option<TextRange>,
+    /// Whether redaction changed the JSON line.
+    json_scrubbed: bool,
+    /// The event's own `tenant` field, as given (the JSON line's `tenant` is not redacted).
+    own_tenant: Option<TextRange>,
+}
+
+impl<'r> EventFields<'r> {
+    fn new(redactor: &'r Redactor, field_count: usize) -> Self {
+        let buffers = record::take_buffers(field_count);
+        Self {
+            redactor,
+            text: buffers.text,
+            body: None,
+            attributes: buffers.attributes,
+            report: Report::CLEAN,
+            json_message: None,
+            json_scrubbed: false,
+            own_tenant: None,
+        }
+    }
+
+    fn push_raw(&mut self, raw: &str) -> TextRange {
+        let start = self.text.len();
+        self.text.push_str(raw);
+        TextRange {
+            start,
+            end: self.text.len(),
+        }
+    }
+
+    /// The range of what was appended since `start`.
+    fn since(&self, start: usize) -> TextRange {
+        TextRange {
+            start,
+            end: self.text.len(),
+        }
+    }
+
+    /// Redacts the text at `range`. In place (`range` must end the buffer), the result
+    /// replaces it; otherwise the text stays and a replacement is appended.
+    fn redact(&mut self, range: TextRange, how: How<'_>, in_place: bool) -> Redacted {
+        let (outcome, report) = {
+            let raw = range.of(&self.text);
+            let (value, report) = match how {
+                How::Message => {
+                    let (value, report) = self.redactor.redact_text(raw);
+                    (Some(value), report)
+                }
+                How::Value(key) => {
+                    let redacted = self.redactor.redact_value(key, raw);
+                    let report = redacted.report();
+                    (redacted.into_value(), report)
+                }
+            };
+            let outcome = match value {
+                None => Outcome::Dropped,
+                Some(Cow::Borrowed(kept)) if kept.as_ptr() == raw.as_ptr() => {
+                    Outcome::Kept(kept.len())
+                }
+                Some(other) => Outcome::Replaced(other.into_owned()),
+            };
+            (outcome, report)
+        };
+        let in_place = in_place && range.end == self.text.len();
+        let (range, unchanged) = match outcome {
+            Outcome::Kept(len) => {
+                let kept = TextRange {
+                    start: range.start,
+                    end: range.start + len,
+                };
+                if in_place {
+                    self.text.truncate(kept.end);
+                }
+                (Some(kept), kept == range)
+            }
+            Outcome::Replaced(replacement) => {
+                if in_place {
+                    self.text.truncate(range.start);
+                }
+                (Some(self.push_raw(&replacement)), false)
+            }
+            Outcome::Dropped => {
+                if in_place {
+                    self.text.truncate(range.start);
+                }
+                (None, false)
+            }
+        };
+        Redacted {
+            range,
+            report,
+            unchanged: unchanged && !report.scrubbed(),
+        }
+    }
+
+    fn attribute(&mut self, key: &'static str, output: Output, value: Value) {
+        self.attributes.push(Attribute { key, output, value });
+    }
+
+    /// A text field (`record_str`, `record_debug`) whose raw text ends the buffer.
+    fn text_field(&mut self, name: &'static str, range: TextRange) {
+        match name {
+            MESSAGE_FIELD => {
+                let r = self.redact(range, How::Message, true);
+                self.body = r.range;
+                self.json_message = r.range;
+                self.json_scrubbed |= r.report.scrubbed();
+                self.report.merge(r.report);
+            }
+            TENANT_FIELD => {
+                // The JSON line shows the tenant as given; OTLP gets it redacted.
+                self.own_tenant = Some(range);
+                let r = self.redact(range, How::Value(TENANT_FIELD), false);
+                self.report.merge(r.report);
+                if let Some(value) = r.range {
+                    self.attribute(TENANT_FIELD, Output::Otlp, Value::Str(value));
+                }
+            }
+            key => {
+                let r = self.redact(range, How::Value(key), true);
+                self.json_scrubbed |= r.report.scrubbed();
+                self.report.merge(r.report);
+                if let Some(value) = r.range {
+                    self.attribute(key, Output::Both, Value::Str(value));
+                }
             }
         }
     }
 
+    /// The JSON side of a value the JSON line shows as text but OTLP shows otherwise (an
+    /// error, bytes, a 128-bit integer named `message` or `tenant`). Leaves the raw text.
+    fn json_text(&mut self, name: &'static str, range: TextRange) {
+        match name {
+            MESSAGE_FIELD => {
+                let r = self.redact(range, How::Message, false);
+                self.json_message = r.range;
+                self.json_scrubbed |= r.report.scrubbed();
+            }
+            TENANT_FIELD => self.own_tenant = Some(range),
+            key => {
+                let r = self.redact(range, How::Value(key), false);
+                self.json_scrubbed |= r.report.scrubbed();
+                if let Some(value) = r.range {
+                    self.attribute(key, Output::Json, Value::Str(value));
+                }
+            }
+        }
+    }
+
+    /// A number or boolean whose JSON text ends the buffer. Redacted as that text (key
+    /// rules, and the detectors: a card number in a `u64` is masked); kept typed when
+    /// redaction changes nothing. A field named `tenant` is OTLP only (the JSON line skips it).
+    fn typed(&mut self, name: &'static str, range: TextRange, typed: Value) {
+        let output = if name == TENANT_FIELD {
+            Output::Otlp
+        } else {
+            Output::Both
+        };
+        let r = self.redact(range, How::Value(name), true);
+        if output == Output::Both {
+            self.json_scrubbed |= r.report.scrubbed();
+        }
+        self.report.merge(r.report);
+        let Some(value) = r.range else {
+            return;
+        };
+        let value = if r.unchanged {
+            self.text.truncate(value.start);
+            typed
+        } else {
+            Value::Str(value)
+        };
+        self.attribute(name, output, value);
+    }
+
+    /// An `i128` or `u128` whose decimal text ends the buffer: a JSON string, an OTLP int
+    /// when it fits in `i64`.
+    fn wide(&mut self, name: &'static str, range: TextRange) {
+        if name == MESSAGE_FIELD || name == TENANT_FIELD {
+            self.json_text(name, range);
+            let r = self.redact(range, How::Value(name), false);
+            self.report.merge(r.report);
+            if let Some(value) = r.range {
+                let value = if r.unchanged {
+                    Value::Wide(value)
+                } else {
+                    Value::Str(value)
+                };
+                self.attribute(name, Output::Otlp, value);
+            }
+            return;
+        }
+        let r = self.redact(range, How::Value(name), true);
+        self.json_scrubbed |= r.report.scrubbed();
+        self.report.merge(r.report);
+        if let Some(value) = r.range {
+            let value = if r.unchanged {
+                Value::Wide(value)
+            } else {
+                Value::Str(value)
+            };
+            self.attribute(name, Output::Both, value);
+        }
+    }
+}
+
+impl Visit for EventFields<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let start = self.text.len();
+        let _ = write!(self.text, "{value:?}");
+        let range = self.since(start);
+        self.text_field(field.name(), range);
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        let range = self.push_raw(value);
+        self.text_field(field.name(), range);
+    }
+
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.pairs
-            .push((field.name(), FieldValue::Raw(value.to_string())));
+        let start = self.text.len();
+        let _ = write!(self.text, "{value}");
+        let range = self.since(start);
+        self.typed(field.name(), range, Value::I64(value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.pairs
-            .push((field.name(), FieldValue::Raw(value.to_string())));
+        let start = self.text.len();
+        let _ = write!(self.text, "{value}");
+        let range = self.since(start);
+        self.typed(field.name(), range, Value::U64(value));
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        let raw = if value.is_finite() {
-            value.to_string()
+        let start = self.text.len();
+        let _ = if value.is_finite() {
+            write!(self.text, "{value}")
         } else {
-            format!("\"{value}\"")
+            write!(self.text, "\"{value}\"")
         };
-        self.pairs.push((field.name(), FieldValue::Raw(raw)));
+        let range = self.since(start);
+        self.typed(field.name(), range, Value::F64(value));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.pairs
-            .push((field.name(), FieldValue::Raw(value.to_string())));
+        let range = self.push_raw(if value { "true" } else { "false" });
+        self.typed(field.name(), range, Value::Bool(value));
+    }
+
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        let start = self.text.len();
+        let _ = write!(self.text, "{value}");
+        let range = self.since(start);
+        self.wide(field.name(), range);
+    }
+
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        let start = self.text.len();
+        let _ = write!(self.text, "{value}");
+        let range = self.since(start);
+        self.wide(field.name(), range);
+    }
+
+    fn record_bytes(&mut self, field: &Field, value: &[u8]) {
+        // JSON: the hex text `tracing` gives bytes ("[01 ab]"), redacted as text.
+        let start = self.text.len();
+        self.text.push('[');
+        for (i, byte) in value.iter().enumerate() {
+            if i > 0 {
+                self.text.push(' ');
+            }
+            json::push_hex(&mut self.text, &[*byte]);
+        }
+        self.text.push(']');
+        let range = self.since(start);
+        self.json_text(field.name(), range);
+        // OTLP: the bytes themselves, under the key rules.
+        match self.redactor.decide_key(field.name()) {
+            KeyDecision::Drop => self.report.add(Reason::NotAllowed),
+            KeyDecision::Redact => {
+                self.report.add(Reason::Pattern);
+                let masked = self.push_raw(crate::scrub::REDACTED);
+                self.attribute(field.name(), Output::Otlp, Value::Str(masked));
+            }
+            _ => self.attribute(field.name(), Output::Otlp, Value::Bytes(value.into())),
+        }
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        // JSON: the error's text under the field's name; OTLP: `exception.message`.
+        let start = self.text.len();
+        let _ = write!(self.text, "{value}");
+        let range = self.since(start);
+        self.json_text(field.name(), range);
+        let r = self.redact(range, How::Value(EXCEPTION_MESSAGE), false);
+        self.report.merge(r.report);
+        if let Some(value) = r.range {
+            self.attribute(EXCEPTION_MESSAGE, Output::Otlp, Value::Str(value));
+        }
     }
 }
 
@@ -145,30 +648,6 @@ impl Visit for TenantVisitor {
     }
 }
 
-/// Stores `tenant` (if any) in the span's extensions, so events inside inherit it.
-pub(crate) fn remember_tenant<S>(tenant: Option<String>, id: &Id, ctx: &Context<'_, S>)
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    if let (Some(tenant), Some(span)) = (tenant, ctx.span(id)) {
-        span.extensions_mut().replace(SpanTenant(tenant));
-    }
-}
-
-/// The `tenant` field of new span attributes.
-pub(crate) fn tenant_of_attrs(attrs: &Attributes<'_>) -> Option<String> {
-    let mut v = TenantVisitor(None);
-    attrs.record(&mut v);
-    v.0
-}
-
-/// The `tenant` field of a span's later-recorded values.
-pub(crate) fn tenant_of_record(values: &Record<'_>) -> Option<String> {
-    let mut v = TenantVisitor(None);
-    values.record(&mut v);
-    v.0
-}
-
 /// The `tenant` field of an event.
 pub(crate) fn tenant_of_event(event: &Event<'_>) -> Option<String> {
     let mut v = TenantVisitor(None);
@@ -176,133 +655,32 @@ pub(crate) fn tenant_of_event(event: &Event<'_>) -> Option<String> {
     v.0
 }
 
-/// The tenant of the innermost span that has one.
-pub(crate) fn scope_tenant<S>(event: &Event<'_>, ctx: &Context<'_, S>) -> Option<String>
+/// The trace and span id of the span `event` happened in, if it is being traced: what the
+/// JSON line's `traceId`/`spanId` and the OTLP record's ids show (read from the span layer's
+/// records, see `span_layer`).
+pub(crate) fn event_span_ids<S>(
+    event: &Event<'_>,
+    ctx: &Context<'_, S>,
+) -> Option<([u8; 16], [u8; 8])>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    let scope = ctx.event_scope(event)?;
-    for span in scope {
-        if let Some(t) = span.extensions().get::<SpanTenant>() {
-            return Some(t.0.clone());
-        }
-    }
-    None
+    crate::span_layer::event_ids(event, ctx)
 }
 
-fn push_json_str(out: &mut String, s: &str) {
-    // serde_json escapes exactly as JSON requires.
-    match serde_json::to_string(s) {
-        Ok(quoted) => out.push_str(&quoted),
-        Err(_) => out.push_str("\"\""),
-    }
-}
-
-impl<S> tracing_subscriber::Layer<S> for JsonLogLayer
+/// The tenant of `event`: its own `tenant` field (`own`), else the innermost span's `tenant`
+/// attribute (the span layer's record). What the JSON line's `tenant`
+/// shows, what `"incident":true` and the level's forensic override are decided on.
+pub(crate) fn event_tenant<S>(
+    event: &Event<'_>,
+    ctx: &Context<'_, S>,
+    own: Option<&str>,
+) -> Option<String>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        remember_tenant(tenant_of_attrs(attrs), id, &ctx);
+    match own {
+        Some(tenant) => Some(tenant.to_owned()),
+        None => crate::span_layer::event_tenant(event, ctx),
     }
-
-    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        remember_tenant(tenant_of_record(values), id, &ctx);
-    }
-
-    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        let tenant = fields.tenant.clone().or_else(|| scope_tenant(event, &ctx));
-        let (trace_id, span_id) = match crate::span_layer::event_ids(event, &ctx) {
-            Some((t, s)) => (Some(hex(&t)), Some(hex(&s))),
-            None => (None, None),
-        };
-
-        let mut line = String::with_capacity(256);
-        line.push_str("{\"timestamp\":");
-        push_json_str(
-            &mut line,
-            &(self.clock)().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        );
-        line.push_str(",\"level\":");
-        push_json_str(
-            &mut line,
-            &event.metadata().level().as_str().to_ascii_lowercase(),
-        );
-        line.push_str(",\"message\":");
-        let message = fields.message.as_deref().unwrap_or_default();
-        let (message, report) = self.redactor.redact_text(message);
-        let mut scrubbed = report.scrubbed();
-        push_json_str(&mut line, &message);
-        line.push_str(",\"service\":");
-        push_json_str(&mut line, &self.service);
-        if let Some(t) = trace_id {
-            let _ = write!(
-                line,
-                ",\"traceId\":\"{t}\",\"spanId\":\"{}\"",
-                span_id.unwrap_or_default()
-            );
-        }
-        if let Some(t) = &tenant {
-            line.push_str(",\"tenant\":");
-            push_json_str(&mut line, t);
-        }
-        for (key, value) in &fields.pairs {
-            if *key == TENANT_FIELD {
-                continue;
-            }
-            match value {
-                FieldValue::Str(s) => {
-                    let redacted = self.redactor.redact_value(key, s);
-                    scrubbed |= redacted.report().scrubbed();
-                    if let Some(v) = redacted.value() {
-                        line.push(',');
-                        push_json_str(&mut line, key);
-                        line.push(':');
-                        push_json_str(&mut line, v);
-                    }
-                }
-                FieldValue::Raw(raw) => {
-                    let redacted = self.redactor.redact_value(key, raw);
-                    scrubbed |= redacted.report().scrubbed();
-                    match redacted.value() {
-                        Some(v) if v == raw => {
-                            line.push(',');
-                            push_json_str(&mut line, key);
-                            line.push(':');
-                            line.push_str(raw);
-                        }
-                        Some(v) => {
-                            line.push(',');
-                            push_json_str(&mut line, key);
-                            line.push(':');
-                            push_json_str(&mut line, v);
-                        }
-                        None => {}
-                    }
-                }
-            }
-        }
-        if scrubbed {
-            line.push_str(",\"scrubbed\":true");
-        }
-        if let (Some(incidents), Some(t)) = (&self.incidents, &tenant)
-            && incidents.is_active(t)
-        {
-            line.push_str(",\"incident\":true");
-        }
-        line.push_str("}\n");
-        let mut sink = self.sink.lock().unwrap_or_else(PoisonError::into_inner);
-        let _ = sink.write_all(line.as_bytes());
-    }
-}
-
-/// Lower-case hex.
-fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
 }

@@ -6,12 +6,12 @@
 //! Not the policy: `stellaops-redaction` decides; this applies it to OTLP shapes.
 
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
-use opentelemetry_proto::tonic::logs::v1::ResourceLogs;
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs};
 use opentelemetry_proto::tonic::trace::v1::ResourceSpans;
 use stellaops_redaction::{KeyDecision, Reason, Redactor, Report, ScrubMetrics};
 
 /// What a refused non-text value becomes.
-const REDACTED: &str = "[redacted]";
+pub(crate) const REDACTED: &str = "[redacted]";
 
 /// Applies a redactor to OTLP records and counts what it scrubbed.
 #[derive(Debug, Clone)]
@@ -80,7 +80,12 @@ impl OtlpScrubber {
                 report.merge(redacted.report());
                 match redacted.into_value() {
                     None => false,
-                    Some(std::borrow::Cow::Borrowed(_)) => true,
+                    Some(std::borrow::Cow::Borrowed(kept)) => {
+                        // Kept, or cut to a prefix (reason `length`).
+                        let len = kept.len();
+                        s.truncate(len);
+                        true
+                    }
                     Some(std::borrow::Cow::Owned(v)) => {
                         *s = v;
                         true
@@ -137,6 +142,17 @@ impl OtlpScrubber {
         self.metrics.record(tenant.unwrap_or("unknown"), report);
     }
 
+    /// Marks a log record the log layer already redacted (`report` is what it changed):
+    /// `scrubbed=true`, `scrub.reasons`, `hashed=true` and `telemetry_scrub_events_total`
+    /// by the record's `tenant` attribute, as [`Self::logs`] does, without redacting again.
+    pub(crate) fn mark_log(&self, record: &mut LogRecord, report: Report) {
+        if !report.scrubbed() {
+            return;
+        }
+        let tenant = tenant_of(&record.attributes);
+        self.mark(&mut record.attributes, report, tenant.as_deref());
+    }
+
     /// Redacts every span of a trace export in place.
     pub fn spans(&self, resource_spans: &mut [ResourceSpans]) {
         for rs in resource_spans {
@@ -191,5 +207,30 @@ impl OtlpScrubber {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+    use super::*;
+    use stellaops_redaction::RedactionPolicy;
+
+    #[test]
+    fn a_value_over_the_length_limit_is_cut_not_only_reported() {
+        let scrubber = OtlpScrubber::new(
+            std::sync::Arc::new(Redactor::new(RedactionPolicy::default())),
+            ScrubMetrics::new(),
+        );
+        let long = "x".repeat(300);
+        let mut attributes = vec![kv("note", string_value(long))];
+        let report = scrubber.attributes(&mut attributes, "");
+        assert!(report.reasons().contains(Reason::Length));
+        let Some(any_value::Value::StringValue(kept)) =
+            attributes[0].value.as_ref().and_then(|v| v.value.as_ref())
+        else {
+            panic!("not a string: {attributes:?}");
+        };
+        assert_eq!(kept.len(), 256);
     }
 }

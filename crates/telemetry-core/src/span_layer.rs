@@ -591,6 +591,24 @@ where
     None
 }
 
+/// The `tenant` attribute of the innermost recorded span around `event` that has one.
+pub(crate) fn event_tenant<S>(event: &Event<'_>, ctx: &Context<'_, S>) -> Option<String>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let scope = ctx.event_scope(event)?;
+    for span in scope {
+        if let Some(tenant) = span
+            .extensions()
+            .get::<LeanSpan>()
+            .and_then(|lean| lean.record.tenant().map(str::to_owned))
+        {
+            return Some(tenant);
+        }
+    }
+    None
+}
+
 fn u64_value(v: u64) -> AttrValue {
     i64::try_from(v).map_or_else(|_| AttrValue::Str(v.to_string()), AttrValue::I64)
 }
