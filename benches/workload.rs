@@ -20,7 +20,8 @@
 //!   encoding and the file exporter into a private temporary spool directory; JSON stdout logs
 //!   to a discarding sink (after shutdown, outside the measured window, the child checks that
 //!   log lines reached the spool and the bearer token did not);
-//! - breakdown variants (`--breakdown`): `b-spans` (the plain stack's span path alone:
+//! - breakdown variants (`--breakdown`): `r` (the `tracing` registry alone, no layer: the
+//!   floor of any `tracing`-based telemetry), `b-spans` (the plain stack's span path alone:
 //!   tracing-opentelemetry + `BatchSpanProcessor`, no log layers), and of `c`: `c-nostdout`
 //!   (JSON stdout logs off), `c-ratio0` (sampling ratio 0: every ordinary trace dropped),
 //!   `c-ratio1` (every trace kept).
@@ -344,6 +345,13 @@ fn run_child(variant: &str, rate: u64, seconds: f64) -> Sample {
             logger_provider.shutdown().expect("shutdown logs");
             sample
         }
+        "r" => {
+            // The floor of any `tracing`-based telemetry: the registry alone stores every
+            // span (and drops every event), no layer records anything.
+            tracing::subscriber::set_global_default(tracing_subscriber::registry())
+                .expect("global subscriber");
+            measure(&MetricCatalogue::default(), rate, seconds, || {})
+        }
         "b-spans" => {
             let tracer_provider = SdkTracerProvider::builder()
                 .with_span_processor(BatchSpanProcessor::builder(DiscardSpans).build())
@@ -562,7 +570,7 @@ fn main() -> ExitCode {
         let rounds = arg_value(&args, "--rounds").unwrap_or(1);
         let mut variants = vec!["a", "b", "c"];
         if args.iter().any(|a| a == "--breakdown") {
-            variants.extend(["b-spans", "c-nostdout", "c-ratio0", "c-ratio1"]);
+            variants.extend(["r", "b-spans", "c-nostdout", "c-ratio0", "c-ratio1"]);
         }
         let rows = run_variants(&variants, rate, seconds, rounds);
         print_table(&rows, rate, seconds, rounds);

@@ -1073,17 +1073,30 @@ impl Spool {
         request: &opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest,
         encoded: Option<&[u8]>,
     ) -> Result<(), SpoolError> {
-        let parts = retention::split_by_class(request);
-        let single = parts.len() == 1;
-        for (class, part) in parts {
-            let part = ExportRequest::Logs(part);
-            let range = records::time_range(&part);
-            match encoded {
-                Some(bytes) if single => {
-                    self.append_encoded(Signal::Logs, Some(class), bytes, range)?;
-                }
-                _ => self.append_encoded(Signal::Logs, Some(class), &part.encode(), range)?,
-            }
+        let classes = retention::classes_of(request);
+        if let [] | [_] = classes.as_slice() {
+            // One class (the usual batch): written as is, without copying the request.
+            let class = classes.first().copied().unwrap_or(LogClass::Info);
+            let range = records::logs_time_range(request);
+            return match encoded {
+                Some(bytes) => self.append_encoded(Signal::Logs, Some(class), bytes, range),
+                None => self.append_encoded(
+                    Signal::Logs,
+                    Some(class),
+                    &prost::Message::encode_to_vec(request),
+                    range,
+                ),
+            };
+        }
+        for class in classes {
+            let part = retention::part_of_class(request, class);
+            let range = records::logs_time_range(&part);
+            self.append_encoded(
+                Signal::Logs,
+                Some(class),
+                &prost::Message::encode_to_vec(&part),
+                range,
+            )?;
         }
         Ok(())
     }

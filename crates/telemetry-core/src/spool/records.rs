@@ -64,12 +64,7 @@ fn for_each_time(request: &ExportRequest, mut f: impl FnMut(u64)) {
             .flat_map(|rs| &rs.scope_spans)
             .flat_map(|ss| &ss.spans)
             .for_each(|s| f(s.start_time_unix_nano)),
-        ExportRequest::Logs(r) => r
-            .resource_logs
-            .iter()
-            .flat_map(|rl| &rl.scope_logs)
-            .flat_map(|sl| &sl.log_records)
-            .for_each(|l| f(log_time(l.time_unix_nano, l.observed_time_unix_nano))),
+        ExportRequest::Logs(r) => for_each_log_time(r, f),
         ExportRequest::Metrics(r) => r
             .resource_metrics
             .iter()
@@ -86,6 +81,29 @@ fn for_each_time(request: &ExportRequest, mut f: impl FnMut(u64)) {
                 Data::Summary(s) => s.data_points.iter().for_each(|p| f(p.time_unix_nano)),
             }),
     }
+}
+
+fn for_each_log_time(
+    request: &opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest,
+    mut f: impl FnMut(u64),
+) {
+    request
+        .resource_logs
+        .iter()
+        .flat_map(|rl| &rl.scope_logs)
+        .flat_map(|sl| &sl.log_records)
+        .for_each(|l| f(log_time(l.time_unix_nano, l.observed_time_unix_nano)));
+}
+
+/// The earliest and latest record time of a logs request (Unix ns).
+pub(crate) fn logs_time_range(
+    request: &opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest,
+) -> Option<(u64, u64)> {
+    let mut range: Option<(u64, u64)> = None;
+    for_each_log_time(request, |t| {
+        range = Some(range.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))));
+    });
+    range
 }
 
 /// The earliest and latest item time (Unix ns), or `None` for a request without items.
