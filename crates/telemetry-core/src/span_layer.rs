@@ -31,6 +31,7 @@ use opentelemetry_proto::tonic::trace::v1::span::{Event as ProtoEvent, SpanKind}
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use opentelemetry_proto::tonic::trace::v1::{Span as ProtoSpan, Status as ProtoStatus};
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
@@ -71,6 +72,29 @@ impl AttrValue {
         };
         AnyValue { value: Some(value) }
     }
+}
+
+/// An attribute value as stored in a record: numbers inline, text as a range of the
+/// record's one text buffer (one allocation for all of a span's text, not one per value).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Slot {
+    Text { start: u32, len: u32 },
+    I64(i64),
+    F64(f64),
+    Bool(bool),
+}
+
+/// A borrowed attribute value of a [`SpanRecord`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AttrRef<'a> {
+    /// Text.
+    Str(&'a str),
+    /// A signed integer.
+    I64(i64),
+    /// A floating-point number.
+    F64(f64),
+    /// A boolean.
+    Bool(bool),
 }
 
 /// A span's status.
@@ -122,7 +146,11 @@ pub struct SpanRecord {
     /// End, nanoseconds since the Unix epoch (0 while open).
     pub end_nanos: u64,
     /// Attributes in the order recorded (a re-recorded key replaces its value).
-    pub attributes: Vec<(&'static str, AttrValue)>,
+    attributes: Vec<(&'static str, Slot)>,
+    /// The text of every text attribute, back to back.
+    text: String,
+    /// Where the `tenant` attribute is (looked up on every hand-over and log line).
+    tenant: Option<Slot>,
     /// The status.
     pub status: SpanStatus,
     /// `WARN`/`ERROR` events inside the span.
@@ -138,29 +166,91 @@ impl SpanRecord {
     }
 
     /// An attribute's value.
-    pub fn attribute(&self, key: &str) -> Option<&AttrValue> {
+    pub fn attribute(&self, key: &str) -> Option<AttrRef<'_>> {
         self.attributes
             .iter()
-            .find_map(|(k, v)| (*k == key).then_some(v))
+            .find_map(|(k, v)| (*k == key).then(|| self.view(*v)))
     }
 
-    fn set(&mut self, key: &'static str, value: AttrValue) {
-        match self.attributes.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) => slot.1 = value,
-            None => self.attributes.push((key, value)),
+    /// Every attribute, in the order recorded.
+    pub fn attributes(&self) -> impl Iterator<Item = (&'static str, AttrRef<'_>)> + '_ {
+        self.attributes.iter().map(|(k, v)| (*k, self.view(*v)))
+    }
+
+    fn text_of(&self, start: u32, len: u32) -> &str {
+        let start = start as usize;
+        self.text
+            .get(start..start + len as usize)
+            .unwrap_or_default()
+    }
+
+    fn view(&self, slot: Slot) -> AttrRef<'_> {
+        match slot {
+            Slot::Text { start, len } => AttrRef::Str(self.text_of(start, len)),
+            Slot::I64(i) => AttrRef::I64(i),
+            Slot::F64(f) => AttrRef::F64(f),
+            Slot::Bool(b) => AttrRef::Bool(b),
         }
     }
 
+    fn set_slot(&mut self, key: &'static str, slot: Slot) {
+        if key == crate::sampling::TENANT_ATTRIBUTE {
+            self.tenant = Some(slot);
+        }
+        match self.attributes.iter_mut().find(|(k, _)| *k == key) {
+            Some(entry) => entry.1 = slot,
+            None => self.attributes.push((key, slot)),
+        }
+    }
+
+    /// Appends text written by `write` to the buffer and returns its slot (no other
+    /// allocation than the buffer's own growth).
+    fn push_text(&mut self, write: impl FnOnce(&mut String)) -> Slot {
+        if self.text.capacity() == 0 {
+            self.text.reserve(64);
+        }
+        let start = self.text.len();
+        write(&mut self.text);
+        let len = self.text.len() - start;
+        Slot::Text {
+            start: u32::try_from(start).unwrap_or(u32::MAX),
+            len: u32::try_from(len).unwrap_or(0),
+        }
+    }
+
+    fn set_text(&mut self, key: &'static str, value: &str) {
+        let slot = self.push_text(|t| t.push_str(value));
+        self.set_slot(key, slot);
+    }
+
+    /// Sets an attribute (a re-recorded key replaces its value).
+    pub fn set(&mut self, key: &'static str, value: AttrValue) {
+        let slot = match value {
+            AttrValue::Str(s) => self.push_text(|t| t.push_str(&s)),
+            AttrValue::I64(i) => Slot::I64(i),
+            AttrValue::F64(f) => Slot::F64(f),
+            AttrValue::Bool(b) => Slot::Bool(b),
+        };
+        self.set_slot(key, slot);
+    }
+
     /// The OTLP span.
-    pub fn into_proto(self) -> ProtoSpan {
+    pub fn into_proto(mut self) -> ProtoSpan {
         let meta = self.metadata;
-        let name = self.name_override.unwrap_or_else(|| meta.name().to_owned());
+        let name = self
+            .name_override
+            .take()
+            .unwrap_or_else(|| meta.name().to_owned());
         let mut attributes: Vec<KeyValue> = Vec::with_capacity(self.attributes.len() + 4);
-        attributes.extend(
-            self.attributes
-                .into_iter()
-                .map(|(k, v)| kv(k, v.into_proto())),
-        );
+        attributes.extend(self.attributes.iter().map(|(k, v)| {
+            let value = match self.view(*v) {
+                AttrRef::Str(s) => AttrValue::Str(s.to_owned()),
+                AttrRef::I64(i) => AttrValue::I64(i),
+                AttrRef::F64(f) => AttrValue::F64(f),
+                AttrRef::Bool(b) => AttrValue::Bool(b),
+            };
+            kv(k, value.into_proto())
+        }));
         attributes.push(kv(
             "target",
             AttrValue::Str(meta.target().to_owned()).into_proto(),
@@ -269,16 +359,16 @@ impl SampledSpan for SpanRecord {
     }
 
     fn tenant(&self) -> Option<&str> {
-        match self.attribute(crate::sampling::TENANT_ATTRIBUTE) {
-            Some(AttrValue::Str(s)) => Some(s),
+        match self.tenant.map(|slot| self.view(slot)) {
+            Some(AttrRef::Str(s)) => Some(s),
             _ => None,
         }
     }
 
     fn is_audit(&self) -> bool {
         match self.attribute(crate::sampling::AUDIT_ATTRIBUTE) {
-            Some(AttrValue::Bool(b)) => *b,
-            Some(AttrValue::Str(s)) => s == "true",
+            Some(AttrRef::Bool(b)) => b,
+            Some(AttrRef::Str(s)) => s == "true",
             _ => false,
         }
     }
@@ -649,14 +739,23 @@ impl RecordVisitor<'_> {
                 }
             }
             "otel.status_description" => self.0.status = SpanStatus::Error(value.to_owned()),
-            name => self.0.set(name, AttrValue::Str(value.to_owned())),
+            name => self.0.set_text(name, value),
         }
     }
 }
 
 impl Visit for RecordVisitor<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.text(field, &format!("{value:?}"));
+        let name = field.name();
+        if name.starts_with("otel.") {
+            self.text(field, &format!("{value:?}"));
+        } else {
+            // Formatted straight into the record's text buffer.
+            let slot = self.0.push_text(|t| {
+                let _ = write!(t, "{value:?}");
+            });
+            self.0.set_slot(name, slot);
+        }
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
@@ -664,19 +763,27 @@ impl Visit for RecordVisitor<'_> {
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.set(field.name(), AttrValue::I64(value));
+        self.0.set_slot(field.name(), Slot::I64(value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.set(field.name(), u64_value(value));
+        match i64::try_from(value) {
+            Ok(v) => self.0.set_slot(field.name(), Slot::I64(v)),
+            Err(_) => {
+                let slot = self.0.push_text(|t| {
+                    let _ = write!(t, "{value}");
+                });
+                self.0.set_slot(field.name(), slot);
+            }
+        }
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.0.set(field.name(), AttrValue::F64(value));
+        self.0.set_slot(field.name(), Slot::F64(value));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.set(field.name(), AttrValue::Bool(value));
+        self.0.set_slot(field.name(), Slot::Bool(value));
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
@@ -769,6 +876,8 @@ where
             start_nanos: inner.clock.now_nanos(),
             end_nanos: 0,
             attributes: Vec::with_capacity(attrs.fields().len()),
+            text: String::new(),
+            tenant: None,
             status: SpanStatus::Unset,
             events: Vec::new(),
         };
@@ -829,7 +938,9 @@ where
                 .tenant()
                 .and_then(|t| incidents.incident_attributes(t))
         {
-            record.attributes.extend(extra);
+            for (key, value) in extra {
+                record.set(key, value);
+            }
         }
         if record.is_local_root() {
             let mut state = trace.lock();
@@ -850,6 +961,9 @@ where
             drop(state);
             inner.hand_over(vec![record]);
             return;
+        }
+        if state.spans.capacity() == 0 {
+            state.spans.reserve(8);
         }
         state.spans.push(record);
         if state.spans.len() >= LOCAL_TRACE_BATCH {

@@ -603,6 +603,10 @@ impl ForensicTenants for IncidentController {
     fn is_forensic(&self, tenant: &str) -> bool {
         self.is_active(tenant)
     }
+
+    fn any_forensic(&self) -> bool {
+        self.any_active()
+    }
 }
 
 /// The extended attributes of forensic mode: a span whose `tenant` is in forensic mode gets

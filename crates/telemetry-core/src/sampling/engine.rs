@@ -93,6 +93,12 @@ impl SampledSpan for SpanData {
 pub trait ForensicTenants: Send + Sync + std::fmt::Debug {
     /// Whether `tenant`'s traces are kept 100%.
     fn is_forensic(&self, tenant: &str) -> bool;
+
+    /// Whether any tenant may be in forensic mode now (a cheap check first: when false, no
+    /// span's tenant is looked at).
+    fn any_forensic(&self) -> bool {
+        true
+    }
 }
 
 /// What to do with the sampled flag of a remote parent (the upstream service's decision).
@@ -552,6 +558,13 @@ impl<S: SampledSpan> TailSampler<S> {
             .is_some_and(|f| f.is_forensic(tenant))
     }
 
+    /// Whether `span`'s tenant is in forensic mode (no tenant lookup when none can be).
+    fn span_forensic(&self, span: &S) -> bool {
+        self.forensic
+            .as_ref()
+            .is_some_and(|f| f.any_forensic() && span.tenant().is_some_and(|t| f.is_forensic(t)))
+    }
+
     /// Records the sampled flag of a trace's remote parent (called when a span with a
     /// remote parent starts). Ignored for a trace already decided.
     pub fn note_upstream(&self, trace_id: [u8; 16], sampled: bool, out: &mut Vec<S>) {
@@ -599,7 +612,7 @@ impl<S: SampledSpan> TailSampler<S> {
     /// early to make room) are appended to `out`; the rest wait for [`Self::expire_due`].
     pub fn push(&self, span: S, out: &mut Vec<S>) {
         let now = self.clock.now_nanos();
-        let span_forensic = span.tenant().is_some_and(|t| self.is_forensic(t));
+        let span_forensic = self.span_forensic(&span);
         let mut st = self.lock();
         self.push_locked(&mut st, span, span_forensic, now, 1, out);
     }
@@ -619,7 +632,7 @@ impl<S: SampledSpan> TailSampler<S> {
         for span in spans {
             // Asked under the lock, as `decide` does (the incident controller never calls
             // back into the sampler).
-            let span_forensic = span.tenant().is_some_and(|t| self.is_forensic(t));
+            let span_forensic = self.span_forensic(&span);
             self.push_locked(&mut st, span, span_forensic, now, capacity, out);
         }
     }
@@ -765,10 +778,11 @@ impl<S: SampledSpan> TailSampler<S> {
             return Decision::Keep(KeepReason::Slow);
         }
         if t.forensic
-            || t.spans
-                .iter()
-                .filter_map(SampledSpan::tenant)
-                .any(|tenant| self.is_forensic(tenant))
+            || (self.forensic.as_ref().is_some_and(|f| f.any_forensic())
+                && t.spans
+                    .iter()
+                    .filter_map(SampledSpan::tenant)
+                    .any(|tenant| self.is_forensic(tenant)))
         {
             return Decision::Keep(KeepReason::Forensic);
         }
