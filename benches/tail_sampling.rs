@@ -4,6 +4,9 @@
 //! allocator); incident activation latency (`start()` until `is_active()`, and until the next
 //! span of the tenant is decided `keep forensic`) against `is_active()` alone.
 //!
+//! The lean path of `init` (issue 14) is measured too: the same 4-span trace through the span
+//! layer and the sampler against the `tracing` registry alone.
+//!
 //! Run: `cargo bench --bench tail_sampling -- --warm-up-time 1 --measurement-time 3`
 #![allow(missing_docs)]
 
@@ -108,6 +111,57 @@ fn spans_per_second(c: &mut Criterion) {
         });
     });
     group.finish();
+}
+
+/// The same trace through `tracing` (what services write).
+fn tracing_trace(tenant: &'static str) {
+    let root = tracing::info_span!("http.request", tenant);
+    let _r = root.enter();
+    {
+        let _c = tracing::info_span!("db.query", component = "scanner").entered();
+    }
+    {
+        let _c = tracing::info_span!("policy.evaluate", component = "scanner").entered();
+    }
+    {
+        let _c = tracing::info_span!("cache.get", component = "scanner").entered();
+    }
+}
+
+/// The lean path under `init` (span layer, local buffering, one hand-over per trace, the tail
+/// sampler with default rules) against the `tracing` registry alone (the floor of any
+/// `tracing`-based telemetry). Only the service thread is timed: deciding and freeing happen on
+/// the housekeeping thread, exporting the kept 10% on the export thread (the workload bench
+/// counts those).
+fn lean_spans_per_second(c: &mut Criterion) {
+    let mut group = c.benchmark_group("tail_sampling/lean_trace_of_4_spans");
+    group.throughput(Throughput::Elements(4));
+    let registry = tracing::Dispatch::new(tracing_subscriber::registry());
+    tracing::dispatcher::with_default(&registry, || {
+        group.bench_function("registry_only_baseline", |b| {
+            b.iter(|| tracing_trace("acme"));
+        });
+    });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let (telemetry, dispatch) = stellaops_telemetry::builder("bench")
+        .profile("airgap")
+        .spool_dir(dir.path())
+        .stdout_logs(false)
+        .trace_sampling_ratio(0.1)
+        .build()
+        .unwrap();
+    tracing::dispatcher::with_default(&dispatch, || {
+        group.bench_function("init_span_layer", |b| {
+            b.iter(|| tracing_trace("acme"));
+        });
+    });
+    group.finish();
+    telemetry.shutdown(Duration::from_secs(10));
 }
 
 /// Lets the bench keep a handle on the processor the provider owns.
@@ -229,6 +283,7 @@ fn all(c: &mut Criterion) {
         bytes_per_buffered_span();
     }
     spans_per_second(c);
+    lean_spans_per_second(c);
     incident_activation(c);
 }
 
