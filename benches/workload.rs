@@ -39,16 +39,16 @@
 //! Without `--bench` (as a test under `cargo nextest run --all-targets` or `cargo test`) it runs
 //! the CI smoke version: each of `a`, `b`, `c` for 1.5 s at 1,000 req/s, and fails only on a
 //! gross regression measured as a ratio in the same run: telemetry in `c` costing more than
-//! [`smoke_max_ratio`] times telemetry in `b` (3 in an optimised build, 4 in the unoptimised
-//! test build). Never on an absolute time. Why these thresholds: today the ratio is about 1.7
-//! optimised and 2.0–2.5 in the test build (there the workspace's own crates, which carry most
-//! of `c`'s extra work, run at opt-level 0 while the OpenTelemetry dependencies get
-//! opt-level 1, so `c` looks dearer than it is); measured repeatedly on a loaded 2-core
-//! machine it moves by about ±0.3. The thresholds leave that room and still fail when `c`
-//! becomes markedly dearer per span than `b` (e.g. exporting every span again, or a per-span
-//! lock or allocation storm). A run above the threshold is measured once more and only two
-//! failures in a row fail the test. The lean span path will take the ratio to 0.33 or below;
-//! tighten the thresholds then.
+//! [`smoke_max_ratio`] times telemetry in `b` (1 in an optimised build: the issue's "(c)
+//! costing more than (b)"; 2 in the unoptimised test build). Never on an absolute time. Why
+//! these thresholds: with the lean span and log paths the ratio is about 0.5 optimised and
+//! 0.86–1.24 in the test build (there the workspace's own crates, which carry most of `c`'s
+//! work, run at opt-level 0 while the OpenTelemetry dependencies of `b` get opt-level 1, so `c`
+//! looks dearer than it is); measured repeatedly on a loaded 2-core machine it moves by about
+//! ±0.3. The thresholds leave that room and still fail when `c` becomes dearer per span than
+//! `b`: the path before the lean layers (tracing-opentelemetry for every span, a wake-up per
+//! queued item) measured 1.5 optimised and 2.0–2.5 in the test build. A run above the
+//! threshold is measured once more and only two failures in a row fail the test.
 #![allow(missing_docs)]
 
 use opentelemetry::trace::TracerProvider as _;
@@ -73,7 +73,7 @@ const LOGS_PER_REQUEST: u64 = 2;
 /// Smoke: fail when telemetry in `c` costs more than this many times telemetry in `b` (see the
 /// module docs for why the unoptimised build gets more room).
 fn smoke_max_ratio() -> f64 {
-    if cfg!(debug_assertions) { 4.0 } else { 3.0 }
+    if cfg!(debug_assertions) { 2.0 } else { 1.0 }
 }
 const SMOKE_RATE: u64 = 1_000;
 const SMOKE_SECONDS: f64 = 1.5;
