@@ -18,10 +18,13 @@
 //! takes tens of seconds.
 #![allow(missing_docs)]
 
-use std::process::{Command, ExitCode, Stdio};
+mod support;
+
+use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 use stellaops_telemetry::telemetry_core::settings::Protocol;
 use stellaops_telemetry_testkit::Collector;
+use support::arg_value;
 
 const PROFILE_ENV: &str = "STELLAOPS_INGEST_PROFILE";
 const RATE_ENV: &str = "STELLAOPS_INGEST_RATE";
@@ -114,13 +117,6 @@ fn run_child(profile: &str, rate: u64, seconds: f64) {
     drop(telemetry);
 }
 
-fn arg_value<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-}
-
 fn main() -> ExitCode {
     if let Ok(profile) = std::env::var(PROFILE_ENV) {
         let rate = std::env::var(RATE_ENV)
@@ -142,26 +138,13 @@ fn main() -> ExitCode {
     let seconds: f64 = arg_value(&args, "--seconds").unwrap_or(10.0);
     println!(
         "log ingestion latency, emit -> collector -> receiver; load average {}",
-        std::fs::read_to_string("/proc/loadavg")
-            .unwrap_or_default()
-            .split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" ")
+        support::load_average()
     );
     println!("| profile | lines/s | lines | p50 | p99 | max |");
     println!("|---|---|---|---|---|---|");
-    let exe = std::env::current_exe().expect("current exe");
     for profile in ["default", "forensic"] {
         for rate in [4_000_u64, 20] {
-            let mut cmd = Command::new(&exe);
-            for (key, _) in std::env::vars_os() {
-                let k = key.to_string_lossy();
-                if k.starts_with("OTEL_") || k.starts_with("STELLAOPS_TELEMETRY_") {
-                    cmd.env_remove(&key);
-                }
-            }
-            let out = cmd
+            let out = support::clean_child()
                 .env(PROFILE_ENV, profile)
                 .env(RATE_ENV, rate.to_string())
                 .env(SECONDS_ENV, seconds.to_string())

@@ -13,34 +13,16 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::logs::{BatchLogProcessor, LogBatch, LogExporter, SdkLoggerProvider};
-use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter};
+mod support;
+
+use opentelemetry_sdk::logs::{BatchLogProcessor, SdkLoggerProvider};
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
 use std::hint::black_box;
 use stellaops_telemetry::redaction::{RedactionPolicy, Redactor};
+use support::{DiscardLogs, DiscardSpans};
 use tracing_subscriber::layer::SubscriberExt as _;
 
 const SECRET: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ3b3JrbG9hZCJ9.c2lnbmF0dXJl";
-
-#[derive(Debug)]
-struct DiscardSpans;
-
-impl SpanExporter for DiscardSpans {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        black_box(batch);
-        Ok(())
-    }
-}
-
-#[derive(Debug)]
-struct DiscardLogs;
-
-impl LogExporter for DiscardLogs {
-    async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
-        black_box(batch.iter().count());
-        Ok(())
-    }
-}
 
 /// The workload's two log lines.
 fn lines(i: u64) {

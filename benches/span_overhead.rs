@@ -5,24 +5,14 @@
 //! Run: `cargo bench --bench span_overhead`
 #![allow(missing_docs)]
 
+mod support;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter};
-use std::hint::black_box;
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
 use stellaops_telemetry::metrics::MetricCatalogue;
+use support::DiscardSpans;
 use tracing_subscriber::layer::SubscriberExt as _;
-
-/// Discards spans: the baseline pays for span creation and batching, not for I/O.
-#[derive(Debug)]
-struct DiscardExporter;
-
-impl SpanExporter for DiscardExporter {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        black_box(batch);
-        Ok(())
-    }
-}
 
 fn request(catalogue: &MetricCatalogue, i: u64) {
     let root = tracing::info_span!(
@@ -75,7 +65,7 @@ fn bench(c: &mut Criterion) {
 
     group.bench_function("plain_otel_batch", |b| {
         let provider = SdkTracerProvider::builder()
-            .with_span_processor(BatchSpanProcessor::builder(DiscardExporter).build())
+            .with_span_processor(BatchSpanProcessor::builder(DiscardSpans).build())
             .build();
         let subscriber = tracing_subscriber::registry()
             .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")));

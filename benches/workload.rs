@@ -51,16 +51,18 @@
 //! threshold is measured once more and only two failures in a row fail the test.
 #![allow(missing_docs)]
 
+mod support;
+
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::logs::{BatchLogProcessor, LogBatch, LogExporter, SdkLoggerProvider};
-use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::logs::{BatchLogProcessor, SdkLoggerProvider};
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
 use std::hint::black_box;
 use std::path::Path;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 use stellaops_telemetry::metrics::MetricCatalogue;
 use stellaops_telemetry::spans;
+use support::{DiscardLogs, DiscardSpans, arg_value};
 use tracing_subscriber::layer::SubscriberExt as _;
 
 /// The name nextest knows this target by (one test, named after the binary).
@@ -186,26 +188,6 @@ fn process_cpu_ns() -> u64 {
 // ---------------------------------------------------------------------------------------
 // Variant (b): the plain stack's discarding exporters
 // ---------------------------------------------------------------------------------------
-
-#[derive(Debug)]
-struct DiscardSpans;
-
-impl SpanExporter for DiscardSpans {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        black_box(batch);
-        Ok(())
-    }
-}
-
-#[derive(Debug)]
-struct DiscardLogs;
-
-impl LogExporter for DiscardLogs {
-    async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
-        black_box(batch.iter().count());
-        Ok(())
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // Child: one variant
@@ -415,17 +397,7 @@ fn run_child(variant: &str, rate: u64, seconds: f64) -> Sample {
 // ---------------------------------------------------------------------------------------
 
 fn spawn_variant(variant: &str, rate: u64, seconds: f64) -> Sample {
-    let exe = std::env::current_exe().expect("current exe");
-    let mut cmd = Command::new(exe);
-    // The children must not talk to a collector or pick another profile from the caller's
-    // environment.
-    for (key, _) in std::env::vars_os() {
-        let k = key.to_string_lossy();
-        if k.starts_with("OTEL_") || k.starts_with("STELLAOPS_TELEMETRY_") {
-            cmd.env_remove(&key);
-        }
-    }
-    let out = cmd
+    let out = support::clean_child()
         .env(VARIANT_ENV, variant)
         .env(RATE_ENV, rate.to_string())
         .env(SECONDS_ENV, seconds.to_string())
@@ -502,12 +474,7 @@ fn print_table(rows: &[Row], rate: u64, seconds: f64, rounds: usize) {
     let b = telemetry_of(rows, "b");
     println!(
         "workload: {rate} req/s for {seconds} s, {rounds} round(s), medians; load average {}",
-        std::fs::read_to_string("/proc/loadavg")
-            .unwrap_or_default()
-            .split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" ")
+        support::load_average()
     );
     println!(
         "| variant | telemetry CPU (% of one core) | process CPU (% of one core) | spans/s | log lines/s | vs (b) | p50 latency overhead | spool bytes |"
@@ -530,16 +497,6 @@ fn print_table(rows: &[Row], rate: u64, seconds: f64, rounds: usize) {
             r.spool_bytes
         );
     }
-}
-
-fn arg_value<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| {
-            v.parse()
-                .unwrap_or_else(|_| panic!("{name} takes a number, got {v:?}"))
-        })
 }
 
 fn main() -> ExitCode {

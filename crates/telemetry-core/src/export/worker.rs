@@ -129,24 +129,11 @@ impl<T: Send + 'static> ExportWorker<T> {
     /// Queues one item; never blocks for longer than an append under a lock. A full queue
     /// (collector slow or down) drops the item and counts it.
     pub fn push(&self, item: T) {
-        let mut state = self.shared.lock();
-        if state.closed || state.items.len() >= self.shared.capacity {
-            drop(state);
-            self.dropped.inc();
-            return;
-        }
-        state.items.push(item);
-        let wake = state.waiting && state.items.len() >= self.shared.max_batch;
-        if wake {
-            state.waiting = false;
-        }
-        drop(state);
-        if wake {
-            self.shared.wake.notify_one();
-        }
+        self.push_all(std::iter::once(item));
     }
 
-    /// Queues several items at once (one lock); what does not fit is dropped and counted.
+    /// Queues several items at once (one lock); what does not fit is dropped and counted. The
+    /// thread is woken only when this makes a full batch wait.
     pub fn push_all(&self, items: impl IntoIterator<Item = T>) {
         let mut refused = 0_u64;
         let mut state = self.shared.lock();
