@@ -980,6 +980,7 @@ impl Telemetry {
 
     /// The tail sampler's counters and occupancy.
     pub fn sampler_stats(&self) -> SamplerStats {
+        self.span_layer.deliver_pending();
         self.sampler.stats()
     }
     // --- end sampling ---

@@ -30,6 +30,7 @@ pub mod metrics;
 mod pipeline;
 pub mod profile;
 pub mod propagation;
+mod recycle;
 pub mod replay;
 pub mod sampling;
 pub mod scrub;

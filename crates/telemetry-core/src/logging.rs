@@ -115,21 +115,19 @@ impl LogLayer {
         self
     }
 
-    fn write_line<S>(
+    fn write_line(
         &self,
         stdout: &Stdout,
         event: &Event<'_>,
-        ctx: &Context<'_, S>,
         fields: &EventFields<'_>,
         ids: Option<([u8; 16], [u8; 8])>,
+        tenant: Option<TextRange>,
         now: SystemTime,
-    ) where
-        S: Subscriber + for<'a> LookupSpan<'a>,
-    {
+    ) {
         let text = fields.text.as_str();
-        let tenant = event_tenant(event, ctx, fields.own_tenant.map(|r| r.of(text)));
-        let incident = match (&self.incidents, &tenant) {
-            (Some(incidents), Some(t)) => incidents.is_active(t),
+        let tenant = tenant.map(|r| r.of(text));
+        let incident = match (&self.incidents, tenant) {
+            (Some(incidents), Some(t)) => incidents.any_active() && incidents.is_active(t),
             _ => false,
         };
         let write = |line: &mut String| {
@@ -162,7 +160,7 @@ impl LogLayer {
                 json::push_hex(line, &span_id);
                 line.push('"');
             }
-            if let Some(t) = &tenant {
+            if let Some(t) = tenant {
                 line.push_str(",\"tenant\":");
                 json::push_str(line, t);
             }
@@ -268,9 +266,17 @@ where
         let now = SystemTime::now();
         let mut fields = EventFields::new(&self.redactor, meta.fields().len());
         event.record(&mut fields);
-        let ids = event_span_ids(event, &ctx);
+        // One walk of the scope: the ids, and the span's tenant for the JSON line (copied into
+        // the event's text buffer) unless the event names its own.
+        let mut tenant = fields.own_tenant;
+        let ids = if self.stdout.is_some() && tenant.is_none() {
+            let mut copy = |t: &str| tenant = Some(fields.push_raw(t));
+            crate::span_layer::event_context(event, &ctx, Some(&mut copy))
+        } else {
+            crate::span_layer::event_context(event, &ctx, None)
+        };
         if let Some(stdout) = &self.stdout {
-            self.write_line(stdout, event, &ctx, &fields, ids, now);
+            self.write_line(stdout, event, &fields, ids, tenant, now);
         }
         let EventFields {
             text,
@@ -653,19 +659,6 @@ pub(crate) fn tenant_of_event(event: &Event<'_>) -> Option<String> {
     let mut v = TenantVisitor(None);
     event.record(&mut v);
     v.0
-}
-
-/// The trace and span id of the span `event` happened in, if it is being traced: what the
-/// JSON line's `traceId`/`spanId` and the OTLP record's ids show (read from the span layer's
-/// records, see `span_layer`).
-pub(crate) fn event_span_ids<S>(
-    event: &Event<'_>,
-    ctx: &Context<'_, S>,
-) -> Option<([u8; 16], [u8; 8])>
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    crate::span_layer::event_ids(event, ctx)
 }
 
 /// The tenant of `event`: its own `tenant` field (`own`), else the innermost span's `tenant`

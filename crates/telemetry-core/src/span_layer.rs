@@ -24,6 +24,7 @@
 
 use crate::export::ExportWorker;
 use crate::incident::IncidentController;
+use crate::recycle::{Recycler, Stash};
 use crate::sampling::hash::IdHashBuilder;
 use crate::sampling::{Clock, SampledSpan, TailSampler, Tick};
 use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
@@ -33,7 +34,7 @@ use opentelemetry_proto::tonic::trace::v1::{Span as ProtoSpan, Status as ProtoSt
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -48,6 +49,10 @@ use tracing_subscriber::registry::LookupSpan;
 /// one batch (a long-running root with many children hands them over in batches of this size,
 /// so memory stays bounded).
 pub const LOCAL_TRACE_BATCH: usize = 64;
+
+/// Ended spans queued for the housekeeping thread beyond which the emitting thread hands the
+/// queue to the sampler itself (so memory stays bounded when housekeeping falls behind).
+const MAX_PENDING_SPANS: usize = 8_192;
 
 /// A typed attribute value, as `tracing` recorded it.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,10 +156,49 @@ pub struct SpanRecord {
     text: String,
     /// Where the `tenant` attribute is (looked up on every hand-over and log line).
     tenant: Option<Slot>,
+    /// Where the `audit` attribute is (looked up on every hand-over).
+    audit: Option<Slot>,
     /// The status.
     pub status: SpanStatus,
     /// `WARN`/`ERROR` events inside the span.
     pub events: Vec<SpanEventRecord>,
+    /// The span's tenant was in forensic mode when the span ended.
+    forensic: bool,
+}
+
+/// The two heap buffers of a [`SpanRecord`], emptied, waiting to be reused by the next span
+/// (see [`crate::recycle`]).
+struct SpanBuffers {
+    attributes: Vec<(&'static str, Slot)>,
+    text: String,
+}
+
+thread_local! {
+    static SPAN_STASH: Stash<SpanBuffers> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Spare span buffers shared by every thread (records end on the service's threads and die
+/// on the housekeeping or export thread).
+static SPAN_SPARE: Recycler<SpanBuffers> = Recycler::new(&SPAN_STASH, 8192);
+
+/// Buffers larger than these (an unusual span) are freed, not kept.
+const MAX_KEPT_SPAN_TEXT: usize = 1024;
+const MAX_KEPT_SPAN_ATTRIBUTES: usize = 32;
+
+impl Drop for SpanRecord {
+    fn drop(&mut self) {
+        let mut attributes = std::mem::take(&mut self.attributes);
+        let mut text = std::mem::take(&mut self.text);
+        if (attributes.capacity() == 0 && text.capacity() == 0)
+            || attributes.capacity() > MAX_KEPT_SPAN_ATTRIBUTES
+            || text.capacity() > MAX_KEPT_SPAN_TEXT
+        {
+            return;
+        }
+        attributes.clear();
+        text.clear();
+        SPAN_SPARE.give(SpanBuffers { attributes, text });
+    }
 }
 
 impl SpanRecord {
@@ -196,6 +240,8 @@ impl SpanRecord {
     fn set_slot(&mut self, key: &'static str, slot: Slot) {
         if key == crate::sampling::TENANT_ATTRIBUTE {
             self.tenant = Some(slot);
+        } else if key == crate::sampling::AUDIT_ATTRIBUTE {
+            self.audit = Some(slot);
         }
         match self.attributes.iter_mut().find(|(k, _)| *k == key) {
             Some(entry) => entry.1 = slot,
@@ -273,7 +319,7 @@ impl SpanRecord {
                 AttrValue::I64(i64::from(line)).into_proto(),
             ));
         }
-        let status = match self.status {
+        let status = match std::mem::take(&mut self.status) {
             SpanStatus::Unset => None,
             SpanStatus::Ok => Some(ProtoStatus {
                 message: String::new(),
@@ -287,7 +333,7 @@ impl SpanRecord {
         ProtoSpan {
             trace_id: self.trace_id.to_vec(),
             span_id: self.span_id.to_vec(),
-            trace_state: self.trace_state.unwrap_or_default(),
+            trace_state: self.trace_state.take().unwrap_or_default(),
             parent_span_id: if self.parent_span_id == [0; 8] {
                 Vec::new()
             } else {
@@ -300,8 +346,7 @@ impl SpanRecord {
             end_time_unix_nano: self.end_nanos,
             attributes,
             dropped_attributes_count: 0,
-            events: self
-                .events
+            events: std::mem::take(&mut self.events)
                 .into_iter()
                 .map(|e| ProtoEvent {
                     time_unix_nano: e.time_nanos,
@@ -366,11 +411,15 @@ impl SampledSpan for SpanRecord {
     }
 
     fn is_audit(&self) -> bool {
-        match self.attribute(crate::sampling::AUDIT_ATTRIBUTE) {
+        match self.audit.map(|slot| self.view(slot)) {
             Some(AttrRef::Bool(b)) => b,
             Some(AttrRef::Str(s)) => s == "true",
             _ => false,
         }
+    }
+
+    fn forensic_when_ended(&self) -> bool {
+        self.forensic
     }
 }
 
@@ -464,7 +513,19 @@ struct Inner {
     incidents: Option<IncidentController>,
     next_key: AtomicU64,
     open: Mutex<HashMap<u64, std::sync::Weak<LocalTrace>, IdHashBuilder>>,
+    /// Ended traces (and late spans) waiting for the housekeeping thread.
+    pending: Mutex<Pending>,
+    /// Whether a housekeeping thread delivers [`Self::pending`]; without one, ended traces go
+    /// to the sampler at once on the thread that ended them.
+    deferred: AtomicBool,
     housekeeping: Mutex<Option<(Sender<()>, JoinHandle<()>)>>,
+}
+
+/// Ended spans handed over by the emitting threads, in the order they were handed over.
+#[derive(Debug, Default)]
+struct Pending {
+    batches: Vec<Vec<SpanRecord>>,
+    spans: usize,
 }
 
 impl std::fmt::Debug for Inner {
@@ -476,19 +537,57 @@ impl std::fmt::Debug for Inner {
 }
 
 impl Inner {
+    /// Hands ended spans (usually a whole local trace) over for sampling. With a housekeeping
+    /// thread they are queued (one short lock on the emitting thread; the sampler's
+    /// bookkeeping runs in batches on that thread); without one, or when the queue is full,
+    /// they go to the sampler now.
     fn hand_over(&self, spans: Vec<SpanRecord>) {
         if spans.is_empty() {
             return;
         }
+        if !self.deferred.load(Ordering::Acquire) {
+            self.deliver(vec![spans]);
+            return;
+        }
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        pending.spans += spans.len();
+        pending.batches.push(spans);
+        if pending.spans < MAX_PENDING_SPANS {
+            return;
+        }
+        let batches = std::mem::take(&mut pending.batches);
+        pending.spans = 0;
+        drop(pending);
+        self.deliver(batches);
+    }
+
+    /// Pushes `batches` into the sampler and what it decides to keep into the export worker.
+    fn deliver(&self, batches: Vec<Vec<SpanRecord>>) {
         let mut out = Vec::new();
-        self.sampler.push_all(spans, &mut out);
+        for spans in batches {
+            self.sampler.push_all(spans, &mut out);
+        }
         if !out.is_empty() {
             self.sink.push_all(out);
         }
     }
 
-    /// Moves every record still waiting beside an open local root into the sampler.
+    /// Delivers every queued hand-over to the sampler.
+    fn deliver_pending(&self) {
+        let batches = {
+            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            pending.spans = 0;
+            std::mem::take(&mut pending.batches)
+        };
+        if !batches.is_empty() {
+            self.deliver(batches);
+        }
+    }
+
+    /// Moves every queued hand-over and every record still waiting beside an open local root
+    /// into the sampler.
     fn drain_open(&self) {
+        self.deliver_pending();
         let open: Vec<Arc<LocalTrace>> = self
             .open
             .lock()
@@ -496,10 +595,12 @@ impl Inner {
             .values()
             .filter_map(std::sync::Weak::upgrade)
             .collect();
-        for trace in open {
-            let spans = std::mem::take(&mut trace.lock().spans);
-            self.hand_over(spans);
-        }
+        let batches: Vec<Vec<SpanRecord>> = open
+            .iter()
+            .map(|trace| std::mem::take(&mut trace.lock().spans))
+            .filter(|spans| !spans.is_empty())
+            .collect();
+        self.deliver(batches);
     }
 
     fn decide_all(&self) {
@@ -536,6 +637,8 @@ impl SpanLayer {
                 incidents: None,
                 next_key: AtomicU64::new(0),
                 open: Mutex::new(HashMap::with_hasher(IdHashBuilder::default())),
+                pending: Mutex::new(Pending::default()),
+                deferred: AtomicBool::new(false),
                 housekeeping: Mutex::new(None),
             }),
         }
@@ -551,7 +654,9 @@ impl SpanLayer {
         self
     }
 
-    /// Starts a thread that runs `tick` and decides due traces every `every`.
+    /// Starts a thread that, every `every`, runs `tick`, hands the traces ended since the last
+    /// round to the sampler (from then on, ending a trace only queues it) and decides due
+    /// traces.
     ///
     /// # Errors
     /// When the operating system refuses a thread.
@@ -566,6 +671,7 @@ impl SpanLayer {
                         tick();
                     }
                     let Some(inner) = inner.upgrade() else { return };
+                    inner.deliver_pending();
                     let mut out = Vec::new();
                     inner.sampler.expire_due(&mut out);
                     if !out.is_empty() {
@@ -578,7 +684,14 @@ impl SpanLayer {
             .housekeeping
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some((stop, thread));
+        self.inner.deferred.store(true, Ordering::Release);
         Ok(())
+    }
+
+    /// Hands every ended trace still queued for the housekeeping thread to the sampler now
+    /// (so its statistics count them).
+    pub fn deliver_pending(&self) {
+        self.inner.deliver_pending();
     }
 
     /// The tail sampler.
@@ -605,6 +718,8 @@ impl SpanLayer {
             let _ = stop.send(());
             let _ = thread.join();
         }
+        // Spans ending from now on go straight to the sampler (nothing delivers a queue).
+        self.inner.deferred.store(false, Ordering::Release);
         self.inner.decide_all();
         self.inner.sink.shutdown(timeout)
     }
@@ -667,18 +782,37 @@ where
     })
 }
 
-/// The trace and span id of the innermost recorded span around `event`.
-pub(crate) fn event_ids<S>(event: &Event<'_>, ctx: &Context<'_, S>) -> Option<([u8; 16], [u8; 8])>
+/// In one walk of `event`'s scope: the trace and span id of the innermost recorded span, and,
+/// when `tenant` is given, the `tenant` attribute of the innermost span that has one, passed
+/// to `tenant` (not called when no span has one).
+pub(crate) fn event_context<S>(
+    event: &Event<'_>,
+    ctx: &Context<'_, S>,
+    mut tenant: Option<&mut dyn FnMut(&str)>,
+) -> Option<([u8; 16], [u8; 8])>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     let scope = ctx.event_scope(event)?;
+    let mut ids = None;
     for span in scope {
-        if let Some(lean) = span.extensions().get::<LeanSpan>() {
-            return Some((lean.record.trace_id, lean.record.span_id));
+        let ext = span.extensions();
+        let Some(lean) = ext.get::<LeanSpan>() else {
+            continue;
+        };
+        if ids.is_none() {
+            ids = Some((lean.record.trace_id, lean.record.span_id));
+        }
+        if let Some(found) = lean.record.tenant()
+            && let Some(give) = tenant.take()
+        {
+            give(found);
+        }
+        if tenant.is_none() {
+            break;
         }
     }
-    None
+    ids
 }
 
 /// The `tenant` attribute of the innermost recorded span around `event` that has one.
@@ -863,6 +997,10 @@ where
                 (inner.ids.trace_id(), [0; 8], 0, trace)
             }
         };
+        let (attributes, text) = match SPAN_SPARE.take() {
+            Some(spare) => (spare.attributes, spare.text),
+            None => (Vec::with_capacity(attrs.fields().len()), String::new()),
+        };
         let mut record = SpanRecord {
             trace_id,
             span_id: inner.ids.span_id(),
@@ -875,11 +1013,13 @@ where
             kind: SpanKind::Internal,
             start_nanos: inner.clock.now_nanos(),
             end_nanos: 0,
-            attributes: Vec::with_capacity(attrs.fields().len()),
-            text: String::new(),
+            attributes,
+            text,
             tenant: None,
+            audit: None,
             status: SpanStatus::Unset,
             events: Vec::new(),
+            forensic: false,
         };
         attrs.record(&mut RecordVisitor(&mut record));
         span.extensions_mut().insert(LeanSpan { record, trace });
@@ -938,6 +1078,8 @@ where
                 .tenant()
                 .and_then(|t| incidents.incident_attributes(t))
         {
+            // Kept by the sampler even if the incident ends before the trace reaches it.
+            record.forensic = true;
             for (key, value) in extra {
                 record.set(key, value);
             }

@@ -5,10 +5,10 @@
 //! Not the JSON line (written on the emitting thread) and not the grouping by scope
 //! (`pipeline::build_logs`).
 
+use crate::recycle::{Recycler, Stash};
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, SeverityNumber};
 use std::cell::RefCell;
-use std::sync::{Mutex, PoisonError};
 use stellaops_redaction::Report;
 
 /// A byte range of [`LogEntry::text`].
@@ -175,49 +175,31 @@ pub(crate) struct Buffers {
     pub(crate) attributes: Vec<Attribute>,
 }
 
-/// Emptied buffers waiting for an emitting thread.
-static SPARE: Mutex<Vec<Buffers>> = Mutex::new(Vec::new());
-/// At most this many spare buffers are kept (beyond: freed).
-const MAX_SPARE: usize = 2048;
 /// A text buffer that grew beyond this (one huge event) is freed, not kept.
 const MAX_KEPT_TEXT: usize = 4096;
-/// How many spare buffers an emitting thread takes at once (one lock per this many events).
-const TAKE_AT_ONCE: usize = 32;
 
 thread_local! {
     /// This thread's share of the spare buffers.
-    static STASH: RefCell<Vec<Buffers>> = const { RefCell::new(Vec::new()) };
+    static STASH: Stash<Buffers> = const { RefCell::new(Vec::new()) };
 }
+
+/// Emptied buffers waiting for an emitting thread (at most 2048 shared).
+static SPARE: Recycler<Buffers> = Recycler::new(&STASH, 2048);
 
 /// Buffers for one event: recycled ones when there are, else new ones sized for a typical
 /// event with `field_count` fields.
 pub(crate) fn take_buffers(field_count: usize) -> Buffers {
-    let recycled = STASH
-        .try_with(|stash| {
-            let mut stash = stash.try_borrow_mut().ok()?;
-            if stash.is_empty() {
-                let mut spare = SPARE.lock().unwrap_or_else(PoisonError::into_inner);
-                let from = spare.len().saturating_sub(TAKE_AT_ONCE);
-                stash.extend(spare.drain(from..));
-            }
-            stash.pop()
-        })
-        .ok()
-        .flatten();
-    recycled.unwrap_or_else(|| Buffers {
+    SPARE.take().unwrap_or_else(|| Buffers {
         text: String::with_capacity(64 + 32 * field_count),
         attributes: Vec::with_capacity(field_count),
     })
 }
 
-/// Returns emptied buffers for reuse (one lock for all of them).
+/// Returns emptied buffers for reuse.
 pub(crate) fn give_back(buffers: Vec<Buffers>) {
-    let mut spare = SPARE.lock().unwrap_or_else(PoisonError::into_inner);
-    let room = MAX_SPARE.saturating_sub(spare.len());
-    spare.extend(
-        buffers
-            .into_iter()
-            .filter(|b| b.text.capacity() <= MAX_KEPT_TEXT)
-            .take(room),
-    );
+    for b in buffers {
+        if b.text.capacity() <= MAX_KEPT_TEXT {
+            SPARE.give(b);
+        }
+    }
 }

@@ -41,6 +41,12 @@ pub trait SampledSpan: Send + 'static {
     fn tenant(&self) -> Option<&str>;
     /// Whether the span has `audit=true`.
     fn is_audit(&self) -> bool;
+    /// Whether the span's tenant was in forensic mode when the span ended, as recorded then
+    /// (a span may reach the engine a little later, after the incident ended; it is still
+    /// kept). Spans that do not record it answer `false` and are asked about when pushed.
+    fn forensic_when_ended(&self) -> bool {
+        false
+    }
 }
 
 impl SampledSpan for SpanData {
@@ -560,9 +566,10 @@ impl<S: SampledSpan> TailSampler<S> {
 
     /// Whether `span`'s tenant is in forensic mode (no tenant lookup when none can be).
     fn span_forensic(&self, span: &S) -> bool {
-        self.forensic
-            .as_ref()
-            .is_some_and(|f| f.any_forensic() && span.tenant().is_some_and(|t| f.is_forensic(t)))
+        span.forensic_when_ended()
+            || self.forensic.as_ref().is_some_and(|f| {
+                f.any_forensic() && span.tenant().is_some_and(|t| f.is_forensic(t))
+            })
     }
 
     /// Records the sampled flag of a trace's remote parent (called when a span with a
@@ -622,6 +629,10 @@ impl<S: SampledSpan> TailSampler<S> {
     pub fn push_all(&self, spans: Vec<S>, out: &mut Vec<S>) {
         let now = self.clock.now_nanos();
         let mut st = self.lock();
+        let spans = match self.adopt(&mut st, spans, now) {
+            Ok(()) => return,
+            Err(spans) => spans,
+        };
         // A batch is usually one trace: make room for all of it at once.
         let capacity = spans.len();
         if let Some(first) = spans.first()
@@ -634,6 +645,51 @@ impl<S: SampledSpan> TailSampler<S> {
             // back into the sampler).
             let span_forensic = self.span_forensic(&span);
             self.push_locked(&mut st, span, span_forensic, now, capacity, out);
+        }
+    }
+
+    /// The common hand-over: every span of a trace the sampler has not seen, with room for
+    /// all of them. The trace is opened with `spans` as its buffer (no copy); the same result
+    /// as pushing them one by one. Otherwise `spans` come back unchanged.
+    fn adopt(&self, st: &mut State<S>, spans: Vec<S>, now: u64) -> Result<(), Vec<S>> {
+        let Some(key) = spans.first().map(SampledSpan::trace_id) else {
+            return Ok(());
+        };
+        let fits = st.traces.len() < self.config.max_traces
+            && st.spans.saturating_add(spans.len()) <= self.config.max_spans;
+        if !fits
+            || st.traces.contains_key(&key)
+            || st.cache.contains_key(&key)
+            || spans.iter().any(|s| s.trace_id() != key)
+        {
+            return Err(spans);
+        }
+        self.open_trace(st, key, now, 0);
+        let State {
+            traces,
+            spans: count,
+            ..
+        } = st;
+        if let Some(t) = traces.get_mut(&key) {
+            for span in &spans {
+                let forensic = self.span_forensic(span);
+                Self::absorb(t, span, forensic, now);
+            }
+            *count += spans.len();
+            t.spans = spans;
+        }
+        Ok(())
+    }
+
+    /// Folds one span's times and flags into its trace's buffer (not the span itself).
+    fn absorb(t: &mut TraceBuf<S>, span: &S, forensic: bool, now: u64) {
+        t.start = t.start.min(span.start_nanos());
+        t.end = t.end.max(span.end_nanos());
+        t.error |= span.is_error();
+        t.audit |= span.is_audit();
+        t.forensic |= forensic;
+        if span.is_local_root() {
+            t.root_ended_at = Some(now);
         }
     }
 
@@ -668,14 +724,7 @@ impl<S: SampledSpan> TailSampler<S> {
         }
         let State { traces, spans, .. } = st;
         if let Some(t) = traces.get_mut(&key) {
-            t.start = t.start.min(span.start_nanos());
-            t.end = t.end.max(span.end_nanos());
-            t.error |= span.is_error();
-            t.audit |= span.is_audit();
-            t.forensic |= span_forensic;
-            if span.is_local_root() {
-                t.root_ended_at = Some(now);
-            }
+            Self::absorb(t, &span, span_forensic, now);
             t.spans.push(span);
             *spans += 1;
         }
