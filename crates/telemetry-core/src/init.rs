@@ -7,7 +7,7 @@
 
 use crate::export::{BatchConfig, Destination, ExportRequest, ExportWorker};
 use crate::level::DynamicLevel;
-use crate::logging::{LogClock, LogLayer, LogSink};
+use crate::logging::{LogClock, LogLayer, LogProcessor, LogSink};
 use crate::metrics::{
     MetricCatalogue, encode_openmetrics, encode_prometheus_text, openmetrics_to_otlp,
 };
@@ -686,6 +686,10 @@ impl TelemetryBuilder {
                 .unwrap_or_else(crate::logging::stdout_sink);
             log_layer = log_layer.with_stdout(sink, self.clock.clone());
         }
+        // The layer captures events; the processor redacts them and writes lines and records
+        // in batches, on its own thread (warnings and errors at once).
+        let (log_layer, log_processor) = log_layer.into_parts();
+        log_processor.start().map_err(thread_err("logs"))?;
         // --- end log layer ---
         // The log layer is also the level filter of the whole subscriber (its `enabled`), so
         // spans and events are filtered once, without per-layer filter state.
@@ -718,6 +722,7 @@ impl TelemetryBuilder {
             egress: guard,
             redactor,
             span_layer,
+            log_processor,
             workers: Workers {
                 traces,
                 logs,
@@ -857,6 +862,7 @@ pub struct Telemetry {
     egress: Arc<EgressGuard>,
     redactor: Arc<Redactor>,
     span_layer: SpanLayer,
+    log_processor: LogProcessor,
     workers: Workers,
     shut_down: AtomicBool,
     // --- spool (issue 9) ---
@@ -988,6 +994,7 @@ impl Telemetry {
     /// Exports everything recorded so far. Returns whether every signal finished in time.
     pub fn flush(&self) -> bool {
         let spans = self.span_layer.flush(FLUSH_TIMEOUT);
+        self.log_processor.flush();
         let logs = self.workers.logs.flush(FLUSH_TIMEOUT);
         let metrics = self.workers.metrics.flush(FLUSH_TIMEOUT);
         spans && logs && metrics
@@ -1000,6 +1007,7 @@ impl Telemetry {
             return true;
         }
         let spans = self.span_layer.shutdown(timeout);
+        self.log_processor.shutdown();
         let logs = self.workers.logs.shutdown(timeout);
         let metrics = self.workers.metrics.shutdown(timeout);
         // --- spool (issue 9) ---

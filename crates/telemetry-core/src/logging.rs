@@ -3,23 +3,28 @@
 //! `message`, `service`, `traceId`, `spanId`, `tenant`, then the event's own fields) and one
 //! compact, already-redacted record for the OTLP logs export worker.
 //!
-//! Each event's fields are visited once and each value is redacted once, on the emitting
-//! thread, so both outputs carry the same redacted values; the export thread builds OTLP
-//! records from the compact records without a second redaction pass (`pipeline::build_logs`).
-//! The layer also applies the run-time level ([`DynamicLevel`], with its per-tenant forensic
-//! override) itself, instead of through a per-layer filter.
+//! On the emitting thread the layer only captures each event (`capture`: field values as
+//! given, span ids and tenant, time); the log processor (`processor`, ADR 0009) redacts each
+//! value once and writes both outputs from that one result, in batches, so both carry the same
+//! redacted values; the export thread builds OTLP records from the compact records without a
+//! second redaction pass (`pipeline::build_logs`). Warnings and errors are processed before
+//! the event call returns. The layer also applies the run-time level ([`DynamicLevel`], with
+//! its per-tenant forensic override) itself, instead of through a per-layer filter.
 //!
 //! Not a formatter for humans, and not where spans are exported.
 
+mod capture;
 mod json;
+mod processor;
 pub(crate) mod record;
 
 use crate::export::ExportWorker;
 use crate::incident::IncidentController;
 use crate::level::DynamicLevel;
+use capture::{Capture, RawEvent, RawField, RawValue};
+pub(crate) use processor::LogProcessor;
 use record::{Attribute, LogEntry, Output, TextRange, Value};
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -51,30 +56,131 @@ pub fn stdout_sink() -> LogSink {
     Arc::new(Mutex::new(Box::new(std::io::stdout())))
 }
 
-/// The JSON stdout side of the layer.
-struct Stdout {
-    sink: LogSink,
-    /// `None`: the system clock, read once per event for both the line and the record.
-    clock: Option<LogClock>,
-}
-
-/// The one log layer `init` installs: level filter, JSON line, OTLP record.
-pub(crate) struct LogLayer {
+/// What processing a captured event needs (shared by the layer and the processor).
+pub(crate) struct Outputs {
     /// The service name as a JSON string, quotes included.
     service_json: String,
     redactor: Arc<Redactor>,
-    level: DynamicLevel,
     export: Arc<ExportWorker<LogEntry>>,
-    stdout: Option<Stdout>,
+    /// Where JSON lines go; `None`: no JSON lines.
+    stdout: Option<LogSink>,
+}
+
+impl Outputs {
+    /// Redacts one captured event once, appends its JSON line to `lines` (when JSON lines are
+    /// on) and returns its OTLP record.
+    fn process(&self, event: &RawEvent, lines: &mut String) -> LogEntry {
+        let meta = event.meta;
+        let mut fields = EventFields::new(&self.redactor, event.fields.len());
+        for field in &event.fields {
+            fields.replay(&event.text, field);
+        }
+        if self.stdout.is_some() {
+            self.write_line(lines, event, &fields);
+        }
+        let EventFields {
+            text,
+            body,
+            attributes,
+            report,
+            ..
+        } = fields;
+        LogEntry {
+            observed_unix_nanos: event.observed_unix_nanos,
+            level: *meta.level(),
+            target: meta.target(),
+            name: meta.name(),
+            ids: event.ids,
+            text,
+            body,
+            attributes,
+            report,
+        }
+    }
+
+    /// Appends the event's JSON line (advisory §6.1's shape) to `line`.
+    fn write_line(&self, line: &mut String, event: &RawEvent, fields: &EventFields<'_>) {
+        let text = fields.text.as_str();
+        line.push_str("{\"timestamp\":\"");
+        json::push_timestamp(line, event.json_time.0, event.json_time.1);
+        line.push_str("\",\"level\":\"");
+        line.push_str(lower_level(event.meta.level()));
+        line.push_str("\",\"message\":");
+        json::push_str(line, fields.json_message.map_or("", |r| r.of(text)));
+        line.push_str(",\"service\":");
+        line.push_str(&self.service_json);
+        if let Some((trace_id, span_id)) = event.ids {
+            line.push_str(",\"traceId\":\"");
+            json::push_hex(line, &trace_id);
+            line.push_str("\",\"spanId\":\"");
+            json::push_hex(line, &span_id);
+            line.push('"');
+        }
+        if let Some(t) = event.tenant() {
+            line.push_str(",\"tenant\":");
+            json::push_str(line, t);
+        }
+        for attribute in &fields.attributes {
+            if attribute.output == Output::Otlp {
+                continue;
+            }
+            line.push(',');
+            json::push_str(line, attribute.key);
+            line.push(':');
+            match &attribute.value {
+                Value::Str(r) | Value::Wide(r) => json::push_str(line, r.of(text)),
+                Value::I64(i) => {
+                    let _ = write!(line, "{i}");
+                }
+                Value::U64(u) => {
+                    let _ = write!(line, "{u}");
+                }
+                Value::F64(f) if f.is_finite() => {
+                    let _ = write!(line, "{f}");
+                }
+                Value::F64(f) => {
+                    let _ = write!(line, "\"{f}\"");
+                }
+                Value::Bool(b) => line.push_str(if *b { "true" } else { "false" }),
+                // Never a JSON attribute: bytes show as their hex text.
+                Value::Bytes(_) => line.push_str("null"),
+            }
+        }
+        if fields.json_scrubbed {
+            line.push_str(",\"scrubbed\":true");
+        }
+        if event.incident {
+            line.push_str(",\"incident\":true");
+        }
+        line.push_str("}\n");
+    }
+
+    /// Writes a batch of JSON lines with one write.
+    fn write_lines(&self, lines: &str) {
+        if let (Some(sink), false) = (&self.stdout, lines.is_empty()) {
+            let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
+            let _ = sink.write_all(lines.as_bytes());
+            let _ = sink.flush();
+        }
+    }
+}
+
+/// The one log layer `init` installs: level filter, capture of each event for the log
+/// processor (JSON line and OTLP record).
+pub(crate) struct LogLayer {
+    outputs: Outputs,
+    level: DynamicLevel,
+    /// `None`: the system clock, read once per event for both the line and the record.
+    clock: Option<LogClock>,
     incidents: Option<IncidentController>,
 }
 
 impl std::fmt::Debug for LogLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LogLayer")
-            .field("service", &self.service_json)
+            .field("service", &self.outputs.service_json)
             .field("level", &self.level)
-            .field("stdout", &self.stdout.is_some())
+            .field("stdout", &self.outputs.stdout.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -91,11 +197,14 @@ impl LogLayer {
         let mut service_json = String::new();
         json::push_str(&mut service_json, service);
         Self {
-            service_json,
-            redactor,
+            outputs: Outputs {
+                service_json,
+                redactor,
+                export,
+                stdout: None,
+            },
             level,
-            export,
-            stdout: None,
+            clock: None,
             incidents: None,
         }
     }
@@ -104,7 +213,8 @@ impl LogLayer {
     /// the system clock).
     #[must_use]
     pub(crate) fn with_stdout(mut self, sink: LogSink, clock: Option<LogClock>) -> Self {
-        self.stdout = Some(Stdout { sink, clock });
+        self.outputs.stdout = Some(sink);
+        self.clock = clock;
         self
     }
 
@@ -115,118 +225,36 @@ impl LogLayer {
         self
     }
 
-    fn write_line(
-        &self,
-        stdout: &Stdout,
-        event: &Event<'_>,
-        fields: &EventFields<'_>,
-        ids: Option<([u8; 16], [u8; 8])>,
-        tenant: Option<TextRange>,
-        now: SystemTime,
-    ) {
-        let text = fields.text.as_str();
-        let tenant = tenant.map(|r| r.of(text));
-        let incident = match (&self.incidents, tenant) {
-            (Some(incidents), Some(t)) => incidents.any_active() && incidents.is_active(t),
-            _ => false,
-        };
-        let write = |line: &mut String| {
-            line.clear();
-            line.push_str("{\"timestamp\":\"");
-            match &stdout.clock {
-                Some(clock) => {
-                    let t = clock();
-                    json::push_timestamp(line, t.timestamp(), t.timestamp_subsec_millis());
-                }
-                None => {
-                    let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-                    json::push_timestamp(
-                        line,
-                        i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
-                        since.subsec_millis(),
-                    );
-                }
-            }
-            line.push_str("\",\"level\":\"");
-            line.push_str(lower_level(event.metadata().level()));
-            line.push_str("\",\"message\":");
-            json::push_str(line, fields.json_message.map_or("", |r| r.of(text)));
-            line.push_str(",\"service\":");
-            line.push_str(&self.service_json);
-            if let Some((trace_id, span_id)) = ids {
-                line.push_str(",\"traceId\":\"");
-                json::push_hex(line, &trace_id);
-                line.push_str("\",\"spanId\":\"");
-                json::push_hex(line, &span_id);
-                line.push('"');
-            }
-            if let Some(t) = tenant {
-                line.push_str(",\"tenant\":");
-                json::push_str(line, t);
-            }
-            for attribute in &fields.attributes {
-                if attribute.output == Output::Otlp {
-                    continue;
-                }
-                line.push(',');
-                json::push_str(line, attribute.key);
-                line.push(':');
-                match &attribute.value {
-                    Value::Str(r) | Value::Wide(r) => json::push_str(line, r.of(text)),
-                    Value::I64(i) => {
-                        let _ = write!(line, "{i}");
-                    }
-                    Value::U64(u) => {
-                        let _ = write!(line, "{u}");
-                    }
-                    Value::F64(f) if f.is_finite() => {
-                        let _ = write!(line, "{f}");
-                    }
-                    Value::F64(f) => {
-                        let _ = write!(line, "\"{f}\"");
-                    }
-                    Value::Bool(b) => line.push_str(if *b { "true" } else { "false" }),
-                    // Never a JSON attribute: bytes show as their hex text.
-                    Value::Bytes(_) => line.push_str("null"),
-                }
-            }
-            if fields.json_scrubbed {
-                line.push_str(",\"scrubbed\":true");
-            }
-            if incident {
-                line.push_str(",\"incident\":true");
-            }
-            line.push_str("}\n");
-            let mut sink = stdout.sink.lock().unwrap_or_else(PoisonError::into_inner);
-            let _ = sink.write_all(line.as_bytes());
-            drop(sink);
-            if line.capacity() > MAX_KEPT_LINE_CAPACITY {
-                *line = String::new();
-            }
-        };
-        // The thread's reusable buffer; a fresh one when it is unavailable (in use further up
-        // this thread's stack, or already destroyed: an event from a thread-local destructor).
-        let reused = LINE
-            .try_with(|cell| match cell.try_borrow_mut() {
-                Ok(mut line) => {
-                    write(&mut line);
-                    true
-                }
-                Err(_) => false,
-            })
-            .unwrap_or(false);
-        if !reused {
-            write(&mut String::new());
-        }
+    /// The layer and the processor that turns its captured events into JSON lines and OTLP
+    /// records (start its thread with [`LogProcessor::start`]).
+    pub(crate) fn into_parts(self) -> (CaptureLayer, LogProcessor) {
+        let processor = LogProcessor::new(self.outputs);
+        (
+            CaptureLayer {
+                processor: processor.clone(),
+                level: self.level,
+                clock: self.clock,
+                incidents: self.incidents,
+            },
+            processor,
+        )
     }
 }
 
-/// A line buffer larger than this (one huge event) is not kept for the next event.
-const MAX_KEPT_LINE_CAPACITY: usize = 64 * 1024;
+/// The layer half of [`LogLayer`]: filters by level and captures each event.
+pub(crate) struct CaptureLayer {
+    processor: LogProcessor,
+    level: DynamicLevel,
+    clock: Option<LogClock>,
+    incidents: Option<IncidentController>,
+}
 
-thread_local! {
-    /// The JSON line being written, reused across events on this thread.
-    static LINE: RefCell<String> = const { RefCell::new(String::new()) };
+impl std::fmt::Debug for CaptureLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogLayer")
+            .field("level", &self.level)
+            .finish_non_exhaustive()
+    }
 }
 
 fn lower_level(level: &tracing::Level) -> &'static str {
@@ -244,7 +272,7 @@ fn unix_nanos(t: SystemTime) -> u64 {
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
-impl<S> tracing_subscriber::Layer<S> for LogLayer
+impl<S> tracing_subscriber::Layer<S> for CaptureLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
@@ -264,38 +292,51 @@ where
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let meta = event.metadata();
         let now = SystemTime::now();
-        let mut fields = EventFields::new(&self.redactor, meta.fields().len());
-        event.record(&mut fields);
+        let mut capture = Capture::new(meta.fields().len());
+        event.record(&mut capture);
         // One walk of the scope: the ids, and the span's tenant for the JSON line (copied into
         // the event's text buffer) unless the event names its own.
-        let mut tenant = fields.own_tenant;
-        let ids = if self.stdout.is_some() && tenant.is_none() {
-            let mut copy = |t: &str| tenant = Some(fields.push_raw(t));
+        let mut tenant = capture.own_tenant;
+        let ids = if self.processor.json_lines() && tenant.is_none() {
+            let mut copy = |t: &str| tenant = Some(capture.push_raw(t));
             crate::span_layer::event_context(event, &ctx, Some(&mut copy))
         } else {
             crate::span_layer::event_context(event, &ctx, None)
         };
-        if let Some(stdout) = &self.stdout {
-            self.write_line(stdout, event, &fields, ids, tenant, now);
-        }
-        let EventFields {
-            text,
-            body,
-            attributes,
-            report,
-            ..
-        } = fields;
-        self.export.push(LogEntry {
-            observed_unix_nanos: unix_nanos(now),
-            level: *meta.level(),
-            target: meta.target(),
-            name: meta.name(),
-            ids,
-            text,
-            body,
-            attributes,
-            report,
-        });
+        // Decided now: the incident may end before the line is written.
+        let incident = match (&self.incidents, tenant) {
+            (Some(incidents), Some(t)) => {
+                incidents.any_active() && incidents.is_active(t.of(&capture.text))
+            }
+            _ => false,
+        };
+        let json_time = match &self.clock {
+            Some(clock) => {
+                let t = clock();
+                (t.timestamp(), t.timestamp_subsec_millis())
+            }
+            None => {
+                let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+                (
+                    i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+                    since.subsec_millis(),
+                )
+            }
+        };
+        let Capture { text, fields, .. } = capture;
+        self.processor.submit(
+            RawEvent {
+                meta,
+                observed_unix_nanos: unix_nanos(now),
+                json_time,
+                ids,
+                tenant,
+                incident,
+                text,
+                fields,
+            },
+            *meta.level() <= tracing::Level::WARN,
+        );
     }
 }
 
@@ -338,8 +379,6 @@ struct EventFields<'r> {
     json_message: Option<TextRange>,
     /// Whether redaction changed the JSON line.
     json_scrubbed: bool,
-    /// The event's own `tenant` field, as given (the JSON line's `tenant` is not redacted).
-    own_tenant: Option<TextRange>,
 }
 
 impl<'r> EventFields<'r> {
@@ -353,7 +392,6 @@ impl<'r> EventFields<'r> {
             report: Report::CLEAN,
             json_message: None,
             json_scrubbed: false,
-            own_tenant: None,
         }
     }
 
@@ -446,8 +484,8 @@ impl<'r> EventFields<'r> {
                 self.report.merge(r.report);
             }
             TENANT_FIELD => {
-                // The JSON line shows the tenant as given; OTLP gets it redacted.
-                self.own_tenant = Some(range);
+                // The JSON line shows the tenant as given (see `capture`); OTLP gets it
+                // redacted.
                 let r = self.redact(range, How::Value(TENANT_FIELD), false);
                 self.report.merge(r.report);
                 if let Some(value) = r.range {
@@ -474,7 +512,8 @@ impl<'r> EventFields<'r> {
                 self.json_message = r.range;
                 self.json_scrubbed |= r.report.scrubbed();
             }
-            TENANT_FIELD => self.own_tenant = Some(range),
+            // The JSON line's top-level `tenant` (see `capture`).
+            TENANT_FIELD => {}
             key => {
                 let r = self.redact(range, How::Value(key), false);
                 self.json_scrubbed |= r.report.scrubbed();
@@ -542,98 +581,70 @@ impl<'r> EventFields<'r> {
     }
 }
 
-impl Visit for EventFields<'_> {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let start = self.text.len();
-        let _ = write!(self.text, "{value:?}");
-        let range = self.since(start);
-        self.text_field(field.name(), range);
-    }
-
-    fn record_str(&mut self, field: &Field, value: &str) {
-        let range = self.push_raw(value);
-        self.text_field(field.name(), range);
-    }
-
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        let start = self.text.len();
-        let _ = write!(self.text, "{value}");
-        let range = self.since(start);
-        self.typed(field.name(), range, Value::I64(value));
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        let start = self.text.len();
-        let _ = write!(self.text, "{value}");
-        let range = self.since(start);
-        self.typed(field.name(), range, Value::U64(value));
-    }
-
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        let start = self.text.len();
-        let _ = if value.is_finite() {
-            write!(self.text, "{value}")
-        } else {
-            write!(self.text, "\"{value}\"")
-        };
-        let range = self.since(start);
-        self.typed(field.name(), range, Value::F64(value));
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        let range = self.push_raw(if value { "true" } else { "false" });
-        self.typed(field.name(), range, Value::Bool(value));
-    }
-
-    fn record_i128(&mut self, field: &Field, value: i128) {
-        let start = self.text.len();
-        let _ = write!(self.text, "{value}");
-        let range = self.since(start);
-        self.wide(field.name(), range);
-    }
-
-    fn record_u128(&mut self, field: &Field, value: u128) {
-        let start = self.text.len();
-        let _ = write!(self.text, "{value}");
-        let range = self.since(start);
-        self.wide(field.name(), range);
-    }
-
-    fn record_bytes(&mut self, field: &Field, value: &[u8]) {
-        // JSON: the hex text `tracing` gives bytes ("[01 ab]"), redacted as text.
-        let start = self.text.len();
-        self.text.push('[');
-        for (i, byte) in value.iter().enumerate() {
-            if i > 0 {
-                self.text.push(' ');
+impl EventFields<'_> {
+    /// Takes one captured field (`raw` is the captured event's text): what the value's
+    /// `Visit` call would have done (redaction, typing, both outputs).
+    fn replay(&mut self, raw: &str, field: &RawField) {
+        let name = field.name;
+        match &field.value {
+            RawValue::Text(r) => {
+                let range = self.push_raw(r.of(raw));
+                self.text_field(name, range);
             }
-            json::push_hex(&mut self.text, &[*byte]);
-        }
-        self.text.push(']');
-        let range = self.since(start);
-        self.json_text(field.name(), range);
-        // OTLP: the bytes themselves, under the key rules.
-        match self.redactor.decide_key(field.name()) {
-            KeyDecision::Drop => self.report.add(Reason::NotAllowed),
-            KeyDecision::Redact => {
-                self.report.add(Reason::Pattern);
-                let masked = self.push_raw(crate::scrub::REDACTED);
-                self.attribute(field.name(), Output::Otlp, Value::Str(masked));
+            RawValue::I64(value) => {
+                let start = self.text.len();
+                let _ = write!(self.text, "{value}");
+                let range = self.since(start);
+                self.typed(name, range, Value::I64(*value));
             }
-            _ => self.attribute(field.name(), Output::Otlp, Value::Bytes(value.into())),
-        }
-    }
-
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        // JSON: the error's text under the field's name; OTLP: `exception.message`.
-        let start = self.text.len();
-        let _ = write!(self.text, "{value}");
-        let range = self.since(start);
-        self.json_text(field.name(), range);
-        let r = self.redact(range, How::Value(EXCEPTION_MESSAGE), false);
-        self.report.merge(r.report);
-        if let Some(value) = r.range {
-            self.attribute(EXCEPTION_MESSAGE, Output::Otlp, Value::Str(value));
+            RawValue::U64(value) => {
+                let start = self.text.len();
+                let _ = write!(self.text, "{value}");
+                let range = self.since(start);
+                self.typed(name, range, Value::U64(*value));
+            }
+            RawValue::F64(value) => {
+                let start = self.text.len();
+                let _ = if value.is_finite() {
+                    write!(self.text, "{value}")
+                } else {
+                    write!(self.text, "\"{value}\"")
+                };
+                let range = self.since(start);
+                self.typed(name, range, Value::F64(*value));
+            }
+            RawValue::Bool(value) => {
+                let range = self.push_raw(if *value { "true" } else { "false" });
+                self.typed(name, range, Value::Bool(*value));
+            }
+            RawValue::Wide(r) => {
+                let range = self.push_raw(r.of(raw));
+                self.wide(name, range);
+            }
+            RawValue::Bytes(hex, bytes) => {
+                // JSON: the hex text, redacted as text; OTLP: the bytes, under the key rules.
+                let range = self.push_raw(hex.of(raw));
+                self.json_text(name, range);
+                match self.redactor.decide_key(name) {
+                    KeyDecision::Drop => self.report.add(Reason::NotAllowed),
+                    KeyDecision::Redact => {
+                        self.report.add(Reason::Pattern);
+                        let masked = self.push_raw(crate::scrub::REDACTED);
+                        self.attribute(name, Output::Otlp, Value::Str(masked));
+                    }
+                    _ => self.attribute(name, Output::Otlp, Value::Bytes(bytes.clone())),
+                }
+            }
+            RawValue::Error(r) => {
+                // JSON: the error's text under the field's name; OTLP: `exception.message`.
+                let range = self.push_raw(r.of(raw));
+                self.json_text(name, range);
+                let r = self.redact(range, How::Value(EXCEPTION_MESSAGE), false);
+                self.report.merge(r.report);
+                if let Some(value) = r.range {
+                    self.attribute(EXCEPTION_MESSAGE, Output::Otlp, Value::Str(value));
+                }
+            }
         }
     }
 }

@@ -104,6 +104,8 @@ fn log_level_changes_at_run_time() {
     tracing::dispatcher::with_default(&dispatch, || tracing::debug!("hidden at info"));
     telemetry.log_level().set(LogLevel::Debug);
     tracing::dispatcher::with_default(&dispatch, || tracing::debug!("shown at debug"));
+    // Info and finer lines are written by the log processor: flush makes them visible now.
+    assert!(telemetry.flush());
     let text = logs.text();
     assert!(!text.contains("hidden at info"), "{text}");
     assert!(text.contains("shown at debug"), "{text}");

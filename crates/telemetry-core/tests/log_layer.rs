@@ -1,7 +1,10 @@
 //! The log layer (issue 14): one visit and one redaction per event feed both outputs, so the
 //! JSON line and the exported OTLP record of an event agree (message, fields, trace and span
 //! ids) and hold no secret; the exported values are exactly what one redaction of the input
-//! gives, for arbitrary input (property); shutdown drains the logs worker.
+//! gives, for arbitrary input (property); shutdown drains the logs worker. The log processor
+//! (ADR 0009) writes warnings and errors before the call returns, in order after what was
+//! queued, loses and reorders nothing in a burst beyond its queue bound, marks incident lines
+//! as of when they were logged, and writes lines at once after shutdown.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -231,6 +234,115 @@ fn shutdown_drains_the_log_worker_without_a_flush() {
 }
 
 /// Text that is sometimes a secret, personal data, a card number, long, or plain.
+/// The `message` of every JSON line written so far.
+fn messages(logs: &Captured) -> Vec<String> {
+    logs.lines()
+        .iter()
+        .map(|l| l["message"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_warning_is_written_before_the_call_returns_after_every_line_queued_before_it() {
+    let dir = support::private_tempdir();
+    let logs = Captured::default();
+    let (telemetry, dispatch) = started(dir.path(), &logs);
+    tracing::dispatcher::with_default(&dispatch, || {
+        tracing::info!("one");
+        tracing::debug!("hidden at info");
+        tracing::info!("two");
+        tracing::warn!(retry = 3_u64, "three");
+        // No flush: the warning made the emitting thread process the queue.
+        assert_eq!(messages(&logs), ["one", "two", "three"]);
+        tracing::error!("four");
+        assert_eq!(messages(&logs), ["one", "two", "three", "four"]);
+    });
+    assert!(telemetry.flush());
+    // Every line is exported once (the spool keeps each log class in its own stream, so
+    // files are not in emit order across classes).
+    let mut bodies: Vec<Option<String>> = exported(dir.path()).iter().map(body).collect();
+    bodies.sort();
+    let expected: Vec<Option<String>> = ["four", "one", "three", "two"]
+        .iter()
+        .map(|m| Some((*m).to_owned()))
+        .collect();
+    assert_eq!(bodies, expected);
+}
+
+#[test]
+fn a_burst_beyond_the_processor_queue_loses_and_reorders_no_line() {
+    let dir = support::private_tempdir();
+    let logs = Captured::default();
+    let (telemetry, dispatch) = stellaops_telemetry_core::builder("scanner")
+        .spool_dir(dir.path())
+        .log_sink(logs.sink())
+        .log_clock(fixed_clock())
+        // Room in the export queue for the whole burst: this test is about the processor.
+        .batch(stellaops_telemetry_core::export::BatchConfig {
+            queue_capacity: 40_000,
+            max_batch: 512,
+        })
+        .build()
+        .unwrap();
+    let burst: u64 = 20_000;
+    tracing::dispatcher::with_default(&dispatch, || {
+        for i in 0..burst {
+            tracing::info!(i, "burst");
+        }
+    });
+    assert!(telemetry.flush());
+    let seen: Vec<u64> = logs
+        .lines()
+        .iter()
+        .map(|l| l["i"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seen, (0..burst).collect::<Vec<_>>());
+    assert_eq!(exported(dir.path()).len(), usize::try_from(burst).unwrap());
+}
+
+#[test]
+fn after_shutdown_lines_are_written_as_they_happen() {
+    let dir = support::private_tempdir();
+    let logs = Captured::default();
+    let (telemetry, dispatch) = started(dir.path(), &logs);
+    assert!(telemetry.shutdown(Duration::from_secs(10)));
+    tracing::dispatcher::with_default(&dispatch, || tracing::info!("late line"));
+    assert_eq!(messages(&logs), ["late line"]);
+}
+
+#[test]
+fn a_line_logged_during_an_incident_is_marked_even_if_the_incident_ends_before_it_is_written() {
+    let dir = support::private_tempdir();
+    let logs = Captured::default();
+    let (telemetry, dispatch) = started(dir.path(), &logs);
+    tracing::dispatcher::with_default(&dispatch, || {
+        telemetry
+            .incidents()
+            .start(stellaops_telemetry_core::incident::IncidentRequest::manual(
+                "acme-corp",
+                "CVE-2025-12345",
+                "alice",
+            ))
+            .unwrap();
+        let span = tracing::info_span!("scan", tenant = "acme-corp");
+        span.in_scope(|| tracing::info!("during the incident"));
+        telemetry.incidents().stop("acme-corp", "alice").unwrap();
+        span.in_scope(|| tracing::info!("after the incident"));
+    });
+    assert!(telemetry.flush());
+    let lines = logs.lines();
+    let of = |message: &str| {
+        lines
+            .iter()
+            .find(|l| l["message"] == message)
+            .unwrap_or_else(|| panic!("no line {message:?} in {lines:?}"))
+            .clone()
+    };
+    assert_eq!(of("during the incident")["incident"], true);
+    assert_eq!(of("during the incident")["tenant"], "acme-corp");
+    assert!(of("after the incident").get("incident").is_none());
+}
+
 fn value() -> impl Strategy<Value = String> {
     let plain = "[ -~]{0,24}";
     prop_oneof![
