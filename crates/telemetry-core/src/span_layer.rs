@@ -421,7 +421,23 @@ impl SampledSpan for SpanRecord {
     fn forensic_when_ended(&self) -> bool {
         self.forensic
     }
+
+    fn recycle(buffer: Vec<Self>) {
+        if buffer.capacity() > 0 && buffer.capacity() <= MAX_KEPT_TRACE_BUFFER {
+            TRACE_SPARE.give(buffer);
+        }
+    }
 }
+
+thread_local! {
+    static TRACE_STASH: Stash<Vec<SpanRecord>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Spare trace buffers (a local trace's ended spans), given back by the sampler.
+static TRACE_SPARE: Recycler<Vec<SpanRecord>> = Recycler::new(&TRACE_STASH, 2048);
+
+/// A trace buffer that grew beyond this (a trace with many spans) is freed, not kept.
+const MAX_KEPT_TRACE_BUFFER: usize = LOCAL_TRACE_BATCH;
 
 /// Span and trace ids: SplitMix64 over one atomic counter, so ids are unique within the
 /// process (the mix is a bijection of the counter) and, with a fixed seed, reproducible.
@@ -1105,7 +1121,10 @@ where
             return;
         }
         if state.spans.capacity() == 0 {
-            state.spans.reserve(8);
+            match TRACE_SPARE.take() {
+                Some(spare) => state.spans = spare,
+                None => state.spans.reserve(8),
+            }
         }
         state.spans.push(record);
         if state.spans.len() >= LOCAL_TRACE_BATCH {

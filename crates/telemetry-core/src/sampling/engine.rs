@@ -47,6 +47,14 @@ pub trait SampledSpan: Send + 'static {
     fn forensic_when_ended(&self) -> bool {
         false
     }
+    /// Takes back a trace's emptied span buffer when the engine is done with it (the lean span
+    /// layer reuses it for the next trace instead of allocating one). Drops it by default.
+    fn recycle(buffer: Vec<Self>)
+    where
+        Self: Sized,
+    {
+        drop(buffer);
+    }
 }
 
 impl SampledSpan for SpanData {
@@ -860,9 +868,13 @@ impl<S: SampledSpan> TailSampler<S> {
         st.spans = st.spans.saturating_sub(t.spans.len());
         self.count_trace(&mut st.stats, decision);
         self.count_spans(&mut st.stats, decision, t.spans.len() as u64);
+        let mut spans = t.spans;
         if decision.is_keep() {
-            out.extend(t.spans);
+            out.append(&mut spans);
+        } else {
+            spans.clear();
         }
+        S::recycle(spans);
         let trace_start = if t.start == u64::MAX {
             t.first_seen
         } else {
