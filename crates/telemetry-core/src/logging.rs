@@ -4,13 +4,15 @@
 //! compact, already-redacted record for the OTLP logs export worker.
 //!
 //! Each event's fields are visited once and each value is redacted once, on the emitting
-//! thread, so both outputs carry the same redacted values; the export thread builds OTLP
-//! records from the compact records without a second redaction pass (`pipeline::build_logs`).
+//! thread, so both outputs carry the same redacted values; the export thread encodes the OTLP
+//! request from the compact records without a second redaction pass (`pipeline::build_logs`,
+//! `encode`).
 //! The layer also applies the run-time level ([`DynamicLevel`], with its per-tenant forensic
 //! override) itself, instead of through a per-layer filter.
 //!
 //! Not a formatter for humans, and not where spans are exported.
 
+pub(crate) mod encode;
 mod json;
 pub(crate) mod record;
 

@@ -1,6 +1,7 @@
 //! The compact log record the log layer queues for export: one per event, already redacted,
-//! with its text in one buffer and numbers kept typed. The export thread turns a batch of
-//! them into OTLP `LogRecord`s ([`LogEntry::into_proto`]) without redacting again.
+//! with its text in one buffer and numbers kept typed. The export thread encodes a batch of
+//! them straight into an OTLP request (`encode`, byte for byte the prost encoding of
+//! [`LogEntry::to_proto`]) without redacting again.
 //!
 //! Not the JSON line (written on the emitting thread) and not the grouping by scope
 //! (`pipeline::build_logs`).
@@ -88,7 +89,8 @@ fn any(value: any_value::Value) -> Option<AnyValue> {
     Some(AnyValue { value: Some(value) })
 }
 
-fn severity(level: tracing::Level) -> SeverityNumber {
+/// The OTLP severity of a `tracing` level.
+pub(crate) fn severity(level: tracing::Level) -> SeverityNumber {
     match level {
         tracing::Level::TRACE => SeverityNumber::Trace,
         tracing::Level::DEBUG => SeverityNumber::Debug,
