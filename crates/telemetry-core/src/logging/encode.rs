@@ -1,24 +1,25 @@
 //! Direct protobuf encoding of log exports: the bytes of OTLP `ExportLogsServiceRequest`s
 //! written straight from the compact [`LogEntry`] records, exactly as prost encodes the
-//! `LogRecord`s that [`LogEntry::to_proto`] builds, without building them (the export
+//! `LogRecord`s that `LogEntry::to_proto` builds, without building them (the export
 //! thread's main cost was building, encoding and dropping those structs).
 //!
 //! A batch is split by retention class ([`LogClass`]): one complete request per class present,
 //! back to back, so the spool writes each part to its class stream without decoding. Not the
 //! sending or spooling of the bytes (`export::otlp`, `spool`).
 
-use super::record::{LogEntry, Output, Value, severity};
+use super::record::{LogEntry, Output, SAMPLED, Value, severity};
 use crate::export::{EncodedLogs, LogPart};
 use crate::scrub::OtlpScrubber;
 use crate::spool::LogClass;
 use bytes::BufMut;
-use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message as _;
 use prost::encoding::{WireType, encode_key, encode_varint, encoded_len_varint, key_len};
+use std::borrow::Cow;
+use stellaops_redaction::Report;
 
-/// `TraceFlags::SAMPLED`, as [`LogEntry::to_proto`] sets it for a record inside a span.
-const SAMPLED: u32 = 1;
+/// The attribute `OtlpScrubber::mark_log` counts a scrubbed record under.
+const TENANT: &str = "tenant";
 
 /// The length of a length-delimited field of `tag` whose body is `body` bytes long.
 fn delimited_len(tag: u32, body: usize) -> usize {
@@ -49,7 +50,7 @@ fn nonempty_len(tag: u32, len: usize) -> usize {
     if len == 0 { 0 } else { delimited_len(tag, len) }
 }
 
-/// The `AnyValue` of one attribute as OTLP carries it (see [`LogEntry::to_proto`]).
+/// The `AnyValue` of one attribute as OTLP carries it (see `LogEntry::to_proto`).
 enum AnyScalar<'a> {
     /// `string_value` (tag 1).
     Str(&'a [u8]),
@@ -142,6 +143,43 @@ fn key_value_len(key: &str, value: &AnyScalar<'_>) -> usize {
     nonempty_len(1, key.len()) + delimited_len(2, value.len())
 }
 
+/// The scrub marks of a record redaction changed: the attributes `OtlpScrubber::mark_log`
+/// appends (`scrubbed=true`, `scrub.reasons`, `hashed=true` when a value was hashed).
+struct ScrubMarks {
+    /// The reasons, comma-separated.
+    reasons: String,
+    hashed: bool,
+}
+
+impl ScrubMarks {
+    /// The marks for `report`, `None` when nothing was redacted.
+    fn of(report: Report) -> Option<Self> {
+        if !report.scrubbed() {
+            return None;
+        }
+        let mut reasons = String::new();
+        for reason in report.reasons().iter() {
+            if !reasons.is_empty() {
+                reasons.push(',');
+            }
+            reasons.push_str(reason.as_str());
+        }
+        Some(Self {
+            reasons,
+            hashed: report.hashed(),
+        })
+    }
+
+    /// Calls `f` with each mark attribute, in the order `mark_log` appends them.
+    fn for_each(&self, mut f: impl FnMut(&'static str, &AnyScalar<'_>)) {
+        f("scrubbed", &AnyScalar::Bool(true));
+        f("scrub.reasons", &AnyScalar::Str(self.reasons.as_bytes()));
+        if self.hashed {
+            f("hashed", &AnyScalar::Bool(true));
+        }
+    }
+}
+
 impl LogEntry {
     /// The attributes OTLP carries, in order, with their values.
     fn for_each_otlp_attribute(&self, mut f: impl FnMut(&'static str, &AnyScalar<'_>)) {
@@ -157,9 +195,29 @@ impl LogEntry {
         }
     }
 
-    /// The length of the body of the `LogRecord` [`LogEntry::to_proto`] builds, as prost
-    /// encodes it.
-    pub(crate) fn otlp_len(&self) -> usize {
+    /// The record's `tenant` attribute as `OtlpScrubber::mark_log` finds it: the first OTLP
+    /// attribute named `tenant`, when OTLP carries its value as text.
+    fn otlp_tenant(&self) -> Option<Cow<'_, str>> {
+        let attribute = self
+            .attributes
+            .iter()
+            .find(|a| a.output != Output::Json && a.key == TENANT)?;
+        match &attribute.value {
+            Value::Str(range) => Some(Cow::Borrowed(range.of(&self.text))),
+            Value::Wide(range) => {
+                let s = range.of(&self.text);
+                s.parse::<i64>().is_err().then_some(Cow::Borrowed(s))
+            }
+            Value::U64(u) => i64::try_from(*u)
+                .is_err()
+                .then(|| Cow::Owned(u.to_string())),
+            Value::I64(_) | Value::F64(_) | Value::Bool(_) | Value::Bytes(_) => None,
+        }
+    }
+
+    /// The length of the body of the `LogRecord` `LogEntry::to_proto` builds (with
+    /// `marks` appended to its attributes), as prost encodes it.
+    fn otlp_len(&self, marks: Option<&ScrubMarks>) -> usize {
         let severity_number = severity(self.level) as i32;
         let mut len = 0;
         // 1 time_unix_nano: always 0.
@@ -170,9 +228,13 @@ impl LogEntry {
         if let Some(body) = self.body {
             len += delimited_len(5, delimited_len(1, body.of(&self.text).len()));
         }
-        self.for_each_otlp_attribute(|key, value| {
+        let mut attribute = |key: &str, value: &AnyScalar<'_>| {
             len += delimited_len(6, key_value_len(key, value));
-        });
+        };
+        self.for_each_otlp_attribute(&mut attribute);
+        if let Some(marks) = marks {
+            marks.for_each(&mut attribute);
+        }
         // 7 dropped_attributes_count: always 0.
         if self.ids.is_some() {
             len += key_len(8) + 4 + delimited_len(9, 16) + delimited_len(10, 8);
@@ -183,10 +245,11 @@ impl LogEntry {
         len + nonempty_len(12, self.name.len())
     }
 
-    /// Appends the body of the `LogRecord` [`LogEntry::to_proto`] builds, byte for byte as
-    /// prost encodes it (fields in tag order, proto3 defaults skipped), [`Self::otlp_len`]
-    /// bytes long. Without scrub marks.
-    pub(crate) fn put_otlp(&self, buf: &mut Vec<u8>) {
+    /// Appends the body of the `LogRecord` `LogEntry::to_proto` builds (with `marks`
+    /// appended to its attributes, as `OtlpScrubber::mark_log` does), byte for byte as prost
+    /// encodes it (fields in tag order, proto3 defaults skipped), [`Self::otlp_len`] bytes
+    /// long.
+    fn put_otlp(&self, marks: Option<&ScrubMarks>, buf: &mut Vec<u8>) {
         let severity_number = severity(self.level) as i32;
         if severity_number != 0 {
             encode_key(2, WireType::Varint, buf);
@@ -198,12 +261,16 @@ impl LogEntry {
             put_delimited_header(5, body.len(), buf);
             body.put(buf);
         }
-        self.for_each_otlp_attribute(|key, value| {
+        let mut attribute = |key: &str, value: &AnyScalar<'_>| {
             put_delimited_header(6, key_value_len(key, value), buf);
             put_nonempty(1, key.as_bytes(), buf);
             put_delimited_header(2, value.len(), buf);
             value.put(buf);
-        });
+        };
+        self.for_each_otlp_attribute(&mut attribute);
+        if let Some(marks) = marks {
+            marks.for_each(&mut attribute);
+        }
         if let Some((trace, span)) = &self.ids {
             encode_key(8, WireType::ThirtyTwoBit, buf);
             buf.put_u32_le(SAMPLED);
@@ -229,9 +296,8 @@ struct Item<'a> {
     class: LogClass,
     /// The length of the record body.
     len: usize,
-    /// The record with its scrub marks, for an entry redaction changed (rare): encoded by
-    /// prost as before.
-    marked: Option<Vec<u8>>,
+    /// The scrub marks of an entry redaction changed.
+    marks: Option<ScrubMarks>,
 }
 
 /// Encodes batches of [`LogEntry`] records into [`EncodedLogs`] for one service resource.
@@ -257,22 +323,22 @@ impl LogsEncoder {
 
     /// Encodes `entries`: grouped by class ([`LogClass::ALL`] order), then by scope (the
     /// entry's target, sorted), each class one `ExportLogsServiceRequest` with one
-    /// `ResourceLogs`. Scrubbed entries get their marks and count in
-    /// `telemetry_scrub_events_total`, as [`OtlpScrubber::mark_log`] does.
+    /// `ResourceLogs`. Scrubbed entries get their marks (encoded directly too) and count in
+    /// `telemetry_scrub_events_total`, as `OtlpScrubber::mark_log` does.
     pub(crate) fn encode(&self, entries: &[LogEntry]) -> EncodedLogs {
         let mut items: Vec<Item<'_>> = entries
             .iter()
             .map(|entry| {
-                let marked = entry.report.scrubbed().then(|| {
-                    let mut record: LogRecord = entry.to_proto();
-                    self.scrubber.mark_log(&mut record, entry.report);
-                    record.encode_to_vec()
-                });
+                let marks = ScrubMarks::of(entry.report);
+                if marks.is_some() {
+                    self.scrubber
+                        .count_log(entry.otlp_tenant().as_deref(), entry.report);
+                }
                 Item {
                     entry,
                     class: entry.class(),
-                    len: marked.as_ref().map_or_else(|| entry.otlp_len(), Vec::len),
-                    marked,
+                    len: entry.otlp_len(marks.as_ref()),
+                    marks,
                 }
             })
             .collect();
@@ -316,10 +382,7 @@ impl LogsEncoder {
                 for item in scope {
                     // ScopeLogs.log_records (2)
                     put_delimited_header(2, item.len, &mut buf);
-                    match &item.marked {
-                        Some(bytes) => buf.put_slice(bytes),
-                        None => item.entry.put_otlp(&mut buf),
-                    }
+                    item.entry.put_otlp(item.marks.as_ref(), &mut buf);
                     // The record's time is unset: its time is the observed time.
                     let t = item.entry.observed_unix_nanos;
                     time = Some(time.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))));
@@ -352,7 +415,7 @@ mod tests {
     use opentelemetry_proto::tonic::common::v1::{
         AnyValue, InstrumentationScope, KeyValue, any_value,
     };
-    use opentelemetry_proto::tonic::logs::v1::{ResourceLogs, ScopeLogs};
+    use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
     use proptest::prelude::*;
     use std::collections::BTreeMap;
     use stellaops_redaction::{Reason, RedactionPolicy, Redactor, Report, ScrubMetrics};
@@ -511,12 +574,15 @@ mod tests {
         quiet.attributes.clear();
         let mut redacted = sample(tracing::Level::INFO, "app", 5);
         redacted.report = Report::with_reason(Reason::Pii);
+        let mut hashed_one = sample(tracing::Level::INFO, "app::http", 6);
+        hashed_one.report = hashed();
         let specs = [
             sample(tracing::Level::INFO, "app::http", 30),
             sample(tracing::Level::INFO, "app", 10),
             quiet,
             redacted,
             sample(tracing::Level::INFO, "app::http", 20),
+            hashed_one,
             sample(tracing::Level::INFO, "", 1),
         ];
         let entries: Vec<LogEntry> = specs.iter().map(entry).collect();
@@ -574,6 +640,25 @@ mod tests {
         }
     }
 
+    /// A report with two reasons and a hashed value.
+    fn hashed() -> Report {
+        let mut report = Report::with_reason(Reason::Secret);
+        report.add(Reason::Pattern);
+        report.mark_hashed();
+        report
+    }
+
+    /// `telemetry_scrub_events_total` as text lines, sorted (the family is a hash map).
+    fn scrub_metrics_text(metrics: &ScrubMetrics) -> Vec<String> {
+        let mut registry = prometheus_client::registry::Registry::default();
+        metrics.register(&mut registry);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        lines.sort();
+        lines
+    }
+
     fn level() -> impl Strategy<Value = tracing::Level> {
         prop_oneof![
             Just(tracing::Level::TRACE),
@@ -600,7 +685,7 @@ mod tests {
 
     fn attribute() -> impl Strategy<Value = (&'static str, Output, Spec)> {
         (
-            prop::sample::select(vec!["tenant", "user", "", "k"]),
+            prop::sample::select(vec!["tenant", "tenant", "user", "", "k"]),
             prop::sample::select(vec![Output::Both, Output::Json, Output::Otlp]),
             value(),
         )
@@ -620,6 +705,7 @@ mod tests {
                 Report::CLEAN,
                 Report::CLEAN,
                 Report::with_reason(Reason::Pii),
+                hashed(),
             ]),
         )
             .prop_map(
@@ -643,11 +729,13 @@ mod tests {
             schema in prop::sample::select(vec!["", SCHEMA]),
         ) {
             let entries: Vec<LogEntry> = specs.iter().map(entry).collect();
-            let (scrubber, _) = scrubber();
-            let encoded =
-                LogsEncoder::new(&resource(), schema.into(), scrubber.clone()).encode(&entries);
-            let mut old = old_request(&entries, &scrubber);
+            let (scrubber, new_metrics) = scrubber();
+            let encoded = LogsEncoder::new(&resource(), schema.into(), scrubber).encode(&entries);
+            let (old_scrubber, old_metrics) = self::scrubber();
+            let mut old = old_request(&entries, &old_scrubber);
             old.resource_logs[0].schema_url = schema.into();
+            // The same scrub events, under the same tenants.
+            prop_assert_eq!(scrub_metrics_text(&new_metrics), scrub_metrics_text(&old_metrics));
 
             let classes = crate::spool::retention::classes_of(&old);
             prop_assert_eq!(encoded.classes().collect::<Vec<_>>(), classes.clone());
