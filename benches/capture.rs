@@ -130,7 +130,7 @@ fn bench(c: &mut Criterion) {
             let signal = match r {
                 ExportRequest::Traces(_) => Signal::Traces,
                 ExportRequest::Metrics(_) => Signal::Metrics,
-                ExportRequest::Logs(_) => Signal::Logs,
+                ExportRequest::Logs(_) | ExportRequest::EncodedLogs(_) => Signal::Logs,
             };
             (signal, r.encode())
         })

@@ -523,7 +523,7 @@ impl TelemetryBuilder {
                 batch_interval,
                 catalogue.export_dropped("logs"),
                 Box::new(build_logs(
-                    ResourceAttributesWithSchema::from(&resource),
+                    &ResourceAttributesWithSchema::from(&resource),
                     scrubber,
                 )),
                 destination(Signal::Logs),

@@ -6,14 +6,16 @@
 //! On the emitting thread the layer only captures each event (`capture`: field values as
 //! given, span ids and tenant, time); the log processor (`processor`, ADR 0009) redacts each
 //! value once and writes both outputs from that one result, in batches, so both carry the same
-//! redacted values; the export thread builds OTLP records from the compact records without a
-//! second redaction pass (`pipeline::build_logs`). Warnings and errors are processed before
-//! the event call returns. The layer also applies the run-time level ([`DynamicLevel`], with
-//! its per-tenant forensic override) itself, instead of through a per-layer filter.
+//! redacted values; the export thread encodes the OTLP request from the compact records
+//! without a second redaction pass (`pipeline::build_logs`, `encode`). Warnings and errors
+//! are processed before the event call returns. The layer also applies the run-time level
+//! ([`DynamicLevel`], with its per-tenant forensic override) itself, instead of through a
+//! per-layer filter.
 //!
 //! Not a formatter for humans, and not where spans are exported.
 
 mod capture;
+pub(crate) mod encode;
 mod json;
 mod processor;
 pub(crate) mod record;

@@ -1,20 +1,17 @@
 //! The build functions that turn batches into OTLP requests on the export worker threads:
 //! kept span records (from `span_layer`) become OTLP spans and are redacted here; log records arrive
-//! already redacted by the log layer (`logging`) and are only converted and grouped.
+//! already redacted by the log layer (`logging`) and are only encoded and grouped.
 //!
 //! Not the subscriber assembly (`init` does that).
 
 use crate::export::ExportRequest;
+use crate::logging::encode::LogsEncoder;
 use crate::logging::record::{self, LogEntry};
 use crate::scrub::OtlpScrubber;
-use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::InstrumentationScope as ProtoScope;
-use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource as ProtoResource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// How long `force_flush` waits for a worker.
@@ -57,42 +54,24 @@ pub(crate) fn build_trace_records(
     }
 }
 
-/// Turns a batch of log records (redacted by the log layer) into one log export, grouped by
-/// scope (the event's target), with the scrub marks and `telemetry_scrub_events_total`.
+/// Turns a batch of log records (redacted by the log layer) into one log export, encoded
+/// straight to protobuf: one `ResourceLogs` per retention class present, grouped by scope
+/// (the event's target), with the scrub marks and `telemetry_scrub_events_total`.
 pub(crate) fn build_logs(
-    resource: ResourceAttributesWithSchema,
+    resource: &ResourceAttributesWithSchema,
     scrubber: OtlpScrubber,
-) -> impl FnMut(Vec<LogEntry>, bool) -> Option<ExportRequest> + Send {
+) -> impl FnMut(Vec<LogEntry>, bool) -> Option<ExportRequest> + Send + use<> {
+    let encoder = LogsEncoder::new(
+        &proto_resource(resource),
+        resource.schema_url.clone().unwrap_or_default(),
+        scrubber,
+    );
     move |entries, _tick| {
         if entries.is_empty() {
             return None;
         }
-        let mut by_scope: BTreeMap<&'static str, Vec<LogRecord>> = BTreeMap::new();
-        let mut spare = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let mut record = entry.to_proto();
-            scrubber.mark_log(&mut record, entry.report);
-            by_scope.entry(entry.target).or_default().push(record);
-            spare.push(entry.into_buffers());
-        }
-        record::give_back(spare);
-        let resource_logs = vec![ResourceLogs {
-            resource: Some(proto_resource(&resource)),
-            scope_logs: by_scope
-                .into_iter()
-                .map(|(name, log_records)| ScopeLogs {
-                    scope: Some(ProtoScope {
-                        name: name.to_owned(),
-                        ..Default::default()
-                    }),
-                    log_records,
-                    schema_url: String::new(),
-                })
-                .collect(),
-            schema_url: resource.schema_url.clone().unwrap_or_default(),
-        }];
-        Some(ExportRequest::Logs(ExportLogsServiceRequest {
-            resource_logs,
-        }))
+        let encoded = encoder.encode(&entries);
+        record::give_back(entries.into_iter().map(LogEntry::into_buffers).collect());
+        Some(ExportRequest::EncodedLogs(encoded))
     }
 }

@@ -6,7 +6,9 @@
 //! Not the policy: `stellaops-redaction` decides; this applies it to OTLP shapes.
 
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
-use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs};
+#[cfg(test)]
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
+use opentelemetry_proto::tonic::logs::v1::ResourceLogs;
 use opentelemetry_proto::tonic::trace::v1::ResourceSpans;
 use stellaops_redaction::{KeyDecision, Reason, Redactor, Report, ScrubMetrics};
 
@@ -142,9 +144,20 @@ impl OtlpScrubber {
         self.metrics.record(tenant.unwrap_or("unknown"), report);
     }
 
+    /// Counts a log record the log layer already redacted (`report`) in
+    /// `telemetry_scrub_events_total` under `tenant` (`unknown` when `None`): the log
+    /// encoder (`logging::encode`) writes the marks itself, the attributes `mark_log` adds.
+    pub(crate) fn count_log(&self, tenant: Option<&str>, report: Report) {
+        if report.scrubbed() {
+            self.metrics.record(tenant.unwrap_or("unknown"), report);
+        }
+    }
+
     /// Marks a log record the log layer already redacted (`report` is what it changed):
     /// `scrubbed=true`, `scrub.reasons`, `hashed=true` and `telemetry_scrub_events_total`
-    /// by the record's `tenant` attribute, as [`Self::logs`] does, without redacting again.
+    /// by the record's `tenant` attribute, as [`Self::logs`] does, without redacting again: the
+    /// reference the log encoder's direct marks are tested against.
+    #[cfg(test)]
     pub(crate) fn mark_log(&self, record: &mut LogRecord, report: Report) {
         if !report.scrubbed() {
             return;

@@ -1013,10 +1013,16 @@ where
                 (inner.ids.trace_id(), [0; 8], 0, trace)
             }
         };
-        let (attributes, text) = match SPAN_SPARE.take() {
+        let (mut attributes, mut text) = match SPAN_SPARE.take() {
             Some(spare) => (spare.attributes, spare.text),
-            None => (Vec::with_capacity(attrs.fields().len()), String::new()),
+            None => (Vec::new(), String::new()),
         };
+        // One allocation at most (none with a recycled pair that is large enough).
+        let fields = attrs.fields().len();
+        attributes.reserve(fields);
+        if fields > 0 {
+            text.reserve(16 * fields);
+        }
         let mut record = SpanRecord {
             trace_id,
             span_id: inner.ids.span_id(),

@@ -1,5 +1,6 @@
-//! OTLP clients for one collector endpoint: gRPC (opentelemetry-proto's tonic stubs) and
-//! HTTP/protobuf (hyper), both sending already-built export requests with a timeout.
+//! OTLP clients for one collector endpoint: gRPC (tonic, with the OTLP services' paths and
+//! answer types) and HTTP/protobuf (hyper), both sending already-built export requests with a
+//! timeout; the export requests themselves ([`ExportRequest`], [`EncodedLogs`]).
 //!
 //! `https://` endpoints use TLS (rustls, see [`crate::tls`]); `http://` ones plain TCP.
 //!
@@ -7,15 +8,19 @@
 
 use super::connector::{OtlpConnector, TlsErrorSlot, describe_chain};
 use crate::settings::{OtlpTarget, Protocol};
+use crate::spool::LogClass;
 use crate::tls::{ClientTlsConfig, TlsError};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
-use opentelemetry_proto::tonic::collector::logs::v1::logs_service_client::LogsServiceClient;
-use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
 use prost::Message;
 use rustls::pki_types::ServerName;
 use std::sync::Arc;
@@ -30,6 +35,9 @@ pub enum ExportRequest {
     Metrics(ExportMetricsServiceRequest),
     /// Log records.
     Logs(ExportLogsServiceRequest),
+    /// Log records already encoded as protobuf (what the log layer's export worker makes):
+    /// sent and spooled as they are, without building the proto structs.
+    EncodedLogs(EncodedLogs),
 }
 
 impl ExportRequest {
@@ -39,6 +47,16 @@ impl ExportRequest {
             ExportRequest::Traces(r) => r.encode_to_vec(),
             ExportRequest::Metrics(r) => r.encode_to_vec(),
             ExportRequest::Logs(r) => r.encode_to_vec(),
+            ExportRequest::EncodedLogs(r) => r.as_bytes().to_vec(),
+        }
+    }
+
+    /// The protobuf encoding as [`Bytes`]: encoded here, or shared (not copied) for
+    /// [`ExportRequest::EncodedLogs`].
+    pub fn encode_to_bytes(&self) -> Bytes {
+        match self {
+            ExportRequest::EncodedLogs(r) => r.bytes.clone(),
+            _ => Bytes::from(self.encode()),
         }
     }
 
@@ -63,8 +81,178 @@ impl ExportRequest {
                 .flat_map(|rl| &rl.scope_logs)
                 .map(|sl| sl.log_records.len())
                 .sum(),
+            ExportRequest::EncodedLogs(r) => r.records,
         }
     }
+}
+
+/// A logs export request already encoded as protobuf: an `ExportLogsServiceRequest` made of
+/// one part per log retention class ([`LogClass`]), each part itself a complete request with
+/// one `ResourceLogs` (concatenated protobuf messages are one message whose repeated fields
+/// are joined). Built by the log layer's export worker; the spool writes each part to its
+/// class stream without decoding it.
+#[derive(Clone, PartialEq)]
+pub struct EncodedLogs {
+    /// The whole request.
+    bytes: Bytes,
+    /// Its parts, back to back, in [`LogClass::ALL`] order.
+    parts: Vec<LogPart>,
+    /// How many log records it holds.
+    records: usize,
+}
+
+/// One part of an [`EncodedLogs`]: the records of one class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LogPart {
+    /// The class of every record of the part.
+    pub(crate) class: LogClass,
+    /// Where the part is in [`EncodedLogs::as_bytes`].
+    pub(crate) range: std::ops::Range<usize>,
+    /// The earliest and latest record time (Unix ns), as `records::logs_time_range` finds it.
+    pub(crate) time: Option<(u64, u64)>,
+}
+
+impl EncodedLogs {
+    /// A request of `records` log records made of `parts` of `bytes`.
+    pub(crate) fn new(bytes: Bytes, parts: Vec<LogPart>, records: usize) -> Self {
+        Self {
+            bytes,
+            parts,
+            records,
+        }
+    }
+
+    /// The encoded `ExportLogsServiceRequest`.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// How many log records it holds.
+    pub fn record_count(&self) -> usize {
+        self.records
+    }
+
+    /// The retention classes of its records, most severe first.
+    pub fn classes(&self) -> impl Iterator<Item = LogClass> + '_ {
+        self.parts.iter().map(|p| p.class)
+    }
+
+    /// The request decoded (for tests and tools; the export path never decodes it).
+    ///
+    /// # Errors
+    /// [`prost::DecodeError`] when the bytes are not a request (not for a value this crate
+    /// built).
+    pub fn decode(&self) -> Result<ExportLogsServiceRequest, prost::DecodeError> {
+        ExportLogsServiceRequest::decode(self.as_bytes())
+    }
+
+    /// Its parts, one per class.
+    pub(crate) fn parts(&self) -> &[LogPart] {
+        &self.parts
+    }
+
+    /// The bytes of `part` (empty for a part of another request).
+    pub(crate) fn part_bytes(&self, part: &LogPart) -> &[u8] {
+        self.bytes.get(part.range.clone()).unwrap_or_default()
+    }
+
+    /// The earliest and latest record time (Unix ns), or `None` without records.
+    pub(crate) fn time_range(&self) -> Option<(u64, u64)> {
+        self.parts
+            .iter()
+            .filter_map(|p| p.time)
+            .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)))
+    }
+}
+
+impl std::fmt::Debug for EncodedLogs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EncodedLogs")
+            .field("len", &self.bytes.len())
+            .field("parts", &self.parts)
+            .field("records", &self.records)
+            .finish()
+    }
+}
+
+/// A gRPC codec that sends an already encoded request as it is and decodes the collector's
+/// answer `U` with prost, as the generated clients' codec does.
+struct RawCodec<U>(std::marker::PhantomData<U>);
+
+/// The encoder of [`RawCodec`]: copies the request's bytes into the frame.
+struct RawEncoder;
+
+/// The decoder of [`RawCodec`]: the answer, with prost.
+struct ProstAnswerDecoder<U>(std::marker::PhantomData<U>);
+
+impl tonic::codec::Encoder for RawEncoder {
+    type Item = Bytes;
+    type Error = tonic::Status;
+
+    fn encode(
+        &mut self,
+        item: Bytes,
+        buf: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), tonic::Status> {
+        bytes::BufMut::put_slice(buf, &item);
+        Ok(())
+    }
+}
+
+impl<U: Message + Default> tonic::codec::Decoder for ProstAnswerDecoder<U> {
+    type Item = U;
+    type Error = tonic::Status;
+
+    fn decode(
+        &mut self,
+        buf: &mut tonic::codec::DecodeBuf<'_>,
+    ) -> Result<Option<U>, tonic::Status> {
+        // A parse error is INTERNAL, as the generated clients' codec says.
+        U::decode(buf)
+            .map(Some)
+            .map_err(|e| tonic::Status::internal(e.to_string()))
+    }
+}
+
+impl<U: Message + Default + Send + 'static> tonic::codec::Codec for RawCodec<U> {
+    type Encode = Bytes;
+    type Decode = U;
+    type Encoder = RawEncoder;
+    type Decoder = ProstAnswerDecoder<U>;
+
+    fn encoder(&mut self) -> RawEncoder {
+        RawEncoder
+    }
+
+    fn decoder(&mut self) -> ProstAnswerDecoder<U> {
+        ProstAnswerDecoder(std::marker::PhantomData)
+    }
+}
+
+/// Sends `request` (an encoded `Export*ServiceRequest`) to the `Export` method of `service`
+/// and decodes the answer as `U`: what the generated `*ServiceClient::export` does, without
+/// encoding (or cloning) a request struct here.
+async fn export_raw<U: Message + Default + Send + Sync + 'static>(
+    channel: &tonic::transport::Channel,
+    service: &'static str,
+    path: &'static str,
+    request: Bytes,
+) -> Result<(), tonic::Status> {
+    let mut grpc = tonic::client::Grpc::new(channel.clone());
+    grpc.ready()
+        .await
+        .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {e}")))?;
+    let mut request = tonic::Request::new(request);
+    request
+        .extensions_mut()
+        .insert(tonic::GrpcMethod::new(service, "Export"));
+    grpc.unary::<Bytes, U, _>(
+        request,
+        http::uri::PathAndQuery::from_static(path),
+        RawCodec::<U>(std::marker::PhantomData),
+    )
+    .await
+    .map(drop)
 }
 
 /// Why a send failed.
@@ -319,19 +507,34 @@ impl OtlpClient {
                     transient,
                 };
                 let result = tokio::time::timeout(*timeout, async {
-                    match request.clone() {
-                        ExportRequest::Traces(r) => TraceServiceClient::new(channel.clone())
-                            .export(r)
+                    match request {
+                        ExportRequest::Traces(r) => {
+                            export_raw::<ExportTraceServiceResponse>(
+                                channel,
+                                "opentelemetry.proto.collector.trace.v1.TraceService",
+                                "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+                                Bytes::from(r.encode_to_vec()),
+                            )
                             .await
-                            .map(drop),
-                        ExportRequest::Metrics(r) => MetricsServiceClient::new(channel.clone())
-                            .export(r)
+                        }
+                        ExportRequest::Metrics(r) => {
+                            export_raw::<ExportMetricsServiceResponse>(
+                                channel,
+                                "opentelemetry.proto.collector.metrics.v1.MetricsService",
+                                "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+                                Bytes::from(r.encode_to_vec()),
+                            )
                             .await
-                            .map(drop),
-                        ExportRequest::Logs(r) => LogsServiceClient::new(channel.clone())
-                            .export(r)
+                        }
+                        ExportRequest::Logs(_) | ExportRequest::EncodedLogs(_) => {
+                            export_raw::<ExportLogsServiceResponse>(
+                                channel,
+                                "opentelemetry.proto.collector.logs.v1.LogsService",
+                                "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+                                request.encode_to_bytes(),
+                            )
                             .await
-                            .map(drop),
+                        }
                     }
                 })
                 .await;
@@ -374,7 +577,7 @@ impl OtlpClient {
                 };
                 let req = http::Request::post(endpoint.as_str())
                     .header(http::header::CONTENT_TYPE, "application/x-protobuf")
-                    .body(Full::new(Bytes::from(request.encode())))
+                    .body(Full::new(request.encode_to_bytes()))
                     .map_err(|e| fail(e.to_string(), false))?;
                 let result = tokio::time::timeout(*timeout, async {
                     // A request that never got an answer (refused, reset) may be sent again.

@@ -1,13 +1,18 @@
 //! The compact log record the log layer queues for export: one per event, already redacted,
-//! with its text in one buffer and numbers kept typed. The export thread turns a batch of
-//! them into OTLP `LogRecord`s ([`LogEntry::into_proto`]) without redacting again.
+//! with its text in one buffer and numbers kept typed. The export thread encodes a batch of
+//! them straight into an OTLP request (`encode`, byte for byte the prost encoding of the
+//! `LogRecord` that `LogEntry::to_proto`, the reference its tests compare with, builds)
+//! without redacting again.
 //!
 //! Not the JSON line (written on the emitting thread) and not the grouping by scope
 //! (`pipeline::build_logs`).
 
 use crate::recycle::{Recycler, Stash};
+#[cfg(test)]
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
-use opentelemetry_proto::tonic::logs::v1::{LogRecord, SeverityNumber};
+#[cfg(test)]
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
+use opentelemetry_proto::tonic::logs::v1::SeverityNumber;
 use std::cell::RefCell;
 use stellaops_redaction::Report;
 
@@ -82,13 +87,15 @@ pub(crate) struct LogEntry {
 
 /// `TraceFlags::SAMPLED`: every span is recorded and sampled at the head (the tail sampler
 /// decides later), so a log inside a span carries the sampled flag, as before.
-const SAMPLED: u32 = 1;
+pub(crate) const SAMPLED: u32 = 1;
 
+#[cfg(test)]
 fn any(value: any_value::Value) -> Option<AnyValue> {
     Some(AnyValue { value: Some(value) })
 }
 
-fn severity(level: tracing::Level) -> SeverityNumber {
+/// The OTLP severity of a `tracing` level.
+pub(crate) fn severity(level: tracing::Level) -> SeverityNumber {
     match level {
         tracing::Level::TRACE => SeverityNumber::Trace,
         tracing::Level::DEBUG => SeverityNumber::Debug,
@@ -100,7 +107,9 @@ fn severity(level: tracing::Level) -> SeverityNumber {
 
 impl LogEntry {
     /// The OTLP record, without the scrub marks (`OtlpScrubber::mark_log` adds them from
-    /// [`LogEntry::report`]).
+    /// [`LogEntry::report`]): the reference the direct encoding (`encode`) is tested against,
+    /// as the export thread built it before.
+    #[cfg(test)]
     pub(crate) fn to_proto(&self) -> LogRecord {
         let text = self.text.as_str();
         let mut attributes = Vec::with_capacity(self.attributes.len() + 3);

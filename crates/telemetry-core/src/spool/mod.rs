@@ -34,8 +34,8 @@
 mod capture;
 mod fsutil;
 mod holds;
-mod records;
-mod retention;
+pub(crate) mod records;
+pub(crate) mod retention;
 
 pub use capture::{ALL_TENANTS, Capture, CaptureError, CaptureObserver, CaptureSummary};
 pub use holds::{HOLDS_FILE, Hold};
@@ -1057,6 +1057,18 @@ impl Spool {
     pub fn append_request(&self, request: &ExportRequest) -> Result<(), SpoolError> {
         match request {
             ExportRequest::Logs(logs) => self.append_logs(logs, None),
+            // Already split by class: each part goes to its class stream as it is.
+            ExportRequest::EncodedLogs(encoded) => {
+                for part in encoded.parts() {
+                    self.append_encoded(
+                        Signal::Logs,
+                        Some(part.class),
+                        encoded.part_bytes(part),
+                        part.time,
+                    )?;
+                }
+                Ok(())
+            }
             _ => self.append_encoded(
                 records::signal_of(request),
                 None,

@@ -27,7 +27,7 @@ pub(crate) fn signal_of(request: &ExportRequest) -> Signal {
     match request {
         ExportRequest::Traces(_) => Signal::Traces,
         ExportRequest::Metrics(_) => Signal::Metrics,
-        ExportRequest::Logs(_) => Signal::Logs,
+        ExportRequest::Logs(_) | ExportRequest::EncodedLogs(_) => Signal::Logs,
     }
 }
 
@@ -55,7 +55,8 @@ fn log_time(time: u64, observed: u64) -> u64 {
     if time == 0 { observed } else { time }
 }
 
-/// Calls `f` with the time of every item of `request`.
+/// Calls `f` with the time of every item of `request` (of an encoded logs request: only the
+/// earliest and latest, which is all [`time_range`] needs).
 fn for_each_time(request: &ExportRequest, mut f: impl FnMut(u64)) {
     match request {
         ExportRequest::Traces(r) => r
@@ -65,6 +66,12 @@ fn for_each_time(request: &ExportRequest, mut f: impl FnMut(u64)) {
             .flat_map(|ss| &ss.spans)
             .for_each(|s| f(s.start_time_unix_nano)),
         ExportRequest::Logs(r) => for_each_log_time(r, f),
+        ExportRequest::EncodedLogs(r) => {
+            if let Some((lo, hi)) = r.time_range() {
+                f(lo);
+                f(hi);
+            }
+        }
         ExportRequest::Metrics(r) => r
             .resource_metrics
             .iter()
@@ -169,6 +176,13 @@ pub(crate) fn filter(
         }
     };
     let request = match request {
+        ExportRequest::EncodedLogs(encoded) => {
+            // Decoded (only capture filters records, never the export path).
+            return encoded
+                .decode()
+                .ok()
+                .and_then(|r| filter(ExportRequest::Logs(r), window, tenant));
+        }
         ExportRequest::Traces(mut r) => {
             for rs in &mut r.resource_spans {
                 let rt = rs
