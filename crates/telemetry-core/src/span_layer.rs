@@ -987,7 +987,9 @@ where
         let Some(span) = ctx.span(id) else { return };
         let inner = &*self.inner;
         // The nearest enclosing span this layer recorded.
-        let parent = span.scope().skip(1).find_map(|p| {
+        // The nearest enclosing span this layer recorded: usually the parent itself (one
+        // lookup), else further up.
+        let recorded = |p: &tracing_subscriber::registry::SpanRef<'_, S>| {
             p.extensions().get::<LeanSpan>().map(|l| {
                 (
                     l.record.trace_id,
@@ -996,6 +998,9 @@ where
                     l.trace.clone(),
                 )
             })
+        };
+        let parent = span.parent().and_then(|p| {
+            recorded(&p).or_else(|| p.scope().skip(1).find_map(|q| recorded(&q)))
         });
         let (trace_id, parent_span_id, flags, trace) = match parent {
             Some((trace_id, span_id, flags, trace)) => (trace_id, span_id, flags, trace),
