@@ -999,9 +999,9 @@ where
                 )
             })
         };
-        let parent = span.parent().and_then(|p| {
-            recorded(&p).or_else(|| p.scope().skip(1).find_map(|q| recorded(&q)))
-        });
+        let parent = span
+            .parent()
+            .and_then(|p| recorded(&p).or_else(|| p.scope().skip(1).find_map(|q| recorded(&q))));
         let (trace_id, parent_span_id, flags, trace) = match parent {
             Some((trace_id, span_id, flags, trace)) => (trace_id, span_id, flags, trace),
             None => {
