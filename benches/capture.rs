@@ -128,7 +128,7 @@ fn bench(c: &mut Criterion) {
         .iter()
         .map(|r| {
             let signal = match r {
-                ExportRequest::Traces(_) => Signal::Traces,
+                ExportRequest::Traces(_) | ExportRequest::EncodedTraces(_) => Signal::Traces,
                 ExportRequest::Metrics(_) => Signal::Metrics,
                 ExportRequest::Logs(_) | ExportRequest::EncodedLogs(_) => Signal::Logs,
             };

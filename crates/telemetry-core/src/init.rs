@@ -509,7 +509,7 @@ impl TelemetryBuilder {
                 batch_interval,
                 catalogue.export_dropped("traces"),
                 Box::new(build_trace_records(
-                    ResourceAttributesWithSchema::from(&resource),
+                    &ResourceAttributesWithSchema::from(&resource),
                     scrubber.clone(),
                 )),
                 destination(Signal::Traces),

@@ -1,6 +1,7 @@
 //! The build functions that turn batches into OTLP requests on the export worker threads:
-//! kept span records (from `span_layer`) become OTLP spans and are redacted here; log records arrive
-//! already redacted by the log layer (`logging`) and are only encoded and grouped.
+//! kept span records (from `span_layer`) are redacted and encoded straight to OTLP protobuf here;
+//! log records arrive already redacted by the log layer (`logging`) and are only encoded and
+//! grouped.
 //!
 //! Not the subscriber assembly (`init` does that).
 
@@ -8,9 +9,9 @@ use crate::export::ExportRequest;
 use crate::logging::encode::LogsEncoder;
 use crate::logging::record::{self, LogEntry};
 use crate::scrub::OtlpScrubber;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use crate::span_layer::SpanRecord;
+use crate::span_layer::encode::TracesEncoder;
 use opentelemetry_proto::tonic::resource::v1::Resource as ProtoResource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use std::time::Duration;
 
@@ -25,32 +26,25 @@ pub(crate) fn proto_resource(resource: &ResourceAttributesWithSchema) -> ProtoRe
     }
 }
 
-/// Turns a batch of kept span records (the lean span layer) into one redacted trace export:
-/// the OTLP spans are built here, on the export thread, only for kept traces.
+/// Turns a batch of kept span records (the lean span layer) into one redacted trace export,
+/// encoded straight to protobuf here, on the export thread, only for kept traces: one
+/// `ResourceSpans` with the span layer's scope, the scrub marks and
+/// `telemetry_scrub_events_total` (see `span_layer::encode`).
 pub(crate) fn build_trace_records(
-    resource: ResourceAttributesWithSchema,
+    resource: &ResourceAttributesWithSchema,
     scrubber: OtlpScrubber,
-) -> impl FnMut(Vec<crate::span_layer::SpanRecord>, bool) -> Option<ExportRequest> + Send {
+) -> impl FnMut(Vec<SpanRecord>, bool) -> Option<ExportRequest> + Send + use<> {
+    let encoder = TracesEncoder::new(
+        &proto_resource(resource),
+        resource.schema_url.clone().unwrap_or_default(),
+        &crate::span_layer::scope(),
+        scrubber,
+    );
     move |records, _tick| {
         if records.is_empty() {
             return None;
         }
-        let mut resource_spans = vec![ResourceSpans {
-            resource: Some(proto_resource(&resource)),
-            scope_spans: vec![ScopeSpans {
-                scope: Some(crate::span_layer::scope()),
-                spans: records
-                    .into_iter()
-                    .map(crate::span_layer::SpanRecord::into_proto)
-                    .collect(),
-                schema_url: String::new(),
-            }],
-            schema_url: resource.schema_url.clone().unwrap_or_default(),
-        }];
-        scrubber.spans(&mut resource_spans);
-        Some(ExportRequest::Traces(ExportTraceServiceRequest {
-            resource_spans,
-        }))
+        Some(ExportRequest::EncodedTraces(encoder.encode(&records)))
     }
 }
 

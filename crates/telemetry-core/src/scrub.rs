@@ -5,12 +5,27 @@
 //!
 //! Not the policy: `stellaops-redaction` decides; this applies it to OTLP shapes.
 
+use crate::span_layer::AttrRef;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 #[cfg(test)]
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::logs::v1::ResourceLogs;
 use opentelemetry_proto::tonic::trace::v1::ResourceSpans;
 use stellaops_redaction::{KeyDecision, Reason, Redactor, Report, ScrubMetrics};
+
+/// A scalar attribute value after redaction ([`OtlpScrubber::scalar`]): text borrowed when
+/// redaction kept it (or cut it), owned when it rewrote it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Scalar<'a> {
+    /// Text (`string_value`).
+    Str(std::borrow::Cow<'a, str>),
+    /// `int_value`.
+    I64(i64),
+    /// `double_value`.
+    F64(f64),
+    /// `bool_value`.
+    Bool(bool),
+}
 
 /// What a refused non-text value becomes.
 pub(crate) const REDACTED: &str = "[redacted]";
@@ -121,6 +136,45 @@ impl OtlpScrubber {
         }
     }
 
+    /// Redacts one scalar attribute (`value` under the top-level `key`) exactly as
+    /// [`Self::attributes`] redacts a `KeyValue` holding that value, with the same redactor
+    /// calls and reasons merged into `report`: `None` when it is dropped. What the direct
+    /// span encoder (`span_layer::encode`) uses, without building `KeyValue`s.
+    pub(crate) fn scalar<'a>(
+        &self,
+        key: &str,
+        value: AttrRef<'a>,
+        report: &mut Report,
+    ) -> Option<Scalar<'a>> {
+        let kept = match value {
+            AttrRef::Str(s) => {
+                let redacted = self.redactor.redact_value(key, s);
+                report.merge(redacted.report());
+                return match redacted.into_value()? {
+                    // Kept, or cut to a prefix (reason `length`), as `String::truncate` does.
+                    std::borrow::Cow::Borrowed(kept) => Some(Scalar::Str(
+                        std::borrow::Cow::Borrowed(s.get(..kept.len()).unwrap_or(kept)),
+                    )),
+                    std::borrow::Cow::Owned(v) => Some(Scalar::Str(std::borrow::Cow::Owned(v))),
+                };
+            }
+            AttrRef::I64(i) => Scalar::I64(i),
+            AttrRef::F64(f) => Scalar::F64(f),
+            AttrRef::Bool(b) => Scalar::Bool(b),
+        };
+        match self.redactor.decide_key(key) {
+            KeyDecision::Drop => {
+                report.add(Reason::NotAllowed);
+                None
+            }
+            KeyDecision::Redact => {
+                report.add(Reason::Pattern);
+                Some(Scalar::Str(std::borrow::Cow::Borrowed(REDACTED)))
+            }
+            _ => Some(kept),
+        }
+    }
+
     fn mark(&self, attributes: &mut Vec<KeyValue>, report: Report, tenant: Option<&str>) {
         if !report.scrubbed() {
             return;
@@ -144,10 +198,11 @@ impl OtlpScrubber {
         self.metrics.record(tenant.unwrap_or("unknown"), report);
     }
 
-    /// Counts a log record the log layer already redacted (`report`) in
-    /// `telemetry_scrub_events_total` under `tenant` (`unknown` when `None`): the log
-    /// encoder (`logging::encode`) writes the marks itself, the attributes `mark_log` adds.
-    pub(crate) fn count_log(&self, tenant: Option<&str>, report: Report) {
+    /// Counts a record redaction changed (`report`) in `telemetry_scrub_events_total` under
+    /// `tenant` (`unknown` when `None`), as [`Self::spans`] and [`Self::logs`] do when they
+    /// mark it: the direct encoders (`logging::encode`, `span_layer::encode`) write the
+    /// marks themselves.
+    pub(crate) fn count_marked(&self, tenant: Option<&str>, report: Report) {
         if report.scrubbed() {
             self.metrics.record(tenant.unwrap_or("unknown"), report);
         }

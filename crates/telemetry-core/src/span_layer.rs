@@ -20,7 +20,10 @@
 //! spans: they are log records, correlated by trace and span id.
 //!
 //! Not an exporter and not the sampling rules: records go to the [`TailSampler`], kept ones to
-//! the trace export worker, whose build function (`build_trace_records`) makes OTLP.
+//! the trace export worker, whose build function (`build_trace_records`) encodes them straight
+//! to OTLP protobuf (`span_layer::encode`).
+
+pub(crate) mod encode;
 
 use crate::export::ExportWorker;
 use crate::incident::IncidentController;
@@ -280,7 +283,8 @@ impl SpanRecord {
         self.set_slot(key, slot);
     }
 
-    /// The OTLP span.
+    /// The OTLP span (the export path encodes records directly, see `span_layer::encode`;
+    /// this is the struct form, for tools and as the encoder's test reference).
     pub fn into_proto(mut self) -> ProtoSpan {
         let meta = self.metadata;
         let name = self

@@ -11,5 +11,8 @@ pub use connector::{OtlpConnector, OtlpStream};
 pub use destination::{Destination, EXPORTER_COMPONENT};
 pub use file::{DEFAULT_KEEP_FILES, DEFAULT_ROTATE_BYTES, FileExportError, OtlpFileWriter};
 pub(crate) use otlp::LogPart;
-pub use otlp::{EncodedLogs, ExportRequest, OtlpClient, OtlpSendError, OtlpTls, endpoint_uses_tls};
+pub use otlp::{
+    EncodedLogs, EncodedTraces, ExportRequest, OtlpClient, OtlpSendError, OtlpTls,
+    endpoint_uses_tls,
+};
 pub use worker::{BatchConfig, BuildFn, ExportWorker};

@@ -1,6 +1,7 @@
 //! OTLP clients for one collector endpoint: gRPC (tonic, with the OTLP services' paths and
 //! answer types) and HTTP/protobuf (hyper), both sending already-built export requests with a
-//! timeout; the export requests themselves ([`ExportRequest`], [`EncodedLogs`]).
+//! timeout; the export requests themselves ([`ExportRequest`], [`EncodedLogs`],
+//! [`EncodedTraces`]).
 //!
 //! `https://` endpoints use TLS (rustls, see [`crate::tls`]); `http://` ones plain TCP.
 //!
@@ -38,6 +39,9 @@ pub enum ExportRequest {
     /// Log records already encoded as protobuf (what the log layer's export worker makes):
     /// sent and spooled as they are, without building the proto structs.
     EncodedLogs(EncodedLogs),
+    /// Spans already encoded as protobuf (what the span layer's export worker makes): sent
+    /// and spooled as they are, without building the proto structs.
+    EncodedTraces(EncodedTraces),
 }
 
 impl ExportRequest {
@@ -48,14 +52,16 @@ impl ExportRequest {
             ExportRequest::Metrics(r) => r.encode_to_vec(),
             ExportRequest::Logs(r) => r.encode_to_vec(),
             ExportRequest::EncodedLogs(r) => r.as_bytes().to_vec(),
+            ExportRequest::EncodedTraces(r) => r.as_bytes().to_vec(),
         }
     }
 
     /// The protobuf encoding as [`Bytes`]: encoded here, or shared (not copied) for
-    /// [`ExportRequest::EncodedLogs`].
+    /// [`ExportRequest::EncodedLogs`] and [`ExportRequest::EncodedTraces`].
     pub fn encode_to_bytes(&self) -> Bytes {
         match self {
             ExportRequest::EncodedLogs(r) => r.bytes.clone(),
+            ExportRequest::EncodedTraces(r) => r.bytes.clone(),
             _ => Bytes::from(self.encode()),
         }
     }
@@ -82,6 +88,7 @@ impl ExportRequest {
                 .map(|sl| sl.log_records.len())
                 .sum(),
             ExportRequest::EncodedLogs(r) => r.records,
+            ExportRequest::EncodedTraces(r) => r.spans,
         }
     }
 }
@@ -171,6 +178,61 @@ impl std::fmt::Debug for EncodedLogs {
             .field("len", &self.bytes.len())
             .field("parts", &self.parts)
             .field("records", &self.records)
+            .finish()
+    }
+}
+
+/// A traces export request already encoded as protobuf: one complete
+/// `ExportTraceServiceRequest` (one `ResourceSpans`, one `ScopeSpans`), byte for byte what
+/// prost makes of the request the structs would have formed. Built by the span layer's export
+/// worker (`span_layer::encode`) from the kept span records.
+#[derive(Clone, PartialEq)]
+pub struct EncodedTraces {
+    /// The whole request.
+    bytes: Bytes,
+    /// How many spans it holds.
+    spans: usize,
+    /// The earliest and latest span start time (Unix ns), as `records::time_range` finds it.
+    time: Option<(u64, u64)>,
+}
+
+impl EncodedTraces {
+    /// A request of `spans` spans, encoded in `bytes`, starting within `time`.
+    pub(crate) fn new(bytes: Bytes, spans: usize, time: Option<(u64, u64)>) -> Self {
+        Self { bytes, spans, time }
+    }
+
+    /// The encoded `ExportTraceServiceRequest`.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// How many spans it holds.
+    pub fn span_count(&self) -> usize {
+        self.spans
+    }
+
+    /// The request decoded (for tests and tools; the export path never decodes it).
+    ///
+    /// # Errors
+    /// [`prost::DecodeError`] when the bytes are not a request (not for a value this crate
+    /// built).
+    pub fn decode(&self) -> Result<ExportTraceServiceRequest, prost::DecodeError> {
+        ExportTraceServiceRequest::decode(self.as_bytes())
+    }
+
+    /// The earliest and latest span start time (Unix ns), or `None` without spans.
+    pub(crate) fn time_range(&self) -> Option<(u64, u64)> {
+        self.time
+    }
+}
+
+impl std::fmt::Debug for EncodedTraces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EncodedTraces")
+            .field("len", &self.bytes.len())
+            .field("spans", &self.spans)
+            .field("time", &self.time)
             .finish()
     }
 }
@@ -508,12 +570,12 @@ impl OtlpClient {
                 };
                 let result = tokio::time::timeout(*timeout, async {
                     match request {
-                        ExportRequest::Traces(r) => {
+                        ExportRequest::Traces(_) | ExportRequest::EncodedTraces(_) => {
                             export_raw::<ExportTraceServiceResponse>(
                                 channel,
                                 "opentelemetry.proto.collector.trace.v1.TraceService",
                                 "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-                                Bytes::from(r.encode_to_vec()),
+                                request.encode_to_bytes(),
                             )
                             .await
                         }

@@ -5,7 +5,8 @@
 //!
 //! A batch is split by retention class ([`LogClass`]): one complete request per class present,
 //! back to back, so the spool writes each part to its class stream without decoding. Not the
-//! sending or spooling of the bytes (`export::otlp`, `spool`).
+//! sending or spooling of the bytes (`export::otlp`, `spool`). The protobuf wire helpers and
+//! the scrub marks here are shared with the direct span encoder (`span_layer::encode`).
 
 use super::record::{LogEntry, Output, SAMPLED, Value, severity};
 use crate::export::{EncodedLogs, LogPart};
@@ -22,36 +23,36 @@ use stellaops_redaction::Report;
 const TENANT: &str = "tenant";
 
 /// The length of a length-delimited field of `tag` whose body is `body` bytes long.
-fn delimited_len(tag: u32, body: usize) -> usize {
+pub(crate) fn delimited_len(tag: u32, body: usize) -> usize {
     key_len(tag) + encoded_len_varint(body as u64) + body
 }
 
 /// Writes the key and length of a length-delimited field of `tag` (its body follows).
-fn put_delimited_header(tag: u32, body: usize, buf: &mut Vec<u8>) {
+pub(crate) fn put_delimited_header(tag: u32, body: usize, buf: &mut Vec<u8>) {
     encode_key(tag, WireType::LengthDelimited, buf);
     encode_varint(body as u64, buf);
 }
 
 /// Writes a whole length-delimited field.
-fn put_delimited(tag: u32, bytes: &[u8], buf: &mut Vec<u8>) {
+pub(crate) fn put_delimited(tag: u32, bytes: &[u8], buf: &mut Vec<u8>) {
     put_delimited_header(tag, bytes.len(), buf);
     buf.put_slice(bytes);
 }
 
 /// Writes a `string`/`bytes` field unless it is empty (proto3 skips the default).
-fn put_nonempty(tag: u32, bytes: &[u8], buf: &mut Vec<u8>) {
+pub(crate) fn put_nonempty(tag: u32, bytes: &[u8], buf: &mut Vec<u8>) {
     if !bytes.is_empty() {
         put_delimited(tag, bytes, buf);
     }
 }
 
 /// The length of a `string`/`bytes` field, `0` when it is empty and so not written.
-fn nonempty_len(tag: u32, len: usize) -> usize {
+pub(crate) fn nonempty_len(tag: u32, len: usize) -> usize {
     if len == 0 { 0 } else { delimited_len(tag, len) }
 }
 
 /// The `AnyValue` of one attribute as OTLP carries it (see `LogEntry::to_proto`).
-enum AnyScalar<'a> {
+pub(crate) enum AnyScalar<'a> {
     /// `string_value` (tag 1).
     Str(&'a [u8]),
     /// `bool_value` (tag 2).
@@ -106,7 +107,7 @@ impl<'a> AnyScalar<'a> {
     }
 
     /// The length of the `AnyValue` message body (the oneof is always written).
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match self {
             AnyScalar::Str(s) => delimited_len(1, s.len()),
             AnyScalar::Bool(_) => key_len(2) + 1,
@@ -117,7 +118,7 @@ impl<'a> AnyScalar<'a> {
     }
 
     /// Writes the `AnyValue` message body.
-    fn put(&self, buf: &mut Vec<u8>) {
+    pub(crate) fn put(&self, buf: &mut Vec<u8>) {
         match self {
             AnyScalar::Str(s) => put_delimited(1, s, buf),
             AnyScalar::Bool(b) => {
@@ -139,13 +140,13 @@ impl<'a> AnyScalar<'a> {
 
 /// The length of a `KeyValue` body: `key` (tag 1, skipped when empty) and `value` (tag 2,
 /// always present); `key_strindex` is 0 and skipped.
-fn key_value_len(key: &str, value: &AnyScalar<'_>) -> usize {
+pub(crate) fn key_value_len(key: &str, value: &AnyScalar<'_>) -> usize {
     nonempty_len(1, key.len()) + delimited_len(2, value.len())
 }
 
 /// The scrub marks of a record redaction changed: the attributes `OtlpScrubber::mark_log`
 /// appends (`scrubbed=true`, `scrub.reasons`, `hashed=true` when a value was hashed).
-struct ScrubMarks {
+pub(crate) struct ScrubMarks {
     /// The reasons, comma-separated.
     reasons: String,
     hashed: bool,
@@ -153,7 +154,7 @@ struct ScrubMarks {
 
 impl ScrubMarks {
     /// The marks for `report`, `None` when nothing was redacted.
-    fn of(report: Report) -> Option<Self> {
+    pub(crate) fn of(report: Report) -> Option<Self> {
         if !report.scrubbed() {
             return None;
         }
@@ -171,7 +172,7 @@ impl ScrubMarks {
     }
 
     /// Calls `f` with each mark attribute, in the order `mark_log` appends them.
-    fn for_each(&self, mut f: impl FnMut(&'static str, &AnyScalar<'_>)) {
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&'static str, &AnyScalar<'_>)) {
         f("scrubbed", &AnyScalar::Bool(true));
         f("scrub.reasons", &AnyScalar::Str(self.reasons.as_bytes()));
         if self.hashed {
@@ -332,7 +333,7 @@ impl LogsEncoder {
                 let marks = ScrubMarks::of(entry.report);
                 if marks.is_some() {
                     self.scrubber
-                        .count_log(entry.otlp_tenant().as_deref(), entry.report);
+                        .count_marked(entry.otlp_tenant().as_deref(), entry.report);
                 }
                 Item {
                     entry,

@@ -1069,6 +1069,13 @@ impl Spool {
                 }
                 Ok(())
             }
+            // Written as it is, without copying.
+            ExportRequest::EncodedTraces(encoded) => self.append_encoded(
+                Signal::Traces,
+                None,
+                encoded.as_bytes(),
+                encoded.time_range(),
+            ),
             _ => self.append_encoded(
                 records::signal_of(request),
                 None,

@@ -25,7 +25,7 @@ pub(crate) type SortKey = (u64, Vec<u8>);
 /// The signal an export request belongs to.
 pub(crate) fn signal_of(request: &ExportRequest) -> Signal {
     match request {
-        ExportRequest::Traces(_) => Signal::Traces,
+        ExportRequest::Traces(_) | ExportRequest::EncodedTraces(_) => Signal::Traces,
         ExportRequest::Metrics(_) => Signal::Metrics,
         ExportRequest::Logs(_) | ExportRequest::EncodedLogs(_) => Signal::Logs,
     }
@@ -55,8 +55,8 @@ fn log_time(time: u64, observed: u64) -> u64 {
     if time == 0 { observed } else { time }
 }
 
-/// Calls `f` with the time of every item of `request` (of an encoded logs request: only the
-/// earliest and latest, which is all [`time_range`] needs).
+/// Calls `f` with the time of every item of `request` (of an encoded logs or traces request:
+/// only the earliest and latest, which is all [`time_range`] needs).
 fn for_each_time(request: &ExportRequest, mut f: impl FnMut(u64)) {
     match request {
         ExportRequest::Traces(r) => r
@@ -67,6 +67,12 @@ fn for_each_time(request: &ExportRequest, mut f: impl FnMut(u64)) {
             .for_each(|s| f(s.start_time_unix_nano)),
         ExportRequest::Logs(r) => for_each_log_time(r, f),
         ExportRequest::EncodedLogs(r) => {
+            if let Some((lo, hi)) = r.time_range() {
+                f(lo);
+                f(hi);
+            }
+        }
+        ExportRequest::EncodedTraces(r) => {
             if let Some((lo, hi)) = r.time_range() {
                 f(lo);
                 f(hi);
@@ -182,6 +188,13 @@ pub(crate) fn filter(
                 .decode()
                 .ok()
                 .and_then(|r| filter(ExportRequest::Logs(r), window, tenant));
+        }
+        ExportRequest::EncodedTraces(encoded) => {
+            // Decoded (only capture filters records, never the export path).
+            return encoded
+                .decode()
+                .ok()
+                .and_then(|r| filter(ExportRequest::Traces(r), window, tenant));
         }
         ExportRequest::Traces(mut r) => {
             for rs in &mut r.resource_spans {
