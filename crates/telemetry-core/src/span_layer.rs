@@ -41,7 +41,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata, Subscriber};
@@ -54,7 +54,8 @@ use tracing_subscriber::registry::LookupSpan;
 pub const LOCAL_TRACE_BATCH: usize = 64;
 
 /// Ended spans queued for the housekeeping thread beyond which the emitting thread hands the
-/// queue to the sampler itself (so memory stays bounded when housekeeping falls behind).
+/// queue to the sampler itself (so memory stays bounded when housekeeping falls behind; the
+/// thread was woken at [`WAKE_PENDING_SPANS`]).
 const MAX_PENDING_SPANS: usize = 8_192;
 
 /// A typed attribute value, as `tracing` recorded it.
@@ -538,14 +539,30 @@ struct Inner {
     /// Whether a housekeeping thread delivers [`Self::pending`]; without one, ended traces go
     /// to the sampler at once on the thread that ended them.
     deferred: AtomicBool,
-    housekeeping: Mutex<Option<(Sender<()>, JoinHandle<()>)>>,
+    housekeeping: Mutex<Option<(Sender<Housekeeping>, JoinHandle<()>)>>,
+    /// Wakes the housekeeping thread to deliver the queue before its tick.
+    wake: Mutex<Option<Sender<Housekeeping>>>,
 }
+
+/// Messages to the housekeeping thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Housekeeping {
+    /// Hand the queued traces to the sampler now (the queue reached [`WAKE_PENDING_SPANS`]).
+    Deliver,
+    Stop,
+}
+
+/// Queued spans that wake the housekeeping thread before its tick: a burst is handed to the
+/// sampler while its records are still in cache, off the emitting thread.
+const WAKE_PENDING_SPANS: usize = 1_024;
 
 /// Ended spans handed over by the emitting threads, in the order they were handed over.
 #[derive(Debug, Default)]
 struct Pending {
     batches: Vec<Vec<SpanRecord>>,
     spans: usize,
+    /// The housekeeping thread was woken for this queue.
+    woken: bool,
 }
 
 impl std::fmt::Debug for Inner {
@@ -572,11 +589,23 @@ impl Inner {
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
         pending.spans += spans.len();
         pending.batches.push(spans);
+        if pending.spans < WAKE_PENDING_SPANS {
+            return;
+        }
+        if !pending.woken {
+            pending.woken = true;
+            drop(pending);
+            if let Some(wake) = &*self.wake.lock().unwrap_or_else(PoisonError::into_inner) {
+                let _ = wake.send(Housekeeping::Deliver);
+            }
+            return;
+        }
         if pending.spans < MAX_PENDING_SPANS {
             return;
         }
         let batches = std::mem::take(&mut pending.batches);
         pending.spans = 0;
+        pending.woken = false;
         drop(pending);
         self.deliver(batches);
     }
@@ -597,6 +626,7 @@ impl Inner {
         let batches = {
             let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
             pending.spans = 0;
+            pending.woken = false;
             std::mem::take(&mut pending.batches)
         };
         if !batches.is_empty() {
@@ -658,6 +688,7 @@ impl SpanLayer {
                 next_key: AtomicU64::new(0),
                 open: Mutex::new(HashMap::with_hasher(IdHashBuilder::default())),
                 pending: Mutex::new(Pending::default()),
+                wake: Mutex::new(None),
                 deferred: AtomicBool::new(false),
                 housekeeping: Mutex::new(None),
             }),
@@ -681,12 +712,24 @@ impl SpanLayer {
     /// # Errors
     /// When the operating system refuses a thread.
     pub fn start_housekeeping(&self, every: Duration, tick: Option<Tick>) -> std::io::Result<()> {
-        let (stop, rx) = channel::<()>();
+        let (stop, rx) = channel::<Housekeeping>();
         let inner = Arc::downgrade(&self.inner);
         let thread = std::thread::Builder::new()
             .name("stellaops-tail-sampler".to_owned())
             .spawn(move || {
-                while let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(every) {
+                let mut next_tick = Instant::now() + every;
+                loop {
+                    let wait = next_tick.saturating_duration_since(Instant::now());
+                    match rx.recv_timeout(wait) {
+                        Ok(Housekeeping::Deliver) => {
+                            let Some(inner) = inner.upgrade() else { return };
+                            inner.deliver_pending();
+                            continue;
+                        }
+                        Ok(Housekeeping::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+                        Err(RecvTimeoutError::Timeout) => {}
+                    }
+                    next_tick = Instant::now() + every;
                     if let Some(tick) = &tick {
                         tick();
                     }
@@ -699,6 +742,11 @@ impl SpanLayer {
                     }
                 }
             })?;
+        *self
+            .inner
+            .wake
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(stop.clone());
         *self
             .inner
             .housekeeping
@@ -735,11 +783,16 @@ impl SpanLayer {
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         if let Some((stop, thread)) = hk {
-            let _ = stop.send(());
+            let _ = stop.send(Housekeeping::Stop);
             let _ = thread.join();
         }
         // Spans ending from now on go straight to the sampler (nothing delivers a queue).
         self.inner.deferred.store(false, Ordering::Release);
+        *self
+            .inner
+            .wake
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
         self.inner.decide_all();
         self.inner.sink.shutdown(timeout)
     }
@@ -1159,7 +1212,7 @@ impl Drop for Inner {
             .unwrap_or_else(PoisonError::into_inner)
             .take()
         {
-            let _ = stop.send(());
+            let _ = stop.send(Housekeeping::Stop);
         }
     }
 }
