@@ -555,22 +555,16 @@ impl<'r> EventFields<'r> {
     /// An `i128` or `u128` whose decimal text ends the buffer: a JSON string, an OTLP int
     /// when it fits in `i64`.
     fn wide(&mut self, name: &'static str, range: TextRange) {
-        if name == MESSAGE_FIELD || name == TENANT_FIELD {
+        // `message` and `tenant` are the JSON line's message / top-level tenant (`json_text`);
+        // the value below is their OTLP attribute only.
+        let otlp_only = name == MESSAGE_FIELD || name == TENANT_FIELD;
+        if otlp_only {
             self.json_text(name, range);
-            let r = self.redact(range, How::Value(name), false);
-            self.report.merge(r.report);
-            if let Some(value) = r.range {
-                let value = if r.unchanged {
-                    Value::Wide(value)
-                } else {
-                    Value::Str(value)
-                };
-                self.attribute(name, Output::Otlp, value);
-            }
-            return;
         }
-        let r = self.redact(range, How::Value(name), true);
-        self.json_scrubbed |= r.report.scrubbed();
+        let r = self.redact(range, How::Value(name), !otlp_only);
+        if !otlp_only {
+            self.json_scrubbed |= r.report.scrubbed();
+        }
         self.report.merge(r.report);
         if let Some(value) = r.range {
             let value = if r.unchanged {
@@ -578,7 +572,12 @@ impl<'r> EventFields<'r> {
             } else {
                 Value::Str(value)
             };
-            self.attribute(name, Output::Both, value);
+            let output = if otlp_only {
+                Output::Otlp
+            } else {
+                Output::Both
+            };
+            self.attribute(name, output, value);
         }
     }
 }

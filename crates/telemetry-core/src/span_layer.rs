@@ -565,6 +565,15 @@ struct Pending {
     woken: bool,
 }
 
+impl Pending {
+    /// Empties the queue (for delivery).
+    fn take(&mut self) -> Vec<Vec<SpanRecord>> {
+        self.spans = 0;
+        self.woken = false;
+        std::mem::take(&mut self.batches)
+    }
+}
+
 impl std::fmt::Debug for Inner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SpanLayer")
@@ -603,9 +612,7 @@ impl Inner {
         if pending.spans < MAX_PENDING_SPANS {
             return;
         }
-        let batches = std::mem::take(&mut pending.batches);
-        pending.spans = 0;
-        pending.woken = false;
+        let batches = pending.take();
         drop(pending);
         self.deliver(batches);
     }
@@ -623,12 +630,11 @@ impl Inner {
 
     /// Delivers every queued hand-over to the sampler.
     fn deliver_pending(&self) {
-        let batches = {
-            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-            pending.spans = 0;
-            pending.woken = false;
-            std::mem::take(&mut pending.batches)
-        };
+        let batches = self
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         if !batches.is_empty() {
             self.deliver(batches);
         }

@@ -405,13 +405,13 @@ impl LogsEncoder {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
     use crate::export::ExportRequest;
     use crate::logging::record::{Attribute, TextRange};
     use crate::spool::records;
-    use crate::spool::retention::part_of_class;
+    use crate::spool::retention::only_class;
     use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
     use opentelemetry_proto::tonic::common::v1::{
         AnyValue, InstrumentationScope, KeyValue, any_value,
@@ -499,7 +499,8 @@ mod tests {
         (scrubber, metrics)
     }
 
-    fn resource() -> Resource {
+    /// A service resource for the encoders' tests (shared with `span_layer::encode`).
+    pub(crate) fn resource() -> Resource {
         Resource {
             attributes: vec![KeyValue {
                 key: "service.name".into(),
@@ -512,7 +513,7 @@ mod tests {
         }
     }
 
-    const SCHEMA: &str = "https://opentelemetry.io/schemas/1.30.0";
+    pub(crate) const SCHEMA: &str = "https://opentelemetry.io/schemas/1.30.0";
 
     /// The request the export thread built before direct encoding (`pipeline::build_logs`).
     fn old_request(entries: &[LogEntry], scrubber: &OtlpScrubber) -> ExportLogsServiceRequest {
@@ -650,7 +651,7 @@ mod tests {
     }
 
     /// `telemetry_scrub_events_total` as text lines, sorted (the family is a hash map).
-    fn scrub_metrics_text(metrics: &ScrubMetrics) -> Vec<String> {
+    pub(crate) fn scrub_metrics_text(metrics: &ScrubMetrics) -> Vec<String> {
         let mut registry = prometheus_client::registry::Registry::default();
         metrics.register(&mut registry);
         let mut text = String::new();
@@ -748,7 +749,7 @@ mod tests {
             for (part, class) in encoded.parts().iter().zip(&classes) {
                 prop_assert_eq!(part.range.start, end);
                 end = part.range.end;
-                let expected = part_of_class(&old, *class);
+                let expected = only_class(&old, *class);
                 let bytes = encoded.part_bytes(part);
                 let want = expected.encode_to_vec();
                 prop_assert_eq!(bytes, want.as_slice());

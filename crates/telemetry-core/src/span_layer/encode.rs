@@ -432,10 +432,10 @@ mod tests {
     use super::super::SpanEventRecord;
     use super::*;
     use crate::export::ExportRequest;
+    use crate::logging::encode::tests::{SCHEMA, resource, scrub_metrics_text};
     use crate::spool::records;
     use crate::window::Window;
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
     use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
     use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
     use proptest::prelude::*;
@@ -555,21 +555,6 @@ mod tests {
             .unwrap()
     }
 
-    fn resource() -> Resource {
-        Resource {
-            attributes: vec![KeyValue {
-                key: "service.name".into(),
-                value: Some(AnyValue {
-                    value: Some(any_value::Value::StringValue("svc".into())),
-                }),
-                ..Default::default()
-            }],
-            ..Default::default()
-        }
-    }
-
-    const SCHEMA: &str = "https://opentelemetry.io/schemas/1.30.0";
-
     fn encoder(scrubber: OtlpScrubber, schema: &str) -> TracesEncoder {
         TracesEncoder::new(&resource(), schema.into(), &super::super::scope(), scrubber)
     }
@@ -596,17 +581,6 @@ mod tests {
         }];
         scrubber.spans(&mut resource_spans);
         ExportTraceServiceRequest { resource_spans }
-    }
-
-    /// `telemetry_scrub_events_total` as text lines, sorted (the family is a hash map).
-    fn scrub_metrics_text(metrics: &ScrubMetrics) -> Vec<String> {
-        let mut registry = prometheus_client::registry::Registry::default();
-        metrics.register(&mut registry);
-        let mut text = String::new();
-        prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
-        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-        lines.sort();
-        lines
     }
 
     fn event(name: &str, time: u64, attributes: Vec<(&'static str, AttrValue)>) -> SpanEventRecord {

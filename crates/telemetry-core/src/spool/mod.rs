@@ -1108,7 +1108,7 @@ impl Spool {
             };
         }
         for class in classes {
-            let part = retention::part_of_class(request, class);
+            let part = retention::only_class(request, class);
             let range = records::logs_time_range(&part);
             self.append_encoded(
                 Signal::Logs,

@@ -116,8 +116,6 @@ impl LogRetention {
     }
 }
 
-/// Splits a logs request into one request per class present (most severe first), each with
-/// the resources and scopes of its records. A request without records is one `Info` request.
 /// The retention classes present in `request` (in [`LogClass::ALL`] order).
 pub(crate) fn classes_of(request: &ExportLogsServiceRequest) -> Vec<LogClass> {
     let mut present = [false; 4];
@@ -137,33 +135,13 @@ pub(crate) fn classes_of(request: &ExportLogsServiceRequest) -> Vec<LogClass> {
         .collect()
 }
 
-/// The part of `request` holding only records of `class`.
-pub(crate) fn part_of_class(
-    request: &ExportLogsServiceRequest,
-    class: LogClass,
-) -> ExportLogsServiceRequest {
-    only_class(request, class)
-}
-
+/// Splits a logs request into one request per class present (most severe first), each with
+/// the resources and scopes of its records. A request without records is one `Info` request.
 #[cfg(test)]
 pub(crate) fn split_by_class(
     request: &ExportLogsServiceRequest,
 ) -> Vec<(LogClass, ExportLogsServiceRequest)> {
-    let mut present = [false; 4];
-    for record in request
-        .resource_logs
-        .iter()
-        .flat_map(|rl| &rl.scope_logs)
-        .flat_map(|sl| &sl.log_records)
-    {
-        if let Some(slot) = present.get_mut(LogClass::of(record) as usize) {
-            *slot = true;
-        }
-    }
-    let classes: Vec<LogClass> = LogClass::ALL
-        .into_iter()
-        .filter(|c| present.get(*c as usize).copied().unwrap_or(false))
-        .collect();
+    let classes = classes_of(request);
     match classes.as_slice() {
         [] => vec![(LogClass::Info, request.clone())],
         [only] => vec![(*only, request.clone())],
@@ -174,7 +152,11 @@ pub(crate) fn split_by_class(
     }
 }
 
-fn only_class(request: &ExportLogsServiceRequest, class: LogClass) -> ExportLogsServiceRequest {
+/// The part of `request` holding only records of `class`.
+pub(crate) fn only_class(
+    request: &ExportLogsServiceRequest,
+    class: LogClass,
+) -> ExportLogsServiceRequest {
     ExportLogsServiceRequest {
         resource_logs: request
             .resource_logs
