@@ -145,9 +145,82 @@ fn request(catalogue: &MetricCatalogue, i: u64) {
     catalogue.scanner_sbom_components("npm").inc_by(3);
 }
 
-/// Serves `count` requests starting at request number `first` on the fixed schedule.
-/// Returns each request's latency in nanoseconds.
-fn serve(catalogue: &MetricCatalogue, rate: u64, first: u64, count: u64) -> Vec<u64> {
+/// The same request with its five spans made through the OpenTelemetry SDK's own API (no
+/// `tracing`, no log lines): the floor variant `sdk`, the "raw SDK span" issue 14 measures
+/// the bar against.
+fn request_sdk(tracer: &opentelemetry_sdk::trace::SdkTracer, catalogue: &MetricCatalogue, i: u64) {
+    use opentelemetry::KeyValue;
+    use opentelemetry::trace::{Span as _, TraceContextExt as _, Tracer as _};
+    let root = tracer
+        .span_builder("http.request")
+        .with_kind(opentelemetry::trace::SpanKind::Server)
+        .with_attributes([
+            KeyValue::new("http.request.method", "POST"),
+            KeyValue::new("url.path", "/api/scan"),
+            KeyValue::new("tenant", "acme-corp"),
+        ])
+        .start(tracer);
+    let root_cx = opentelemetry::Context::current_with_span(root);
+    let digest = service_work(i);
+    let child = |cx: &opentelemetry::Context, name: &'static str, attrs: [KeyValue; 3]| {
+        tracer
+            .span_builder(name)
+            .with_attributes(attrs)
+            .start_with_context(tracer, cx)
+    };
+    child(
+        &root_cx,
+        "db.query",
+        [
+            KeyValue::new("db.system.name", "mongodb"),
+            KeyValue::new("db.collection.name", "scans"),
+            KeyValue::new("db.operation.name", "find"),
+        ],
+    )
+    .end();
+    let policy = child(
+        &root_cx,
+        "policy.evaluate",
+        [
+            KeyValue::new("policyId", "baseline"),
+            KeyValue::new("version", "7"),
+            KeyValue::new("tenant", "acme-corp"),
+        ],
+    );
+    let policy_cx = root_cx.with_span(policy);
+    child(
+        &policy_cx,
+        "scan.resolve",
+        [
+            KeyValue::new("ecosystem", "npm"),
+            KeyValue::new("components", 42_i64),
+            KeyValue::new("cached", true),
+        ],
+    )
+    .end();
+    child(
+        &policy_cx,
+        "scan.score",
+        [
+            KeyValue::new("rules", 17_i64),
+            KeyValue::new("findings", 3_i64),
+            KeyValue::new("verdict", "pass"),
+        ],
+    )
+    .end();
+    black_box(digest);
+    policy_cx.span().end();
+    root_cx.span().end();
+    catalogue.request_total("scanner", "ok").inc();
+    catalogue
+        .request_duration("scanner", "/api/scan")
+        .observe(0.012);
+    catalogue.scanner_sbom_components("npm").inc_by(3);
+}
+
+/// Serves `count` requests (`request(i)` for request number `i`, from `first`) on the fixed
+/// schedule. Returns each request's latency in nanoseconds.
+fn serve(rate: u64, first: u64, count: u64, mut request: impl FnMut(u64)) -> Vec<u64> {
     let period = Duration::from_nanos(1_000_000_000 / rate.max(1));
     let mut latencies = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
     let start = Instant::now();
@@ -158,7 +231,7 @@ fn serve(catalogue: &MetricCatalogue, rate: u64, first: u64, count: u64) -> Vec<
             std::thread::sleep(slot - now);
         }
         let t0 = Instant::now();
-        request(catalogue, first + n);
+        request(first + n);
         latencies.push(u64::try_from(t0.elapsed().as_nanos()).unwrap_or(u64::MAX));
     }
     latencies
@@ -240,12 +313,22 @@ impl Sample {
 
 /// Warms up, measures `seconds` of load, then runs `flush` inside the measured window.
 fn measure(catalogue: &MetricCatalogue, rate: u64, seconds: f64, flush: impl FnOnce()) -> Sample {
+    measure_with(rate, seconds, |i| request(catalogue, i), flush)
+}
+
+/// [`measure`] with another request body.
+fn measure_with(
+    rate: u64,
+    seconds: f64,
+    mut request: impl FnMut(u64),
+    flush: impl FnOnce(),
+) -> Sample {
     let warm = (rate / 4).max(50);
-    black_box(serve(catalogue, rate, 0, warm));
+    black_box(serve(rate, 0, warm, &mut request));
     let requests = ((rate as f64) * seconds).round().max(1.0) as u64;
     let cpu0 = process_cpu_ns();
     let t0 = Instant::now();
-    let mut latencies = serve(catalogue, rate, warm, requests);
+    let mut latencies = serve(rate, warm, requests, &mut request);
     flush();
     let wall_ns = u64::try_from(t0.elapsed().as_nanos()).unwrap_or(u64::MAX);
     let cpu_ns = process_cpu_ns().saturating_sub(cpu0);
@@ -332,6 +415,34 @@ fn run_child(variant: &str, rate: u64, seconds: f64) -> Sample {
             // span (and drops every event), no layer records anything.
             tracing::subscriber::set_global_default(tracing_subscriber::registry())
                 .expect("global subscriber");
+            measure(&MetricCatalogue::default(), rate, seconds, || {})
+        }
+        "sdk" => {
+            // Floor of the span path: the OpenTelemetry SDK's own API (no `tracing` at all),
+            // `BatchSpanProcessor` with a discarding exporter; no log lines.
+            let tracer_provider = SdkTracerProvider::builder()
+                .with_span_processor(BatchSpanProcessor::builder(DiscardSpans).build())
+                .build();
+            let tracer = tracer_provider.tracer("workload");
+            let catalogue = MetricCatalogue::default();
+            let sample = measure_with(
+                rate,
+                seconds,
+                |i| request_sdk(&tracer, &catalogue, i),
+                || tracer_provider.force_flush().expect("flush spans"),
+            );
+            tracer_provider.shutdown().expect("shutdown spans");
+            sample
+        }
+        "fmt" => {
+            // Floor of the log path: tracing-subscriber's fmt JSON layer alone (no redaction,
+            // no export, no spans recorded beyond the registry).
+            let subscriber = tracing_subscriber::registry().with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_writer(std::io::sink),
+            );
+            tracing::subscriber::set_global_default(subscriber).expect("global subscriber");
             measure(&MetricCatalogue::default(), rate, seconds, || {})
         }
         "b-spans" => {
@@ -528,6 +639,13 @@ fn main() -> ExitCode {
         let mut variants = vec!["a", "b", "c"];
         if args.iter().any(|a| a == "--breakdown") {
             variants.extend(["r", "b-spans", "c-nostdout", "c-ratio0", "c-ratio1"]);
+        }
+        if args.iter().any(|a| a == "--floors") {
+            for floor in ["r", "sdk", "fmt"] {
+                if !variants.contains(&floor) {
+                    variants.push(floor);
+                }
+            }
         }
         let rows = run_variants(&variants, rate, seconds, rounds);
         print_table(&rows, rate, seconds, rounds);

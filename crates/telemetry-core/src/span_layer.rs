@@ -185,6 +185,10 @@ thread_local! {
 /// on the housekeeping or export thread).
 static SPAN_SPARE: Recycler<SpanBuffers> = Recycler::new(&SPAN_STASH, 8192);
 
+/// Capacities every span's buffers get at least (most spans need no more).
+const MIN_SPAN_ATTRIBUTES: usize = 8;
+const MIN_SPAN_TEXT: usize = 128;
+
 /// Buffers larger than these (an unusual span) are freed, not kept.
 const MAX_KEPT_SPAN_TEXT: usize = 1024;
 const MAX_KEPT_SPAN_ATTRIBUTES: usize = 32;
@@ -1085,12 +1089,12 @@ where
             Some(spare) => (spare.attributes, spare.text),
             None => (Vec::new(), String::new()),
         };
-        // One allocation at most (none with a recycled pair that is large enough).
+        // One allocation at most (none with a recycled pair that is large enough). Buffers
+        // are sized to at least a common span's needs, so recycled pairs have the same
+        // capacities and a pair from a smaller span is not grown (reallocated) for a larger.
         let fields = attrs.fields().len();
-        attributes.reserve(fields);
-        if fields > 0 {
-            text.reserve(16 * fields);
-        }
+        attributes.reserve(fields.max(MIN_SPAN_ATTRIBUTES));
+        text.reserve((16 * fields).max(MIN_SPAN_TEXT));
         let mut record = SpanRecord {
             trace_id,
             span_id: inner.ids.span_id(),
