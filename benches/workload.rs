@@ -24,7 +24,13 @@
 //!   floor of any `tracing`-based telemetry), `b-spans` (the plain stack's span path alone:
 //!   tracing-opentelemetry + `BatchSpanProcessor`, no log layers), and of `c`: `c-nostdout`
 //!   (JSON stdout logs off), `c-ratio0` (sampling ratio 0: every ordinary trace dropped),
-//!   `c-ratio1` (every trace kept).
+//!   `c-ratio1` (every trace kept);
+//! - floor variants (`--floors`): `r` (as above), `sdk` (the five spans made through the
+//!   OpenTelemetry SDK's own API, no `tracing`, no log lines, `BatchSpanProcessor` with a
+//!   discarding exporter: the "raw SDK span" issue 14 names) and `fmt` (tracing-subscriber's
+//!   fmt JSON layer alone writing to `io::sink()`: JSON log lines with no redaction and no
+//!   export). `r` is a floor for any `tracing`-based telemetry; `sdk` and `fmt` are what the
+//!   span and log parts of `c`'s work cost done the usual way, alone.
 //!
 //! CPU comes from the process's own accounting: the sum over every thread of the process
 //! (`/proc/self/task/*/schedstat`, nanoseconds on CPU), so telemetry's background threads
@@ -34,7 +40,7 @@
 //! share of one core is `cpu(v)/wall(v) - cpu(a)/wall(a)`.
 //!
 //! Full run: `cargo bench --bench workload -- --rate 2000 --seconds 20` (`--rounds N` repeats
-//! the variants in turn and reports medians; `--breakdown` adds the breakdown variants).
+//! the variants in turn and reports medians; `--breakdown` and `--floors` add those variants).
 //!
 //! Without `--bench` (as a test under `cargo nextest run --all-targets` or `cargo test`) it runs
 //! the CI smoke version: each of `a`, `b`, `c` for 1.5 s at 1,000 req/s, and fails only on a
