@@ -124,17 +124,8 @@ fn bench(c: &mut Criterion) {
         spool.append_request(r).unwrap();
     }
     spool.seal_all().unwrap();
-    let encoded: Vec<(Signal, Vec<u8>)> = records
-        .iter()
-        .map(|r| {
-            let signal = match r {
-                ExportRequest::Traces(_) | ExportRequest::EncodedTraces(_) => Signal::Traces,
-                ExportRequest::Metrics(_) => Signal::Metrics,
-                ExportRequest::Logs(_) | ExportRequest::EncodedLogs(_) => Signal::Logs,
-            };
-            (signal, r.encode())
-        })
-        .collect();
+    let encoded: Vec<(Signal, Vec<u8>)> =
+        records.iter().map(|r| (r.signal(), r.encode())).collect();
     let bytes: u64 = encoded.iter().map(|(_, r)| r.len() as u64 + 4).sum();
     let window = Window::new(start, start + chrono::Duration::days(1)).unwrap();
     let signer = Ed25519Signer::generate().unwrap();

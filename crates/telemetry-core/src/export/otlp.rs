@@ -27,8 +27,10 @@ use rustls::pki_types::ServerName;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// One export request of any signal.
+/// One export request of any signal. New forms may be added (`#[non_exhaustive]`): match on
+/// [`ExportRequest::signal`] to tell the signals apart.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ExportRequest {
     /// Spans.
     Traces(ExportTraceServiceRequest),
@@ -45,6 +47,16 @@ pub enum ExportRequest {
 }
 
 impl ExportRequest {
+    /// The signal this request carries.
+    pub fn signal(&self) -> stellaops_bundle_format::Signal {
+        use stellaops_bundle_format::Signal;
+        match self {
+            ExportRequest::Traces(_) | ExportRequest::EncodedTraces(_) => Signal::Traces,
+            ExportRequest::Metrics(_) => Signal::Metrics,
+            ExportRequest::Logs(_) | ExportRequest::EncodedLogs(_) => Signal::Logs,
+        }
+    }
+
     /// The protobuf encoding (what OTLP/HTTP posts and the file exporter frames).
     pub fn encode(&self) -> Vec<u8> {
         match self {

@@ -596,7 +596,7 @@ pub(crate) mod tests {
         let request = ExportRequest::EncodedLogs(encoded);
         assert_eq!(request.item_count(), old.item_count());
         assert_eq!(records::time_range(&request), records::time_range(&old));
-        assert_eq!(records::signal_of(&request), records::signal_of(&old));
+        assert_eq!(request.signal(), old.signal());
     }
 
     #[test]

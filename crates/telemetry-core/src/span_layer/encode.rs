@@ -702,7 +702,7 @@ mod tests {
         let new = ExportRequest::EncodedTraces(encoded);
         assert_eq!(new.item_count(), old.item_count());
         assert_eq!(records::time_range(&new), records::time_range(&old));
-        assert_eq!(records::signal_of(&new), records::signal_of(&old));
+        assert_eq!(new.signal(), old.signal());
     }
 
     #[test]

@@ -1077,7 +1077,7 @@ impl Spool {
                 encoded.time_range(),
             ),
             _ => self.append_encoded(
-                records::signal_of(request),
+                request.signal(),
                 None,
                 &request.encode(),
                 records::time_range(request),

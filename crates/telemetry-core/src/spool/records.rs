@@ -22,15 +22,6 @@ pub const TENANT_ATTRIBUTE: &str = "tenant";
 /// The order key of a record: its earliest item's (time in ns, trace id).
 pub(crate) type SortKey = (u64, Vec<u8>);
 
-/// The signal an export request belongs to.
-pub(crate) fn signal_of(request: &ExportRequest) -> Signal {
-    match request {
-        ExportRequest::Traces(_) | ExportRequest::EncodedTraces(_) => Signal::Traces,
-        ExportRequest::Metrics(_) => Signal::Metrics,
-        ExportRequest::Logs(_) | ExportRequest::EncodedLogs(_) => Signal::Logs,
-    }
-}
-
 /// Decodes one framed record of `signal`.
 pub(crate) fn decode(signal: Signal, bytes: &[u8]) -> Result<ExportRequest, prost::DecodeError> {
     Ok(match signal {
