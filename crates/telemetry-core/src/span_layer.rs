@@ -34,6 +34,7 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, Key
 use opentelemetry_proto::tonic::trace::v1::span::{Event as ProtoEvent, SpanKind};
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use opentelemetry_proto::tonic::trace::v1::{Span as ProtoSpan, Status as ProtoStatus};
+use smallvec::SmallVec;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::hash::{BuildHasher, Hasher};
@@ -154,10 +155,12 @@ pub struct SpanRecord {
     pub start_nanos: u64,
     /// End, nanoseconds since the Unix epoch (0 while open).
     pub end_nanos: u64,
-    /// Attributes in the order recorded (a re-recorded key replaces its value).
-    attributes: Vec<(&'static str, Slot)>,
-    /// The text of every text attribute, back to back.
-    text: String,
+    /// Attributes in the order recorded (a re-recorded key replaces its value); inline up to
+    /// [`INLINE_ATTRIBUTES`].
+    attributes: SmallVec<[(&'static str, Slot); INLINE_ATTRIBUTES]>,
+    /// The text of every text attribute, back to back (UTF-8); inline up to [`INLINE_TEXT`]
+    /// bytes.
+    text: SmallVec<[u8; INLINE_TEXT]>,
     /// Where the `tenant` attribute is (looked up on every hand-over and log line).
     tenant: Option<Slot>,
     /// Where the `audit` attribute is (looked up on every hand-over).
@@ -170,42 +173,18 @@ pub struct SpanRecord {
     forensic: bool,
 }
 
-/// The two heap buffers of a [`SpanRecord`], emptied, waiting to be reused by the next span
-/// (see [`crate::recycle`]).
-struct SpanBuffers {
-    attributes: Vec<(&'static str, Slot)>,
-    text: String,
-}
+/// Attributes a [`SpanRecord`] holds without a heap allocation (most spans have fewer).
+const INLINE_ATTRIBUTES: usize = 4;
+/// Bytes of attribute text a [`SpanRecord`] holds without a heap allocation.
+const INLINE_TEXT: usize = 48;
 
-thread_local! {
-    static SPAN_STASH: Stash<SpanBuffers> = const { std::cell::RefCell::new(Vec::new()) };
-}
+/// Appends formatted text to a record's text buffer.
+struct TextWriter<'a>(&'a mut SmallVec<[u8; INLINE_TEXT]>);
 
-/// Spare span buffers shared by every thread (records end on the service's threads and die
-/// on the housekeeping or export thread).
-static SPAN_SPARE: Recycler<SpanBuffers> = Recycler::new(&SPAN_STASH, 8192);
-
-/// Capacities every span's buffers get at least (most spans need no more).
-const MIN_SPAN_ATTRIBUTES: usize = 8;
-const MIN_SPAN_TEXT: usize = 128;
-
-/// Buffers larger than these (an unusual span) are freed, not kept.
-const MAX_KEPT_SPAN_TEXT: usize = 1024;
-const MAX_KEPT_SPAN_ATTRIBUTES: usize = 32;
-
-impl Drop for SpanRecord {
-    fn drop(&mut self) {
-        let mut attributes = std::mem::take(&mut self.attributes);
-        let mut text = std::mem::take(&mut self.text);
-        if (attributes.capacity() == 0 && text.capacity() == 0)
-            || attributes.capacity() > MAX_KEPT_SPAN_ATTRIBUTES
-            || text.capacity() > MAX_KEPT_SPAN_TEXT
-        {
-            return;
-        }
-        attributes.clear();
-        text.clear();
-        SPAN_SPARE.give(SpanBuffers { attributes, text });
+impl std::fmt::Write for TextWriter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
     }
 }
 
@@ -231,8 +210,10 @@ impl SpanRecord {
 
     fn text_of(&self, start: u32, len: u32) -> &str {
         let start = start as usize;
+        // Ranges are whole `&str`s appended back to back, so always UTF-8.
         self.text
             .get(start..start + len as usize)
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
             .unwrap_or_default()
     }
 
@@ -257,14 +238,11 @@ impl SpanRecord {
         }
     }
 
-    /// Appends text written by `write` to the buffer and returns its slot (no other
-    /// allocation than the buffer's own growth).
-    fn push_text(&mut self, write: impl FnOnce(&mut String)) -> Slot {
-        if self.text.capacity() == 0 {
-            self.text.reserve(64);
-        }
+    /// Appends text written by `write` to the buffer and returns its slot (no allocation
+    /// while the record's text fits inline).
+    fn push_text(&mut self, write: impl FnOnce(&mut TextWriter<'_>)) -> Slot {
         let start = self.text.len();
-        write(&mut self.text);
+        write(&mut TextWriter(&mut self.text));
         let len = self.text.len() - start;
         Slot::Text {
             start: u32::try_from(start).unwrap_or(u32::MAX),
@@ -273,14 +251,18 @@ impl SpanRecord {
     }
 
     fn set_text(&mut self, key: &'static str, value: &str) {
-        let slot = self.push_text(|t| t.push_str(value));
+        let slot = self.push_text(|t| {
+            let _ = t.write_str(value);
+        });
         self.set_slot(key, slot);
     }
 
     /// Sets an attribute (a re-recorded key replaces its value).
     pub fn set(&mut self, key: &'static str, value: AttrValue) {
         let slot = match value {
-            AttrValue::Str(s) => self.push_text(|t| t.push_str(&s)),
+            AttrValue::Str(s) => self.push_text(|t| {
+                let _ = t.write_str(&s);
+            }),
             AttrValue::I64(i) => Slot::I64(i),
             AttrValue::F64(f) => Slot::F64(f),
             AttrValue::Bool(b) => Slot::Bool(b),
@@ -1085,16 +1067,6 @@ where
                 (inner.ids.trace_id(), [0; 8], 0, trace)
             }
         };
-        let (mut attributes, mut text) = match SPAN_SPARE.take() {
-            Some(spare) => (spare.attributes, spare.text),
-            None => (Vec::new(), String::new()),
-        };
-        // One allocation at most (none with a recycled pair that is large enough). Buffers
-        // are sized to at least a common span's needs, so recycled pairs have the same
-        // capacities and a pair from a smaller span is not grown (reallocated) for a larger.
-        let fields = attrs.fields().len();
-        attributes.reserve(fields.max(MIN_SPAN_ATTRIBUTES));
-        text.reserve((16 * fields).max(MIN_SPAN_TEXT));
         let mut record = SpanRecord {
             trace_id,
             span_id: inner.ids.span_id(),
@@ -1107,8 +1079,8 @@ where
             kind: SpanKind::Internal,
             start_nanos: inner.clock.now_nanos(),
             end_nanos: 0,
-            attributes,
-            text,
+            attributes: SmallVec::new(),
+            text: SmallVec::new(),
             tenant: None,
             audit: None,
             status: SpanStatus::Unset,
