@@ -1,13 +1,17 @@
 //! Buffer recycling between the threads that fill records (the service's threads) and the
 //! threads that consume them (export workers, the tail sampler's housekeeping).
 //!
-//! A span record or log record is filled on a service thread and freed on a background
-//! thread. With glibc's allocator that pattern is costly on both sides (the freeing thread
+//! A trace's buffer of span records, a captured event or a log record is filled on a service
+//! thread and freed on a background thread. With glibc's allocator that pattern is costly on both sides (the freeing thread
 //! keeps the chunks in its own cache, the allocating thread falls to the arena's slow paths
 //! and touches fresh pages), and it was measured as a large share of the per-span and
 //! per-line cost (`benches/workload.rs`). A [`Recycler`] instead hands emptied buffers back:
 //! each thread keeps a small stash, and stashes exchange buffers with one shared list in
 //! batches, so a lock is taken once per [`BATCH`] buffers.
+//!
+//! Span records themselves hold their attributes and text inline (`span_layer`): a recycled
+//! buffer comes back from another core cold, and for data that small the first write into
+//! it cost more than the allocation it saved.
 //!
 //! Not a general object pool: what is recycled must be emptied by its owner first, and
 //! buffers that grew large are dropped, not kept.
