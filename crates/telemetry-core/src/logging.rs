@@ -23,6 +23,7 @@ pub(crate) mod record;
 use crate::export::ExportWorker;
 use crate::incident::IncidentController;
 use crate::level::DynamicLevel;
+use crate::scrub::NonText;
 use capture::{Capture, RawEvent, RawField, RawValue};
 pub(crate) use processor::LogProcessor;
 use record::{Attribute, LogEntry, Output, TextRange, Value};
@@ -31,7 +32,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
-use stellaops_redaction::{KeyDecision, Reason, Redactor, Report};
+use stellaops_redaction::{Redactor, Report};
 use tracing::field::{Field, Visit};
 use tracing::subscriber::Interest;
 use tracing::{Event, Metadata, Subscriber};
@@ -253,7 +254,7 @@ pub(crate) struct CaptureLayer {
 
 impl std::fmt::Debug for CaptureLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LogLayer")
+        f.debug_struct("CaptureLayer")
             .field("level", &self.level)
             .finish_non_exhaustive()
     }
@@ -626,14 +627,15 @@ impl EventFields<'_> {
                 // JSON: the hex text, redacted as text; OTLP: the bytes, under the key rules.
                 let range = self.push_raw(hex.of(raw));
                 self.json_text(name, range);
-                match self.redactor.decide_key(name) {
-                    KeyDecision::Drop => self.report.add(Reason::NotAllowed),
-                    KeyDecision::Redact => {
-                        self.report.add(Reason::Pattern);
+                match crate::scrub::non_text(self.redactor, name, &mut self.report) {
+                    NonText::Drop => {}
+                    NonText::Mask => {
                         let masked = self.push_raw(crate::scrub::REDACTED);
                         self.attribute(name, Output::Otlp, Value::Str(masked));
                     }
-                    _ => self.attribute(name, Output::Otlp, Value::Bytes(bytes.clone())),
+                    NonText::Keep => {
+                        self.attribute(name, Output::Otlp, Value::Bytes(bytes.clone()));
+                    }
                 }
             }
             RawValue::Error(r) => {

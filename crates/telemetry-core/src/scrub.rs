@@ -30,6 +30,34 @@ pub(crate) enum Scalar<'a> {
 /// What a refused non-text value becomes.
 pub(crate) const REDACTED: &str = "[redacted]";
 
+/// What the key rules make of a value with no text to scan (a number, a boolean, bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NonText {
+    /// Kept as it is.
+    Keep,
+    /// Replaced by [`REDACTED`] (reason `pattern`).
+    Mask,
+    /// Dropped (reason `not_allowed`).
+    Drop,
+}
+
+/// The key rules for a value with no text to scan under `key`, the reason added to `report`:
+/// one decision for the struct path, the direct span encoder and the log processor.
+pub(crate) fn non_text(redactor: &Redactor, key: &str, report: &mut Report) -> NonText {
+    match redactor.decide_key(key) {
+        KeyDecision::Drop => {
+            report.add(Reason::NotAllowed);
+            NonText::Drop
+        }
+        KeyDecision::Redact => {
+            report.add(Reason::Pattern);
+            NonText::Mask
+        }
+        // `Keep` and an audited override (`Overridden`).
+        _ => NonText::Keep,
+    }
+}
+
 /// Applies a redactor to OTLP records and counts what it scrubbed.
 #[derive(Debug, Clone)]
 pub struct OtlpScrubber {
@@ -117,21 +145,15 @@ impl OtlpScrubber {
                 report.merge(self.attributes(&mut list.values, key));
                 true
             }
-            Some(_) => {
-                // Numbers, booleans, bytes: no text to scan, but the key rules still apply.
-                match self.redactor.decide_key(key) {
-                    KeyDecision::Drop => {
-                        report.add(Reason::NotAllowed);
-                        false
-                    }
-                    KeyDecision::Redact => {
-                        report.add(Reason::Pattern);
-                        value.value = Some(any_value::Value::StringValue(REDACTED.to_owned()));
-                        true
-                    }
-                    _ => true,
+            // Numbers, booleans, bytes: no text to scan, but the key rules still apply.
+            Some(_) => match non_text(&self.redactor, key, report) {
+                NonText::Drop => false,
+                NonText::Mask => {
+                    value.value = Some(any_value::Value::StringValue(REDACTED.to_owned()));
+                    true
                 }
-            }
+                NonText::Keep => true,
+            },
             None => true,
         }
     }
@@ -162,16 +184,10 @@ impl OtlpScrubber {
             AttrRef::F64(f) => Scalar::F64(f),
             AttrRef::Bool(b) => Scalar::Bool(b),
         };
-        match self.redactor.decide_key(key) {
-            KeyDecision::Drop => {
-                report.add(Reason::NotAllowed);
-                None
-            }
-            KeyDecision::Redact => {
-                report.add(Reason::Pattern);
-                Some(Scalar::Str(std::borrow::Cow::Borrowed(REDACTED)))
-            }
-            _ => Some(kept),
+        match non_text(&self.redactor, key, report) {
+            NonText::Drop => None,
+            NonText::Mask => Some(Scalar::Str(std::borrow::Cow::Borrowed(REDACTED))),
+            NonText::Keep => Some(kept),
         }
     }
 

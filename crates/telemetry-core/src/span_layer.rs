@@ -885,17 +885,9 @@ pub(crate) fn event_tenant<S>(event: &Event<'_>, ctx: &Context<'_, S>) -> Option
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    let scope = ctx.event_scope(event)?;
-    for span in scope {
-        if let Some(tenant) = span
-            .extensions()
-            .get::<LeanSpan>()
-            .and_then(|lean| lean.record.tenant().map(str::to_owned))
-        {
-            return Some(tenant);
-        }
-    }
-    None
+    let mut tenant = None;
+    event_context(event, ctx, Some(&mut |t: &str| tenant = Some(t.to_owned())));
+    tenant
 }
 
 fn u64_value(v: u64) -> AttrValue {
@@ -1035,7 +1027,6 @@ where
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
         let inner = &*self.inner;
-        // The nearest enclosing span this layer recorded.
         // The nearest enclosing span this layer recorded: usually the parent itself (one
         // lookup), else further up.
         let recorded = |p: &tracing_subscriber::registry::SpanRef<'_, S>| {

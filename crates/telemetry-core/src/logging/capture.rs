@@ -131,10 +131,21 @@ impl Capture {
         }
     }
 
-    fn text_of(&mut self, field: &Field, range: TextRange) {
+    /// Appends the text `write` makes, notes it as the event's own tenant when `field` is
+    /// `tenant`, and records it as the value `kind` makes of its range.
+    fn push_text(
+        &mut self,
+        field: &Field,
+        write: impl FnOnce(&mut String),
+        kind: impl FnOnce(TextRange) -> RawValue,
+    ) {
+        let start = self.text.len();
+        write(&mut self.text);
+        let range = self.since(start);
         if field.name() == super::TENANT_FIELD {
             self.own_tenant = Some(range);
         }
+        self.push(field, kind(range));
     }
 
     fn push(&mut self, field: &Field, value: RawValue) {
@@ -147,17 +158,17 @@ impl Capture {
 
 impl Visit for Capture {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let start = self.text.len();
-        let _ = write!(self.text, "{value:?}");
-        let range = self.since(start);
-        self.text_of(field, range);
-        self.push(field, RawValue::Text(range));
+        self.push_text(
+            field,
+            |t| {
+                let _ = write!(t, "{value:?}");
+            },
+            RawValue::Text,
+        );
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        let range = self.push_raw(value);
-        self.text_of(field, range);
-        self.push(field, RawValue::Text(range));
+        self.push_text(field, |t| t.push_str(value), RawValue::Text);
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
@@ -177,42 +188,47 @@ impl Visit for Capture {
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {
-        let start = self.text.len();
-        let _ = write!(self.text, "{value}");
-        let range = self.since(start);
-        self.text_of(field, range);
-        self.push(field, RawValue::Wide(range));
+        self.push_text(
+            field,
+            |t| {
+                let _ = write!(t, "{value}");
+            },
+            RawValue::Wide,
+        );
     }
 
     fn record_u128(&mut self, field: &Field, value: u128) {
-        let start = self.text.len();
-        let _ = write!(self.text, "{value}");
-        let range = self.since(start);
-        self.text_of(field, range);
-        self.push(field, RawValue::Wide(range));
+        self.push_text(
+            field,
+            |t| {
+                let _ = write!(t, "{value}");
+            },
+            RawValue::Wide,
+        );
     }
 
     fn record_bytes(&mut self, field: &Field, value: &[u8]) {
         // The hex text `tracing` gives bytes ("[01 ab]").
-        let start = self.text.len();
-        self.text.push('[');
-        for (i, byte) in value.iter().enumerate() {
-            if i > 0 {
-                self.text.push(' ');
+        let write = |t: &mut String| {
+            t.push('[');
+            for (i, byte) in value.iter().enumerate() {
+                if i > 0 {
+                    t.push(' ');
+                }
+                super::json::push_hex(t, &[*byte]);
             }
-            super::json::push_hex(&mut self.text, &[*byte]);
-        }
-        self.text.push(']');
-        let range = self.since(start);
-        self.text_of(field, range);
-        self.push(field, RawValue::Bytes(range, value.into()));
+            t.push(']');
+        };
+        self.push_text(field, write, |range| RawValue::Bytes(range, value.into()));
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        let start = self.text.len();
-        let _ = write!(self.text, "{value}");
-        let range = self.since(start);
-        self.text_of(field, range);
-        self.push(field, RawValue::Error(range));
+        self.push_text(
+            field,
+            |t| {
+                let _ = write!(t, "{value}");
+            },
+            RawValue::Error,
+        );
     }
 }
