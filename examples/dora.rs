@@ -8,7 +8,7 @@ use chrono::{TimeDelta, TimeZone, Utc};
 use prometheus_client::registry::Registry;
 use std::sync::Arc;
 use stellaops_telemetry::dora::{
-    ClassificationThresholds, DoraMetricsService, FixedClock, Scope, Severity, Window,
+    ClassificationThresholds, DoraMetricsService, ManualClock, Scope, Severity, Window,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -18,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("bad date")?;
     let at = |h: i64, m: i64| day + TimeDelta::hours(h) + TimeDelta::minutes(m);
     // "Now" is the next morning; the service asks the clock when it evaluates "yesterday".
-    let clock = Arc::new(FixedClock::new(at(24 + 6, 0)));
+    let clock = Arc::new(ManualClock::new(at(24 + 6, 0)));
     let dora = DoraMetricsService::builder().clock(clock).build();
 
     // Release orchestration reports each promotion or rollback as it completes.

@@ -79,7 +79,7 @@ mod window;
 pub use classification::{
     Bound, ClassificationThresholds, DoraLevels, LevelBounds, PerformanceLevel,
 };
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{DoraError, EventKind, StoreError, ValidationError, WindowError};
 pub use event::{
     DeploymentBuilder, DeploymentEvent, DoraEvent, IncidentBuilder, IncidentEvent, IncidentUpdate,
@@ -89,7 +89,7 @@ pub use jsonl::{
     EventLineError, EventLines, LineError, event_to_json_line, parse_event_line, read_event_lines,
 };
 pub use metrics::{
-    DoraMetrics, LEAD_TIME_BUCKETS_HOURS, MetricUnits, RECOVERY_BUCKETS_HOURS,
+    DoraMetrics, EXPOSED_FAMILIES, LEAD_TIME_BUCKETS_HOURS, MetricUnits, RECOVERY_BUCKETS_HOURS,
     openmetrics_to_prometheus_text,
 };
 pub use service::{DoraMetricsService, DoraMetricsServiceBuilder, OpenIncident, WindowEvaluation};

@@ -36,6 +36,21 @@ pub const RECOVERY_BUCKETS_HOURS: [f64; 14] = [
     0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 12.0, 24.0, 48.0, 72.0, 168.0, 336.0, 720.0,
 ];
 
+/// Every family name these metrics can expose in the Prometheus text format (counters with
+/// their `_total` suffix), under either [`MetricUnits`]: what generated dashboards and alert
+/// rules may reference.
+pub const EXPOSED_FAMILIES: &[&str] = &[
+    "dora_deployments_total",
+    "dora_deployment_failure_total",
+    "dora_deployment_frequency_per_day",
+    "dora_change_failure_rate_percent",
+    "dora_lead_time_hours",
+    "dora_lead_time_seconds",
+    "dora_time_to_recovery_hours",
+    "dora_time_to_recovery_seconds",
+    "dora_slo_breach_total",
+];
+
 /// The unit of the two duration histograms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum MetricUnits {

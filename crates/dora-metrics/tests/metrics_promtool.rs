@@ -8,7 +8,7 @@ mod common;
 use common::{dep, inc, t, window};
 use prometheus_client::registry::Registry;
 use stellaops_dora_metrics::{
-    DoraMetricsService, MetricUnits, Outcome, openmetrics_to_prometheus_text,
+    DoraMetricsService, EXPOSED_FAMILIES, MetricUnits, Outcome, openmetrics_to_prometheus_text,
 };
 use stellaops_telemetry_testkit::Promtool;
 
@@ -147,4 +147,20 @@ fn conversion_renames_only_counter_families_and_drops_openmetrics_only_lines() {
         openmetrics_to_prometheus_text(open),
         "# HELP a_requests_total Requests.\n# TYPE a_requests_total counter\na_requests_total 3\n# HELP a_depth Depth.\n# TYPE a_depth gauge\na_depth 2\n"
     );
+}
+
+#[test]
+fn exposed_families_lists_every_family_under_both_units() {
+    let mut exposed = std::collections::BTreeSet::new();
+    for units in [MetricUnits::Hours, MetricUnits::Seconds] {
+        let text = openmetrics_to_prometheus_text(&encode(&busy_service(units)));
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("# TYPE ") {
+                exposed.insert(rest.split(' ').next().unwrap_or_default().to_owned());
+            }
+        }
+    }
+    let listed: std::collections::BTreeSet<String> =
+        EXPOSED_FAMILIES.iter().map(|f| (*f).to_owned()).collect();
+    assert_eq!(exposed, listed);
 }

@@ -7,12 +7,12 @@ use chrono::{NaiveDate, TimeDelta};
 use common::{dep, dep_in, inc, t, window};
 use std::sync::Arc;
 use stellaops_dora_metrics::{
-    DoraMetricsOptions, DoraMetricsService, DoraStore, FixedClock, InMemoryDoraStore, Outcome,
+    DoraMetricsOptions, DoraMetricsService, DoraStore, InMemoryDoraStore, ManualClock, Outcome,
     PerformanceLevel, Scope, SloMetric, Window, compute_summary,
 };
 
-fn service_at(now_h: f64) -> (DoraMetricsService, Arc<FixedClock>) {
-    let clock = Arc::new(FixedClock::new(t(now_h)));
+fn service_at(now_h: f64) -> (DoraMetricsService, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(t(now_h)));
     let dora = DoraMetricsService::builder().clock(clock.clone()).build();
     (dora, clock)
 }

@@ -15,7 +15,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 
 use crate::policy::{EgressDecision, EgressPolicy, EgressRequest, Unrestricted};
-use crate::signal::Signal;
+use stellaops_telemetry_model::Signal;
 
 /// The `tracing` target of the guard's events.
 pub const EVENT_TARGET: &str = "stellaops_egress_policy";

@@ -74,7 +74,6 @@ mod guard;
 mod host;
 mod policy;
 mod sealed;
-mod signal;
 
 pub use allow_list::{AllowRule, EndpointPattern, ExporterAllowList, ExporterAllowListBuilder};
 pub use endpoint::{Endpoint, EndpointClass, Scheme};
@@ -88,4 +87,4 @@ pub use sealed::{
     ListenerHandle, SealChange, SealState, SealWatcher, SealedMode, SealedModePolicy,
     UnknownSealState,
 };
-pub use signal::{Signal, UnknownSignal};
+pub use stellaops_telemetry_model::signal::{Signal, UnknownSignal};

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use crate::endpoint::Endpoint;
-use crate::signal::Signal;
+use stellaops_telemetry_model::Signal;
 
 /// A question put to an [`EgressPolicy`]: may this exporter send this signal to this
 /// endpoint?

@@ -1,30 +1,5 @@
-//! Where "now" comes from. Override expiry is checked against an injected [`Clock`], so tests
-//! and replays use a [`FixedClock`] instead of the wall clock.
+//! Where "now" comes from: override expiry is checked against an injected
+//! [`Clock`](stellaops_telemetry_model::Clock) (the workspace's one clock), so tests and replays
+//! use a [`ManualClock`] instead of the wall clock.
 
-use chrono::{DateTime, Utc};
-
-/// A source of the current time.
-pub trait Clock: Send + Sync {
-    /// The current time.
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// The system's wall clock.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// A clock that always says the same time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FixedClock(pub DateTime<Utc>);
-
-impl Clock for FixedClock {
-    fn now(&self) -> DateTime<Utc> {
-        self.0
-    }
-}
+pub use stellaops_telemetry_model::clock::{Clock, ManualClock, SystemClock};

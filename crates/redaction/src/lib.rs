@@ -66,7 +66,7 @@ mod reason;
 mod redactor;
 
 pub use audit::{OverrideAudit, OverrideRecord, OverrideUse, RecordingAudit, TracingAudit};
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use detector::{Detector, DetectorSet};
 pub use error::PolicyError;
 pub use metrics::{ScrubLabels, ScrubMetrics};

@@ -654,7 +654,7 @@ mod tests {
 
     #[test]
     fn policy_file_round_trips_and_rejects_unknown_fields() {
-        let clock = crate::FixedClock(noon());
+        let clock = crate::ManualClock::new(noon());
         let json = r#"{
             "mode": "allow_list",
             "allowed_keys": ["http.*"],

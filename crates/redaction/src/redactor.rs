@@ -586,7 +586,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::{FixedClock, Override, RecordingAudit};
+    use crate::{ManualClock, Override, RecordingAudit};
 
     fn redactor() -> Redactor {
         Redactor::new(RedactionPolicy::default())
@@ -731,7 +731,7 @@ mod tests {
         let audit = Arc::new(RecordingAudit::new());
         let at = |t| {
             Redactor::new(policy.clone())
-                .with_clock(Arc::new(FixedClock(t)))
+                .with_clock(Arc::new(ManualClock::new(t)))
                 .with_audit(audit.clone())
         };
         let key = "http.request.header.authorization";

@@ -28,7 +28,7 @@ pub mod level;
 pub mod logging;
 pub mod metrics;
 mod pipeline;
-pub mod profile;
+pub use stellaops_telemetry_model::profile;
 pub mod propagation;
 mod recycle;
 pub mod replay;
@@ -38,10 +38,8 @@ pub mod settings;
 pub mod span_layer;
 pub mod spans;
 pub mod spool;
-// --- tls (issue 16) ---
 pub mod tls;
-// --- end tls ---
-pub mod window;
+pub use stellaops_telemetry_model::window;
 
 pub use init::{
     DEFAULT_EXPORT_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT, FORENSIC_EXPORT_INTERVAL, InitError,

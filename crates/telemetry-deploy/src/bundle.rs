@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use stellaops_federation_dsse::{DsseError, Envelope, EnvelopeSigner, sign_envelope};
-use stellaops_telemetry_core::profile::Profile;
+use stellaops_telemetry_model::profile::Profile;
 
 /// The DSSE payload type of the signed manifest.
 pub const MANIFEST_PAYLOAD_TYPE: &str =

@@ -11,7 +11,7 @@ use stellaops_egress_policy::{
     Unrestricted,
 };
 use stellaops_redaction::{Mode, PolicyFile, RedactionPolicy};
-use stellaops_telemetry_core::profile::{ExporterKind, Profile};
+use stellaops_telemetry_model::profile::{ExporterKind, Profile};
 
 /// TLS files the receivers present and the exporters trust.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,7 @@
 use crate::promql::{owning_metric, referenced_series};
 use crate::yaml::Yaml;
 use serde_json::{Value, json};
-use stellaops_telemetry_core::metrics::CATALOGUE;
+use stellaops_telemetry_model::catalogue::CATALOGUE;
 
 /// One panel query.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use stellaops_federation_dsse::{Ed25519Signer, TrustedKeys, Verifier};
-//! use stellaops_telemetry_core::profile::Profile;
+//! use stellaops_telemetry_model::profile::Profile;
 //! use stellaops_telemetry_deploy::collector::Site;
 //! use stellaops_telemetry_deploy::offline_kit::{OfflineKit, verify_dir, KitSignature};
 //!
@@ -41,7 +41,7 @@ use std::path::{Component, Path, PathBuf};
 use stellaops_federation_dsse::{
     DsseError, Envelope, EnvelopeSigner, UnsignedFallback, Verifier, sign_envelope_with_fallback,
 };
-use stellaops_telemetry_core::profile::Profile;
+use stellaops_telemetry_model::profile::Profile;
 
 /// The manifest's `schema`.
 pub const KIT_SCHEMA: &str = "stellaops.telemetry.offline-kit/v1";

@@ -4,7 +4,7 @@
 //! Not a PromQL parser: a lexer that is exact about what can name a metric (identifiers
 //! outside label matchers, grouping lists, strings and range selectors, not followed by `(`).
 
-use stellaops_telemetry_core::metrics::{CATALOGUE, MetricKind};
+use stellaops_telemetry_model::catalogue::{CATALOGUE, MetricKind};
 
 /// PromQL keywords and aggregation modifiers that look like identifiers.
 const KEYWORDS: &[&str] = &[
@@ -143,17 +143,7 @@ fn skip_until(chars: &[char], start: usize, close: char) -> usize {
 
 /// The DORA metric families (`stellaops-dora-metrics`) as exposed in the Prometheus text
 /// format, with both unit variants of the two duration histograms.
-pub const DORA_FAMILIES: &[&str] = &[
-    "dora_deployments_total",
-    "dora_deployment_failure_total",
-    "dora_deployment_frequency_per_day",
-    "dora_change_failure_rate_percent",
-    "dora_lead_time_hours",
-    "dora_lead_time_seconds",
-    "dora_time_to_recovery_hours",
-    "dora_time_to_recovery_seconds",
-    "dora_slo_breach_total",
-];
+pub use stellaops_dora_metrics::EXPOSED_FAMILIES as DORA_FAMILIES;
 
 /// The catalogue metric (or DORA family) a series name belongs to: histograms own their
 /// `_bucket`, `_sum` and `_count` series. `None` when the name is unknown.

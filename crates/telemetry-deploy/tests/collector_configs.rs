@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use stellaops_egress_policy::{ExporterAllowList, SealState, SealedMode, SealedModePolicy};
 use stellaops_redaction::RedactionPolicy;
-use stellaops_telemetry_core::profile::Profile;
 use stellaops_telemetry_deploy::collector::{RenderError, Site, render};
 use stellaops_telemetry_deploy::yaml::Yaml;
+use stellaops_telemetry_model::profile::Profile;
 
 fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")

@@ -2,11 +2,11 @@
 //! envelope that verifies with the workspace verifier and with securesystemslib.
 
 use stellaops_federation_dsse::{Ed25519Signer, TrustedKeys, Verifier};
-use stellaops_telemetry_core::profile::Profile;
 use stellaops_telemetry_deploy::bundle::{
     BundleFile, ConfigBundle, MANIFEST_PAYLOAD_TYPE, SIGNATURE_PATH, check_manifest,
 };
 use stellaops_telemetry_deploy::collector::Site;
+use stellaops_telemetry_model::profile::Profile;
 
 fn signed(profile: &Profile) -> (ConfigBundle, Ed25519Signer) {
     let signer = Ed25519Signer::from_seed(&[7; 32]);

@@ -7,7 +7,7 @@ use std::io::BufReader;
 use std::path::PathBuf;
 use std::sync::Arc;
 use stellaops_dora_metrics::{
-    DoraEvent, DoraMetricsService, FixedClock, Scope, Window, read_event_lines,
+    DoraEvent, DoraMetricsService, ManualClock, Scope, Window, read_event_lines,
 };
 use stellaops_outcome_analytics::{DoraAnalytics, OutcomeAnalyticsService, OutcomeExecutiveReport};
 
@@ -40,7 +40,7 @@ pub fn acme_prod() -> Scope {
 
 /// Both services over one store, with a fixed clock, holding `events`.
 pub fn analytics_with(events: &[DoraEvent]) -> DoraAnalytics {
-    let clock = Arc::new(FixedClock::new(utc(20, 0, 0)));
+    let clock = Arc::new(ManualClock::new(utc(20, 0, 0)));
     let analytics = DoraAnalytics::with_dora(DoraMetricsService::builder().clock(clock));
     for event in events {
         analytics.dora().record(event).unwrap();

@@ -1,5 +1,5 @@
 //! Profiles (`default`, `forensic`, `airgap`) as data: sampling, retention, log level, export
-//! interval, exporters and extended attributes (advisory §3.2, §7.2; REFERENCE sealed mode).
+//! interval, exporters, extended attributes and sealed mode.
 //!
 //! Not a configuration loader: `settings` layers code and environment over a profile.
 
@@ -160,7 +160,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn profiles_follow_the_advisory_tables() {
+    fn profiles_follow_the_specification_tables() {
         let d = Profile::default_profile();
         let f = Profile::forensic();
         let a = Profile::airgap();

@@ -5,7 +5,7 @@
 //!
 //! ```
 //! use chrono::{DateTime, Utc};
-//! use stellaops_telemetry_core::window::Window;
+//! use stellaops_telemetry_model::window::Window;
 //!
 //! let now: DateTime<Utc> = "2025-03-02T00:00:00Z".parse()?;
 //! let last_day = Window::parse("24h", now)?;
