@@ -1,20 +1,21 @@
 //! `stella-telemetry bundle`: create, verify, inspect, extract and replay signed offline OTLP
 //! bundles (replay lives in `replay.rs`).
 //!
-//! Output is JSON on stdout. Failures exit 1 with `CODE: message` on stderr, `CODE` being a
-//! stable `bundle.*` code (or `federation.dsse.*` for key files).
+//! Output is JSON on stdout. Failures exit 1 with a stable `bundle.*` code (or
+//! `federation.dsse.*` for key files), reported by `main` as `error[CODE]: message`.
 
+use crate::failure::Failure;
+use crate::trusted::{require_signature, trusted_reader};
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use stellaops_bundle_format::framing::RecordReader;
 use stellaops_bundle_format::{
-    BundleError, BundleOptions, BundleReader, BundleWriter, Clock, Compression, FixedClock, Signal,
+    BundleOptions, BundleReader, BundleWriter, Clock, Compression, FixedClock, Signal,
     SignatureStatus, SystemClock, VerifiedBundle, Window,
 };
-use stellaops_federation_dsse::{EnvelopeSigner, PrivateKey, TrustedKey, TrustedKeys, Verifier};
+use stellaops_federation_dsse::{EnvelopeSigner, PrivateKey};
 
 /// `bundle` subcommands.
 #[derive(Debug, Args)]
@@ -103,44 +104,14 @@ struct ExtractArgs {
     trusted: Vec<PathBuf>,
 }
 
-pub(crate) struct Failure {
-    pub(crate) code: &'static str,
-    pub(crate) message: String,
-}
-
-impl From<BundleError> for Failure {
-    fn from(e: BundleError) -> Self {
-        Self {
-            code: e.code(),
-            message: e.to_string(),
-        }
-    }
-}
-
-impl From<stellaops_federation_dsse::DsseError> for Failure {
-    fn from(e: stellaops_federation_dsse::DsseError) -> Self {
-        Self {
-            code: e.code(),
-            message: e.to_string(),
-        }
-    }
-}
-
 /// Runs a `bundle` subcommand.
-pub(crate) fn run(args: BundleArgs) -> ExitCode {
-    let result = match args.command {
+pub(crate) fn run(args: BundleArgs) -> Result<(), Failure> {
+    match args.command {
         BundleCommand::Create(a) => create(&a),
         BundleCommand::Verify(a) => verify(&a.path, &a.trusted).map(|_| ()),
         BundleCommand::Inspect(a) => inspect(&a),
         BundleCommand::Extract(a) => extract(&a),
-        BundleCommand::Replay(a) => return crate::replay::run(&a),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(f) => {
-            eprintln!("{}: {}", f.code, f.message);
-            ExitCode::FAILURE
-        }
+        BundleCommand::Replay(a) => crate::replay::run(&a),
     }
 }
 
@@ -148,11 +119,13 @@ pub(crate) fn source_date_epoch() -> Result<Option<DateTime<Utc>>, Failure> {
     let Ok(value) = std::env::var("SOURCE_DATE_EPOCH") else {
         return Ok(None);
     };
-    let bad = || Failure {
-        code: "bundle.invalid_input",
-        message: format!(
-            "SOURCE_DATE_EPOCH: expected a non-negative integer of seconds, found {value:?}"
-        ),
+    let bad = || {
+        Failure::failed(
+            "bundle.invalid_input",
+            format!(
+                "SOURCE_DATE_EPOCH: expected a non-negative integer of seconds, found {value:?}"
+            ),
+        )
     };
     let seconds: i64 = value.trim().parse().map_err(|_| bad())?;
     if seconds < 0 {
@@ -164,10 +137,7 @@ pub(crate) fn source_date_epoch() -> Result<Option<DateTime<Utc>>, Failure> {
 }
 
 fn io_failure(context: &str, e: &std::io::Error) -> Failure {
-    Failure {
-        code: "bundle.io",
-        message: format!("{context}: {e}"),
-    }
+    Failure::failed("bundle.io", format!("{context}: {e}"))
 }
 
 fn create(args: &CreateArgs) -> Result<(), Failure> {
@@ -195,10 +165,10 @@ fn create(args: &CreateArgs) -> Result<(), Failure> {
         let file = std::fs::File::open(&path)
             .map_err(|e| io_failure(&format!("opening {}", path.display()), &e))?;
         let mut records = RecordReader::new(std::io::BufReader::new(file));
-        while let Some(record) = records.next_record().map_err(|e| Failure {
-            code: "bundle.framing",
-            message: format!("{}: {e}", path.display()),
-        })? {
+        while let Some(record) = records
+            .next_record()
+            .map_err(|e| Failure::failed("bundle.framing", format!("{}: {e}", path.display())))?
+        {
             writer.write_record(signal, record)?;
         }
     }
@@ -215,13 +185,13 @@ fn create(args: &CreateArgs) -> Result<(), Failure> {
         }
     }
     if !found {
-        return Err(Failure {
-            code: "bundle.invalid_input",
-            message: format!(
+        return Err(Failure::failed(
+            "bundle.invalid_input",
+            format!(
                 "{}: expected traces.pb, metrics.pb, logs.pb or config/, found none",
                 args.input.display()
             ),
-        });
+        ));
     }
     let signers: Vec<&dyn EnvelopeSigner> = signer
         .as_ref()
@@ -261,13 +231,13 @@ fn collect_files(
         } else if kind.is_file() {
             out.push((name, path));
         } else {
-            return Err(Failure {
-                code: "bundle.invalid_input",
-                message: format!(
+            return Err(Failure::failed(
+                "bundle.invalid_input",
+                format!(
                     "{}: expected a regular file or directory, found a link or special file",
                     path.display()
                 ),
-            });
+            ));
         }
     }
     Ok(())
@@ -280,17 +250,6 @@ fn counts(manifest: &stellaops_bundle_format::Manifest) -> Value {
         .map(|(s, n)| (s.as_str().to_owned(), Value::from(n)))
         .collect::<serde_json::Map<_, _>>()
         .into()
-}
-
-pub(crate) fn trusted_reader(trusted: &[PathBuf]) -> Result<BundleReader, Failure> {
-    if trusted.is_empty() {
-        return Ok(BundleReader::dangerous_skip_signature());
-    }
-    let mut keys = TrustedKeys::new();
-    for path in trusted {
-        keys.add(TrustedKey::read(path)?)?;
-    }
-    Ok(BundleReader::new(Verifier::new(keys)))
 }
 
 fn summary(verified: &VerifiedBundle) -> Value {
@@ -319,22 +278,6 @@ fn summary(verified: &VerifiedBundle) -> Value {
     })
 }
 
-/// Fails unless the signature was verified against a trusted key.
-fn require_signature(verified: &VerifiedBundle) -> Result<(), Failure> {
-    match verified.signature() {
-        SignatureStatus::Verified { .. } => Ok(()),
-        SignatureStatus::NotChecked { unsigned: true, .. } => Err(Failure {
-            code: "bundle.unsigned",
-            message: "signatures/manifest.sig: the bundle is unsigned (unsigned-fallback marker)"
-                .into(),
-        }),
-        _ => Err(Failure {
-            code: "bundle.signature_unverified",
-            message: "signatures/manifest.sig: not verified: pass --trusted FILE".into(),
-        }),
-    }
-}
-
 fn verify(path: &Path, trusted: &[PathBuf]) -> Result<VerifiedBundle, Failure> {
     let verified = trusted_reader(trusted)?.verify_file(path)?;
     println!("{}", summary(&verified));
@@ -344,11 +287,8 @@ fn verify(path: &Path, trusted: &[PathBuf]) -> Result<VerifiedBundle, Failure> {
 
 fn inspect(args: &InspectArgs) -> Result<(), Failure> {
     let verified = BundleReader::dangerous_skip_signature().verify_file(&args.path)?;
-    let manifest: Value =
-        serde_json::from_slice(verified.manifest_json()).map_err(|e| Failure {
-            code: "bundle.invalid_manifest",
-            message: e.to_string(),
-        })?;
+    let manifest: Value = serde_json::from_slice(verified.manifest_json())
+        .map_err(|e| Failure::failed("bundle.invalid_manifest", e.to_string()))?;
     let out = json!({
         "manifest": manifest,
         "records": counts(verified.manifest()),
@@ -365,7 +305,8 @@ fn extract(args: &ExtractArgs) -> Result<(), Failure> {
     if let Err(f) = require_signature(&verified) {
         eprintln!(
             "warning: {}: {} (extracted after integrity checks only)",
-            f.code, f.message
+            f.code(),
+            f.message()
         );
     }
     Ok(())

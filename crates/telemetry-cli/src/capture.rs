@@ -1,35 +1,25 @@
 //! `stella-telemetry capture`: a window of a service's spool as a signed offline bundle,
 //! filtered to one tenant, without touching the service (the spool is opened read-only).
 //!
-//! Exit status: 0 when the bundle was written, 1 when the capture failed (`CODE: message` on
-//! stderr), 2 on a usage error (bad arguments, an invalid `--window`, an unusable
-//! `SOURCE_DATE_EPOCH`).
+//! Exit status: 0 when the bundle was written, 1 when the capture failed (with a
+//! `telemetry.spool.*`, `telemetry.capture.*` or `bundle.*` code), 2 on a usage error (bad
+//! arguments, an invalid `--window`, an unusable `SOURCE_DATE_EPOCH`).
 
-use crate::bundle::Failure;
+use crate::failure::{Exit, Failure};
+use crate::trusted::{require_signature, trusted_reader};
 use chrono::{DateTime, Utc};
 use clap::{ArgGroup, Args};
 use serde_json::{Value, json};
 use std::path::PathBuf;
-use std::process::ExitCode;
 use stellaops_bundle_format::{Compression, FixedClock, SystemClock};
 use stellaops_federation_dsse::PrivateKey;
 use stellaops_telemetry_core::spool::{CaptureObserver, SegmentInfo, Spool};
 use stellaops_telemetry_core::window::Window;
 
-/// Exit status for a usage error found after parsing.
-const USAGE: u8 = 2;
-
 /// `capture --url`: download the export, then verify it; a bundle that fails verification is
 /// removed (nothing unverifiable is left behind under `--out`).
-fn fetch(args: &CaptureArgs, url: &str) -> ExitCode {
-    let remote_fail = |e: &crate::remote::RemoteError| {
-        eprintln!("{}: {e}", e.code());
-        ExitCode::from(e.exit_code())
-    };
-    let token = match crate::remote::resolve_token(args.token.clone(), args.token_file.as_deref()) {
-        Ok(t) => t,
-        Err(e) => return remote_fail(&e),
-    };
+fn fetch(args: &CaptureArgs, url: &str, json: bool) -> Result<(), Failure> {
+    let token = crate::remote::resolve_token(args.token.clone(), args.token_file.as_deref())?;
     let mut bar = crate::progress::Bar::stderr();
     let mut progress = |done: u64, total: Option<u64>| bar.draw(false, done, total, "bytes", "");
     let fetched = crate::remote::fetch_forensic(
@@ -41,29 +31,18 @@ fn fetch(args: &CaptureArgs, url: &str) -> ExitCode {
         &mut progress,
     );
     bar.finish();
-    let bytes = match fetched {
-        Ok(n) => n,
-        Err(e) => return remote_fail(&e),
-    };
-    let verified = crate::bundle::trusted_reader(&args.trusted)
-        .and_then(|reader| reader.verify_file(&args.out).map_err(Failure::from));
-    let verified = match verified {
-        Ok(v) => v,
-        Err(f) => {
+    let bytes = fetched?;
+    let verified = trusted_reader(&args.trusted)
+        .and_then(|reader| reader.verify_file(&args.out).map_err(Failure::from))
+        .map_err(|f| {
             let _ = std::fs::remove_file(&args.out);
-            return fail(
-                &Failure {
-                    code: f.code,
-                    message: format!(
-                        "{}: the downloaded bundle failed verification and was removed: {}",
-                        args.out.display(),
-                        f.message
-                    ),
-                },
-                1,
-            );
-        }
-    };
+            f.with_exit(Exit::Failed).map_message(|message| {
+                format!(
+                    "{}: the downloaded bundle failed verification and was removed: {message}",
+                    args.out.display()
+                )
+            })
+        })?;
     let signature = match verified.signature() {
         stellaops_bundle_format::SignatureStatus::Verified { .. } => "verified",
         stellaops_bundle_format::SignatureStatus::NotChecked { unsigned: true, .. } => "unsigned",
@@ -84,7 +63,7 @@ fn fetch(args: &CaptureArgs, url: &str) -> ExitCode {
         "signature": signature,
         "records": records,
     });
-    if args.json {
+    if json {
         println!("{summary}");
     } else {
         println!(
@@ -99,10 +78,10 @@ fn fetch(args: &CaptureArgs, url: &str) -> ExitCode {
             },
         );
     }
-    if signature == "verified" || args.trusted.is_empty() {
-        ExitCode::SUCCESS
+    if args.trusted.is_empty() {
+        Ok(())
     } else {
-        ExitCode::from(1)
+        require_signature(&verified)
     }
 }
 
@@ -163,62 +142,37 @@ pub(crate) struct CaptureArgs {
     /// Bundle file to write (replaced atomically).
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
-
-    /// Print a JSON summary on stdout instead of one line of text.
-    #[arg(long)]
-    json: bool,
 }
 
-/// Runs `capture`.
-pub(crate) fn run(args: &CaptureArgs) -> ExitCode {
+/// Runs `capture`; `json` prints the summary as JSON instead of one line of text.
+pub(crate) fn run(args: &CaptureArgs, json: bool) -> Result<(), Failure> {
     if let Some(url) = &args.url {
-        return fetch(args, url);
+        return fetch(args, url, json);
     }
-    let epoch = match crate::bundle::source_date_epoch() {
-        Ok(e) => e,
-        Err(f) => return fail(&f, USAGE),
-    };
+    // Usage errors found after parsing: an unusable SOURCE_DATE_EPOCH, an invalid window.
+    let epoch = crate::bundle::source_date_epoch().map_err(|f| f.with_exit(Exit::Usage))?;
     let now = epoch.unwrap_or_else(Utc::now);
-    let window = match Window::parse(&args.window, now) {
-        Ok(w) => w,
-        Err(e) => {
-            return fail(
-                &Failure {
-                    code: e.code(),
-                    message: format!("--window: {e}"),
-                },
-                USAGE,
-            );
-        }
-    };
-    match capture(args, window, epoch) {
-        Ok(summary) => {
-            if args.json {
-                println!("{summary}");
+    let window = Window::parse(&args.window, now)
+        .map_err(|e| Failure::usage(e.code(), format!("--window: {e}")))?;
+    let summary = capture(args, window, epoch)?;
+    if json {
+        println!("{summary}");
+    } else {
+        println!(
+            "wrote {} ({}, {} bytes, {}): {} records over {}",
+            summary["path"].as_str().unwrap_or_default(),
+            summary["sha256"].as_str().unwrap_or_default(),
+            summary["size"],
+            if summary["signed"] == true {
+                "signed"
             } else {
-                println!(
-                    "wrote {} ({}, {} bytes, {}): {} records over {}",
-                    summary["path"].as_str().unwrap_or_default(),
-                    summary["sha256"].as_str().unwrap_or_default(),
-                    summary["size"],
-                    if summary["signed"] == true {
-                        "signed"
-                    } else {
-                        "UNSIGNED"
-                    },
-                    summary["records"],
-                    summary["window"].as_str().unwrap_or_default(),
-                );
-            }
-            ExitCode::SUCCESS
-        }
-        Err(f) => fail(&f, 1),
+                "UNSIGNED"
+            },
+            summary["records"],
+            summary["window"].as_str().unwrap_or_default(),
+        );
     }
-}
-
-fn fail(f: &Failure, code: u8) -> ExitCode {
-    eprintln!("{}: {}", f.code, f.message);
-    ExitCode::from(code)
+    Ok(())
 }
 
 fn capture(
@@ -227,18 +181,12 @@ fn capture(
     epoch: Option<DateTime<Utc>>,
 ) -> Result<Value, Failure> {
     let Some(dir) = &args.spool else {
-        return Err(Failure {
-            code: "telemetry.capture.no_spool",
-            message: "expected --spool DIR".into(),
-        });
+        return Err(Failure::failed(
+            "telemetry.capture.no_spool",
+            "expected --spool DIR",
+        ));
     };
-    let spool = Spool::builder(dir)
-        .read_only()
-        .open()
-        .map_err(|e| Failure {
-            code: e.code(),
-            message: e.to_string(),
-        })?;
+    let spool = Spool::builder(dir).read_only().open()?;
     let signer = args.key.as_deref().map(PrivateKey::read).transpose()?;
     let mut capture = spool
         .capture(window)
@@ -260,12 +208,7 @@ fn capture(
         capture = capture.signer(s);
     }
     let mut progress = Progress::new();
-    let summary = capture
-        .write_to_observed(&args.out, &mut progress)
-        .map_err(|e| Failure {
-            code: e.code(),
-            message: e.to_string(),
-        })?;
+    let summary = capture.write_to_observed(&args.out, &mut progress)?;
     progress.finish();
     let records: serde_json::Map<String, Value> = summary
         .manifest

@@ -1,10 +1,10 @@
 //! `stella-telemetry deploy`: writes the collector configs, Grafana dashboards, alert rules,
 //! manifest and (with `--key`) the DSSE signature of one profile's config bundle.
 
+use crate::failure::{Exit, Failure};
 use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use stellaops_federation_dsse::PrivateKey;
 use stellaops_telemetry_core::profile::Profile;
 use stellaops_telemetry_deploy::bundle::ConfigBundle;
@@ -25,44 +25,34 @@ pub(crate) struct DeployArgs {
     key: Option<PathBuf>,
 }
 
-pub(crate) fn run(args: DeployArgs) -> ExitCode {
+/// Runs `deploy`: an unknown profile or an unreadable key is bad input (exit 2); a render,
+/// signing or write failure exits 1.
+pub(crate) fn run(args: DeployArgs) -> Result<(), Failure> {
     let DeployArgs {
         profile: profile_name,
         out,
         key,
     } = args;
-    let Some(profile) = Profile::by_name(&profile_name) else {
-        eprintln!(
-            "error: unknown profile {profile_name:?}; expected one of {}",
-            Profile::NAMES.join(", ")
-        );
-        return ExitCode::from(2);
-    };
-    let key = match key.as_deref().map(PrivateKey::read).transpose() {
-        Ok(key) => key,
-        Err(e) => {
-            eprintln!("error [{}]: {e}", e.code());
-            return ExitCode::from(2);
-        }
-    };
+    let profile = Profile::by_name(&profile_name).ok_or_else(|| {
+        Failure::usage(
+            "deploy.unknown_profile",
+            format!(
+                "unknown profile {profile_name:?}; expected one of {}",
+                Profile::NAMES.join(", ")
+            ),
+        )
+    })?;
+    let key = key
+        .as_deref()
+        .map(PrivateKey::read)
+        .transpose()
+        .map_err(|e| Failure::from(e).with_exit(Exit::Usage))?;
     let site = Site::for_profile(&profile);
-    let mut bundle = match ConfigBundle::render(&profile, &site) {
-        Ok(bundle) => bundle,
-        Err(e) => {
-            eprintln!("error [{}]: {e}", e.code());
-            return ExitCode::from(1);
-        }
-    };
-    if let Some(key) = &key
-        && let Err(e) = bundle.sign(key)
-    {
-        eprintln!("error [{}]: {e}", e.code());
-        return ExitCode::from(1);
+    let mut bundle = ConfigBundle::render(&profile, &site)?;
+    if let Some(key) = &key {
+        bundle.sign(key)?;
     }
-    if let Err(e) = bundle.write_to(&out) {
-        eprintln!("error [{}]: {e}", e.code());
-        return ExitCode::from(1);
-    }
+    bundle.write_to(&out)?;
     let files: Vec<_> = bundle
         .files()
         .iter()
@@ -84,5 +74,5 @@ pub(crate) fn run(args: DeployArgs) -> ExitCode {
     if key.is_none() {
         eprintln!("warning: no --key given; the bundle is unsigned");
     }
-    ExitCode::SUCCESS
+    Ok(())
 }

@@ -1,13 +1,13 @@
 //! `stella-telemetry dora …`: DORA metrics from a JSON-lines file of deployment and incident
 //! events (the format of `stellaops_dora_metrics::read_event_lines`).
 
+use crate::failure::Failure;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use std::fs::File;
 use std::io::BufReader;
 use std::path::PathBuf;
-use std::process::ExitCode;
-use stellaops_dora_metrics::{DoraMetricsService, Scope, Window, read_event_lines};
+use stellaops_dora_metrics::{DoraMetricsService, LineError, Scope, Window, read_event_lines};
 use stellaops_outcome_analytics::{
     DoraOutcomeAnalyticsService, OutcomeAnalyticsService, ReportFormat,
 };
@@ -74,35 +74,34 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
 }
 
 /// Runs a `dora` subcommand.
-pub(crate) fn run(args: DoraArgs) -> ExitCode {
+pub(crate) fn run(args: DoraArgs) -> Result<(), Failure> {
     match args {
         DoraArgs::Summary(args) => summary(&args),
         DoraArgs::Report(args) => report(&args),
     }
 }
 
-/// The window, the scope and a service holding every event of the file; or the exit code
-/// after the error has been printed (2 for a bad window, 1 for an unreadable or invalid file).
-fn load(args: &SummaryArgs) -> Result<(Window, Scope, DoraMetricsService), ExitCode> {
-    let window = Window::new(args.from, args.to).map_err(|e| {
-        eprintln!("error: --from/--to: {e}");
-        ExitCode::from(2)
-    })?;
-    let file = File::open(&args.events).map_err(|e| {
-        eprintln!("error: cannot open {}: {e}", args.events.display());
-        ExitCode::FAILURE
-    })?;
+/// The window, the scope and a service holding every event of the file; a bad window is
+/// bad input (exit 2), an unreadable or invalid file exits 1.
+fn load(args: &SummaryArgs) -> Result<(Window, Scope, DoraMetricsService), Failure> {
+    let window = Window::new(args.from, args.to)
+        .map_err(|e| Failure::usage("dora.window.empty", format!("--from/--to: {e}")))?;
+    let events = args.events.display();
+    let file = File::open(&args.events)
+        .map_err(|e| Failure::failed("dora.io", format!("cannot open {events}: {e}")))?;
     let dora = DoraMetricsService::new();
     for item in read_event_lines(BufReader::new(file)) {
-        let recorded = item.map_err(|e| e.to_string()).and_then(|(line, event)| {
-            dora.record(&event)
-                .map(|_| ())
-                .map_err(|e| format!("line {line}: {e}"))
-        });
-        if let Err(message) = recorded {
-            eprintln!("error: {}: {message}", args.events.display());
-            return Err(ExitCode::FAILURE);
-        }
+        let (line, event) = item.map_err(|e| {
+            let code = match &e.error {
+                LineError::Invalid(invalid) => invalid.code(),
+                LineError::Json(_) => "dora.event.invalid_json",
+                LineError::Io(_) => "dora.io",
+                _ => "dora.event.invalid",
+            };
+            Failure::failed(code, format!("{events}: {e}"))
+        })?;
+        dora.record(&event)
+            .map_err(|e| Failure::failed(e.code(), format!("{events}: line {line}: {e}")))?;
     }
     let scope = Scope {
         tenant: args.tenant.clone(),
@@ -111,65 +110,38 @@ fn load(args: &SummaryArgs) -> Result<(Window, Scope, DoraMetricsService), ExitC
     Ok((window, scope, dora))
 }
 
-fn report(args: &ReportArgs) -> ExitCode {
-    let (window, scope, dora) = match load(&args.window) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
-    };
+fn report(args: &ReportArgs) -> Result<(), Failure> {
+    let (window, scope, dora) = load(&args.window)?;
     let outcomes = DoraOutcomeAnalyticsService::new(std::sync::Arc::new(dora));
     let format = match args.format {
         Format::Json => ReportFormat::Json,
         Format::Md => ReportFormat::Markdown,
         Format::Html => ReportFormat::Html,
     };
-    let rendered = match outcomes
+    let rendered = outcomes
         .executive_report(&scope, &window)
-        .and_then(|r| r.render(format))
-    {
-        Ok(text) => text,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+        .and_then(|r| r.render(format))?;
     match &args.out {
-        None => {
-            print!("{rendered}");
-            ExitCode::SUCCESS
+        None => print!("{rendered}"),
+        Some(path) => {
+            std::fs::write(path, rendered).map_err(|e| {
+                Failure::failed("dora.io", format!("cannot write {}: {e}", path.display()))
+            })?;
+            eprintln!("wrote {}", path.display());
         }
-        Some(path) => match std::fs::write(path, rendered) {
-            Ok(()) => {
-                eprintln!("wrote {}", path.display());
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: cannot write {}: {e}", path.display());
-                ExitCode::FAILURE
-            }
-        },
     }
+    Ok(())
 }
 
-fn summary(args: &SummaryArgs) -> ExitCode {
-    let (window, scope, dora) = match load(args) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
-    };
-    let summary = match dora.summary(&scope, &window) {
-        Ok(summary) => summary,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match serde_json::to_string_pretty(&summary) {
-        Ok(json) => {
-            println!("{json}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: cannot encode the summary: {e}");
-            ExitCode::FAILURE
-        }
-    }
+fn summary(args: &SummaryArgs) -> Result<(), Failure> {
+    let (window, scope, dora) = load(args)?;
+    let summary = dora.summary(&scope, &window)?;
+    let json = serde_json::to_string_pretty(&summary).map_err(|e| {
+        Failure::failed(
+            "dora.encode_failed",
+            format!("cannot encode the summary: {e}"),
+        )
+    })?;
+    println!("{json}");
+    Ok(())
 }

@@ -1,14 +1,13 @@
 //! `stella-telemetry dsse`: generate keys, sign payloads into DSSE envelopes, verify envelopes.
 //!
 //! Output is for pipes: `sign` prints only the envelope JSON, `verify` only the payload bytes.
-//! Failures exit 1 with `CODE: message` on stderr, `CODE` being a stable
-//! `federation.dsse.*` code.
+//! Failures exit 1 with a stable `federation.dsse.*` code.
 
+use crate::failure::Failure;
 use clap::{Args, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use stellaops_federation_dsse::{
     DsseError, Envelope, KeyType, PrivateKey, TrustedKey, TrustedKeys, Verifier, sign_envelope,
     write_private_key_file, write_public_key_file,
@@ -101,41 +100,16 @@ struct VerifyArgs {
     input: Option<PathBuf>,
 }
 
-/// A failure: a stable code and a message.
-struct Failure {
-    code: &'static str,
-    message: String,
-}
-
-impl From<DsseError> for Failure {
-    fn from(e: DsseError) -> Self {
-        Self {
-            code: e.code(),
-            message: e.to_string(),
-        }
-    }
-}
-
 fn io_failure(what: &str, e: &std::io::Error) -> Failure {
-    Failure {
-        code: IO_CODE,
-        message: format!("cannot {what}: {e}"),
-    }
+    Failure::failed(IO_CODE, format!("cannot {what}: {e}"))
 }
 
 /// Runs a `dsse` subcommand.
-pub(crate) fn run(args: DsseArgs) -> ExitCode {
-    let result = match args.command {
+pub(crate) fn run(args: DsseArgs) -> Result<(), Failure> {
+    match args.command {
         DsseCommand::Keygen(a) => keygen(&a),
         DsseCommand::Sign(a) => sign(&a),
         DsseCommand::Verify(a) => verify(&a),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(f) => {
-            eprintln!("{}: {}", f.code, f.message);
-            ExitCode::FAILURE
-        }
     }
 }
 

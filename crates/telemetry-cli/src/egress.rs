@@ -2,7 +2,8 @@
 //! the sealed-mode policy and an exporter allow-list, one JSON object per endpoint.
 
 use std::io::Write;
-use std::process::ExitCode;
+
+use crate::failure::{Exit, Failure};
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
@@ -10,13 +11,6 @@ use stellaops_egress_policy::{
     AllOf, AllowRule, EgressPolicy, EgressRequest, Endpoint, EndpointPattern, ExporterAllowList,
     SealState, SealedMode, SealedModePolicy, Signal,
 };
-
-/// Exit status when every endpoint is allowed.
-const ALL_ALLOWED: u8 = 0;
-/// Exit status when standard output cannot be written.
-const OUTPUT_FAILED: u8 = 1;
-/// Exit status when any endpoint is denied.
-const ANY_DENIED: u8 = 3;
 
 #[derive(Debug, Args)]
 pub(crate) struct EgressArgs {
@@ -92,13 +86,15 @@ struct Verdict<'a> {
     remediation: Option<&'a str>,
 }
 
-pub(crate) fn run(args: EgressArgs) -> ExitCode {
+/// Runs an `egress` subcommand: [`Exit::Ok`] when every endpoint is allowed, [`Exit::Denied`]
+/// when any is denied (the verdicts on stdout say which and why; nothing on stderr).
+pub(crate) fn run(args: EgressArgs) -> Result<Exit, Failure> {
     match args.command {
         EgressCommand::Check(check) => run_check(check),
     }
 }
 
-fn run_check(args: CheckArgs) -> ExitCode {
+fn run_check(args: CheckArgs) -> Result<Exit, Failure> {
     let state = if args.sealed {
         SealState::Sealed
     } else {
@@ -110,6 +106,9 @@ fn run_check(args: CheckArgs) -> ExitCode {
         policy = policy.with(ExporterAllowList::new(rules));
     }
 
+    let output_failed = |e: std::io::Error| {
+        Failure::failed("egress.io", format!("cannot write to standard output: {e}"))
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut any_denied = false;
@@ -126,17 +125,11 @@ fn run_check(args: CheckArgs) -> ExitCode {
             reason: decision.reason(),
             remediation: decision.remediation(),
         };
-        let written = serde_json::to_writer(&mut out, &verdict)
+        serde_json::to_writer(&mut out, &verdict)
             .map_err(std::io::Error::from)
-            .and_then(|()| out.write_all(b"\n"));
-        if let Err(error) = written {
-            eprintln!("stella-telemetry: cannot write to standard output: {error}");
-            return ExitCode::from(OUTPUT_FAILED);
-        }
+            .and_then(|()| out.write_all(b"\n"))
+            .map_err(output_failed)?;
     }
-    if let Err(error) = out.flush() {
-        eprintln!("stella-telemetry: cannot write to standard output: {error}");
-        return ExitCode::from(OUTPUT_FAILED);
-    }
-    ExitCode::from(if any_denied { ANY_DENIED } else { ALL_ALLOWED })
+    out.flush().map_err(output_failed)?;
+    Ok(if any_denied { Exit::Denied } else { Exit::Ok })
 }

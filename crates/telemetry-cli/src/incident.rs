@@ -1,13 +1,13 @@
-//! `stella-telemetry incident start | status | stop`: incident (forensic) mode of a tenant,
-//! through a service's telemetry router (advisory §7.1). Human output by default, `--json`
-//! for scripts; exit codes in `docs/cli.md`.
+//! `stella-telemetry incident start | status | stop`: incident (forensic) mode of a tenant
+//! (100% sampling, debug logs, extended attributes), through a service's telemetry router.
+//! Human output by default, the global `--json` for scripts; exit codes in `docs/cli.md`.
 
+use crate::failure::Failure;
 use crate::remote::{self, DEFAULT_URL, RemoteError, TlsArgs, encode_component, json_call};
 use clap::{Args, Subcommand};
 use http::Method;
 use serde_json::{Value, json};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 /// Where the router is and who is asking.
 #[derive(Debug, Args)]
@@ -24,9 +24,6 @@ pub(crate) struct Connection {
     /// File whose first line is the bearer token.
     #[arg(long)]
     token_file: Option<PathBuf>,
-    /// Print the router's JSON answer instead of a human summary.
-    #[arg(long)]
-    json: bool,
 }
 
 /// Incident (forensic) mode: 100% sampling, debug logs, extended attributes for one tenant.
@@ -64,17 +61,13 @@ pub(crate) enum IncidentArgs {
     },
 }
 
-pub(crate) fn run(args: IncidentArgs) -> ExitCode {
-    match execute(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error [{}]: {e}", e.code());
-            ExitCode::from(e.exit_code())
-        }
-    }
+/// Runs an `incident` subcommand; `json` prints the router's JSON answer instead of a human
+/// summary.
+pub(crate) fn run(args: IncidentArgs, json: bool) -> Result<(), Failure> {
+    execute(args, json).map_err(Failure::from)
 }
 
-fn execute(args: IncidentArgs) -> Result<(), RemoteError> {
+fn execute(args: IncidentArgs, json: bool) -> Result<(), RemoteError> {
     match args {
         IncidentArgs::Start {
             tenant,
@@ -87,11 +80,11 @@ fn execute(args: IncidentArgs) -> Result<(), RemoteError> {
                 body["ttl"] = Value::String(ttl);
             }
             let view = toggle(&connection, &body)?;
-            print(&connection, &view, || human_view(&view));
+            print(json, &view, || human_view(&view));
         }
         IncidentArgs::Stop { tenant, connection } => {
             let view = toggle(&connection, &json!({"tenant": tenant, "enabled": false}))?;
-            print(&connection, &view, || human_view(&view));
+            print(json, &view, || human_view(&view));
         }
         IncidentArgs::Status { tenant, connection } => {
             let token =
@@ -108,7 +101,7 @@ fn execute(args: IncidentArgs) -> Result<(), RemoteError> {
                 token.as_deref(),
                 None,
             )?;
-            print(&connection, &answer, || {
+            print(json, &answer, || {
                 let views = answer["incidents"].as_array().cloned().unwrap_or_default();
                 if views.is_empty() {
                     return "no incident state reported".to_owned();
@@ -132,9 +125,9 @@ fn toggle(connection: &Connection, body: &Value) -> Result<Value, RemoteError> {
     )
 }
 
-fn print(connection: &Connection, json: &Value, human: impl FnOnce() -> String) {
-    if connection.json {
-        println!("{json}");
+fn print(json: bool, answer: &Value, human: impl FnOnce() -> String) {
+    if json {
+        println!("{answer}");
     } else {
         println!("{}", human());
     }

@@ -1,5 +1,6 @@
 //! `stella-telemetry`: the Stella Ops telemetry operator command line. One subcommand group
-//! per concern; each group lives in its own module. Exit codes are documented in `docs/cli.md`.
+//! per concern; each group lives in its own module and returns a [`failure::Failure`], which
+//! is reported here, once, in the one stderr format. Exit codes are documented in `docs/cli.md`.
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -9,20 +10,28 @@ mod deploy;
 mod dora;
 mod dsse;
 mod egress;
+mod failure;
 mod incident;
 mod offline_kit;
 mod progress;
 mod redact;
 mod remote;
 mod replay;
+mod trusted;
 
 use clap::{Parser, Subcommand};
+use failure::{ErrorFormat, Exit, Failure, report};
 use std::process::ExitCode;
 
 /// Stella Ops telemetry operator tool.
 #[derive(Debug, Parser)]
 #[command(name = "stella-telemetry", version, about)]
 struct Cli {
+    /// Machine output: `incident` and `capture` print JSON on stdout instead of text, and a
+    /// failure of any command is one JSON object on stderr, `{"error":{"code","message"}}`,
+    /// instead of the line `error[CODE]: message`.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -57,16 +66,54 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Deploy(args) => deploy::run(args),
-        Command::Bundle(args) => bundle::run(args),
-        Command::Capture(args) => capture::run(&args),
-        Command::Dora(args) => dora::run(args),
-        Command::Dsse(args) => dsse::run(args),
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
+    let format = ErrorFormat::from_json_flag(cli.json);
+    let result = match cli.command {
+        Command::Deploy(args) => deploy::run(args).map(|()| Exit::Ok),
+        Command::Bundle(args) => bundle::run(args).map(|()| Exit::Ok),
+        Command::Capture(args) => capture::run(&args, cli.json).map(|()| Exit::Ok),
+        Command::Dora(args) => dora::run(args).map(|()| Exit::Ok),
+        Command::Dsse(args) => dsse::run(args).map(|()| Exit::Ok),
         Command::Egress(args) => egress::run(args),
-        Command::Incident(args) => incident::run(args),
-        Command::OfflineKit(args) => offline_kit::run(args),
-        Command::Redact(args) => redact::run(args),
+        Command::Incident(args) => incident::run(args, cli.json).map(|()| Exit::Ok),
+        Command::OfflineKit(args) => offline_kit::run(args).map(|()| Exit::Ok),
+        Command::Redact(args) => redact::run(args, format).map(|()| Exit::Ok),
+    };
+    match result {
+        Ok(exit) => exit.into(),
+        Err(failure) => {
+            report(&failure, format);
+            failure.exit().into()
+        }
     }
+}
+
+/// Reports what clap rejected as a usage failure (`cli.usage`, exit 2) in the one format;
+/// `--help` and `--version` print on stdout and exit 0 as clap does.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    if !error.use_stderr() {
+        error.exit();
+    }
+    // The arguments did not parse, so `--json` is looked for among the raw ones.
+    let json = std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json");
+    let rendered = error.render().to_string();
+    let message = rendered
+        .strip_prefix("error: ")
+        .unwrap_or(&rendered)
+        .trim_end();
+    let message =
+        if error.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            format!("expected a subcommand\n\n{message}")
+        } else {
+            message.to_owned()
+        };
+    let failure = Failure::usage("cli.usage", message);
+    report(&failure, ErrorFormat::from_json_flag(json));
+    failure.exit().into()
 }

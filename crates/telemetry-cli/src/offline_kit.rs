@@ -1,18 +1,18 @@
 //! `stella-telemetry offline-kit`: writes a profile's signed Offline Kit as a directory and a
 //! reproducible tarball; `offline-kit verify` checks a kit directory or tarball.
 //!
-//! Output is JSON on stdout. Failures exit 1 with `CODE: message` on stderr (the message names
-//! the file at fault); usage errors exit 2.
+//! Output is JSON on stdout. Failures exit 1 with a `kit.*` code (the message names the file
+//! at fault); usage errors exit 2 with `kit.usage`.
 
+use crate::failure::Failure;
 use clap::{Args, Subcommand};
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use stellaops_federation_dsse::{EnvelopeSigner, PrivateKey, TrustedKey, TrustedKeys, Verifier};
 use stellaops_telemetry_core::profile::Profile;
 use stellaops_telemetry_deploy::collector::Site;
 use stellaops_telemetry_deploy::offline_kit::{
-    KitError, KitReport, KitSignature, OfflineKit, verify_dir, verify_tarball,
+    KitReport, KitSignature, OfflineKit, verify_dir, verify_tarball,
 };
 
 /// Arguments of `stella-telemetry offline-kit`.
@@ -22,7 +22,7 @@ use stellaops_telemetry_deploy::offline_kit::{
     subcommand_negates_reqs = true,
     after_help = "Writes DIR (new or empty) and DIR.tar.gz beside it. The same profile and \
                   key always give the same tarball bytes. Exit status: 0 on success, 1 on a \
-                  failure (CODE: message on stderr), 2 on a usage error."
+                  failure (error[CODE]: message on stderr), 2 on a usage error."
 )]
 pub(crate) struct OfflineKitArgs {
     #[command(subcommand)]
@@ -57,51 +57,15 @@ struct VerifyArgs {
     trusted: Vec<PathBuf>,
 }
 
-struct Failure {
-    code: &'static str,
-    message: String,
-    exit: u8,
-}
-
-impl From<KitError> for Failure {
-    fn from(e: KitError) -> Self {
-        Self {
-            code: e.code(),
-            message: e.to_string(),
-            exit: 1,
-        }
-    }
-}
-
-impl From<stellaops_federation_dsse::DsseError> for Failure {
-    fn from(e: stellaops_federation_dsse::DsseError) -> Self {
-        Self {
-            code: e.code(),
-            message: e.to_string(),
-            exit: 1,
-        }
-    }
-}
-
 fn usage(message: String) -> Failure {
-    Failure {
-        code: "kit.usage",
-        message,
-        exit: 2,
-    }
+    Failure::usage("kit.usage", message)
 }
 
-pub(crate) fn run(args: OfflineKitArgs) -> ExitCode {
-    let result = match args.command {
+/// Runs `offline-kit` or `offline-kit verify`.
+pub(crate) fn run(args: OfflineKitArgs) -> Result<(), Failure> {
+    match args.command {
         Some(KitCommand::Verify(v)) => verify(&v),
         None => build(args.profile, args.out, args.key.as_deref()),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(f) => {
-            eprintln!("{}: {}", f.code, f.message);
-            ExitCode::from(f.exit)
-        }
     }
 }
 
@@ -137,11 +101,8 @@ fn build(profile: Option<String>, out: Option<PathBuf>, key: Option<&Path>) -> R
     let kit = OfflineKit::build(&profile, &Site::for_profile(&profile), signer)?;
     kit.write_dir(&out)?;
     kit.write_tarball(&tarball)?;
-    let bytes = std::fs::read(&tarball).map_err(|e| Failure {
-        code: "kit.io",
-        message: format!("{}: {e}", tarball.display()),
-        exit: 1,
-    })?;
+    let bytes = std::fs::read(&tarball)
+        .map_err(|e| Failure::failed("kit.io", format!("{}: {e}", tarball.display())))?;
     let sha256 = stellaops_bundle_format::manifest::sha256_digest(&bytes);
     println!(
         "{}",
@@ -196,19 +157,15 @@ fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     );
     match report.signature {
         KitSignature::Verified { .. } => Ok(()),
-        KitSignature::NotChecked { unsigned: true } => Err(Failure {
-            code: "kit.unsigned",
-            message: "signatures/manifest.dsse.json: the kit is unsigned (unsigned-fallback \
-                      marker); every file matches manifest.json, but nothing proves who built it"
-                .into(),
-            exit: 1,
-        }),
-        _ => Err(Failure {
-            code: "kit.signature_unverified",
-            message: "signatures/manifest.dsse.json: not verified: every file matches \
-                      manifest.json; pass --trusted FILE to check who signed it"
-                .into(),
-            exit: 1,
-        }),
+        KitSignature::NotChecked { unsigned: true } => Err(Failure::failed(
+            "kit.unsigned",
+            "signatures/manifest.dsse.json: the kit is unsigned (unsigned-fallback marker); \
+             every file matches manifest.json, but nothing proves who built it",
+        )),
+        _ => Err(Failure::failed(
+            "kit.signature_unverified",
+            "signatures/manifest.dsse.json: not verified: every file matches manifest.json; \
+             pass --trusted FILE to check who signed it",
+        )),
     }
 }

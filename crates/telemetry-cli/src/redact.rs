@@ -5,8 +5,9 @@
 
 use std::io::{self, BufRead, BufWriter, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
+
+use crate::failure::{ErrorFormat, Failure, report};
 
 use clap::Args;
 use serde_json::Value;
@@ -21,28 +22,23 @@ pub(crate) struct RedactArgs {
     policy: Option<PathBuf>,
 }
 
-/// Exit code for a policy that cannot be read or built, or an I/O failure.
-const EXIT_SETUP: u8 = 2;
-
-pub(crate) fn run(args: RedactArgs) -> ExitCode {
+/// Runs `redact`. Each rejected line is reported in `format` as it is met (the run goes on);
+/// the run then fails with the number of rejected lines (exit 1). A policy that cannot be read
+/// or built, or an I/O failure on stdin or stdout, stops the run with exit 2.
+pub(crate) fn run(args: RedactArgs, format: ErrorFormat) -> Result<(), Failure> {
     let RedactArgs { policy } = args;
     let policy = match policy {
         None => RedactionPolicy::default(),
         Some(path) => {
-            let text = match std::fs::read_to_string(&path) {
-                Ok(text) => text,
-                Err(e) => {
-                    eprintln!("error: cannot read policy file {}: {e}", path.display());
-                    return ExitCode::from(EXIT_SETUP);
-                }
-            };
-            match RedactionPolicy::from_json(&text) {
-                Ok(policy) => policy,
-                Err(e) => {
-                    eprintln!("error: policy file {}: {e} [{}]", path.display(), e.code());
-                    return ExitCode::from(EXIT_SETUP);
-                }
-            }
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                Failure::usage(
+                    "redact.policy_unreadable",
+                    format!("cannot read policy file {}: {e}", path.display()),
+                )
+            })?;
+            RedactionPolicy::from_json(&text).map_err(|e| {
+                Failure::usage(e.code(), format!("policy file {}: {e}", path.display()))
+            })?
         }
     };
     let audit = Arc::new(RecordingAudit::new());
@@ -50,23 +46,25 @@ pub(crate) fn run(args: RedactArgs) -> ExitCode {
 
     let stdin = io::stdin().lock();
     let mut out = BufWriter::new(io::stdout().lock());
+    let write_failed =
+        |e: io::Error| Failure::usage("redact.io", format!("cannot write stdout: {e}"));
     let mut rejected = 0usize;
     for (index, line) in stdin.lines().enumerate() {
         let number = index + 1;
-        let line = match line {
-            Ok(line) => line,
-            Err(e) => {
-                eprintln!("error: line {number}: cannot read stdin: {e}");
-                return ExitCode::from(EXIT_SETUP);
-            }
-        };
+        let line = line.map_err(|e| {
+            Failure::usage(
+                "redact.io",
+                format!("line {number}: cannot read stdin: {e}"),
+            )
+        })?;
         let mut record = match serde_json::from_str::<Value>(&line) {
             Ok(value @ Value::Object(_)) => value,
             Ok(other) => {
-                eprintln!(
-                    "error: line {number}: expected a JSON object, found {}",
+                let message = format!(
+                    "line {number}: expected a JSON object, found {}",
                     kind(&other)
                 );
+                report(&Failure::failed("redact.invalid_line", message), format);
                 rejected += 1;
                 continue;
             }
@@ -75,36 +73,32 @@ pub(crate) fn run(args: RedactArgs) -> ExitCode {
                 let reason = message
                     .rsplit_once(" at line ")
                     .map_or(message.as_str(), |(r, _)| r);
-                eprintln!(
-                    "error: line {number}: expected a JSON object, found invalid JSON at column {}: {reason}",
+                let message = format!(
+                    "line {number}: expected a JSON object, found invalid JSON at column {}: {reason}",
                     e.column()
                 );
+                report(&Failure::failed("redact.invalid_line", message), format);
                 rejected += 1;
                 continue;
             }
         };
         redactor.redact_json(&mut record);
-        let written = serde_json::to_writer(&mut out, &record)
+        serde_json::to_writer(&mut out, &record)
             .map_err(io::Error::other)
-            .and_then(|()| out.write_all(b"\n"));
-        if let Err(e) = written {
-            eprintln!("error: cannot write stdout: {e}");
-            return ExitCode::from(EXIT_SETUP);
-        }
+            .and_then(|()| out.write_all(b"\n"))
+            .map_err(write_failed)?;
     }
-    if let Err(e) = out.flush() {
-        eprintln!("error: cannot write stdout: {e}");
-        return ExitCode::from(EXIT_SETUP);
-    }
+    out.flush().map_err(write_failed)?;
     drop(out);
 
     report_overrides(&audit);
     if rejected > 0 {
-        eprintln!("error: {rejected} line(s) rejected");
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
+        return Err(Failure::failed(
+            "redact.rejected",
+            format!("{rejected} line(s) rejected"),
+        ));
     }
+    Ok(())
 }
 
 /// One stderr line per override that kept values: ticket, pattern, uses, expiry.

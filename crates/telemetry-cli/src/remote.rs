@@ -6,6 +6,7 @@
 //!
 //! Not a general HTTP client: no redirects, no retries, no proxies.
 
+use crate::failure::{Exit, Failure};
 use bytes::Bytes;
 use http::{Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt as _, Full};
@@ -27,14 +28,6 @@ pub(crate) const TOKEN_ENV: &str = "STELLA_TELEMETRY_TOKEN";
 pub(crate) const CA_ENV: &str = "STELLA_TELEMETRY_CA";
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Exit codes (docs/cli.md, "incident").
-pub(crate) const EXIT_IO: u8 = 1;
-pub(crate) const EXIT_BAD_INPUT: u8 = 2;
-pub(crate) const EXIT_UNAUTHORIZED: u8 = 4;
-pub(crate) const EXIT_SERVER: u8 = 5;
-pub(crate) const EXIT_UNREACHABLE: u8 = 6;
-pub(crate) const EXIT_TLS: u8 = 7;
 
 /// TLS settings for `https://` URLs (flattened into the `incident` and `capture` arguments).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -123,18 +116,24 @@ impl RemoteError {
     /// 4 unauthorized or forbidden (401/403), 5 server error (5xx or a malformed answer),
     /// 6 unreachable, 7 TLS failure (untrusted or misnamed server certificate, client
     /// certificate required or refused). Unusable TLS files are bad input (2).
-    pub(crate) fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> Exit {
         match self {
-            RemoteError::BadUrl { .. } | RemoteError::TlsConfig(_) => EXIT_BAD_INPUT,
-            RemoteError::Unreachable { .. } => EXIT_UNREACHABLE,
-            RemoteError::Tls { .. } => EXIT_TLS,
-            RemoteError::Io { .. } => EXIT_IO,
+            RemoteError::BadUrl { .. } | RemoteError::TlsConfig(_) => Exit::Usage,
+            RemoteError::Unreachable { .. } => Exit::Unreachable,
+            RemoteError::Tls { .. } => Exit::Tls,
+            RemoteError::Io { .. } => Exit::Failed,
             RemoteError::Http { status, .. } => match status.as_u16() {
-                401 | 403 => EXIT_UNAUTHORIZED,
-                400..=499 => EXIT_BAD_INPUT,
-                _ => EXIT_SERVER,
+                401 | 403 => Exit::Unauthorized,
+                400..=499 => Exit::Usage,
+                _ => Exit::ServerError,
             },
         }
+    }
+}
+
+impl From<RemoteError> for Failure {
+    fn from(e: RemoteError) -> Self {
+        Failure::new(e.exit_code(), e.code().to_owned(), e.to_string())
     }
 }
 
@@ -600,7 +599,10 @@ mod tests {
             url: "https://x".to_owned(),
             detail: "handshake failed".to_owned(),
         };
-        assert_eq!((tls.code(), tls.exit_code()), ("cli.remote.tls", 7));
+        assert_eq!(
+            (tls.code(), tls.exit_code().number()),
+            ("cli.remote.tls", 7)
+        );
         assert!(tls.to_string().starts_with("TLS with https://x: "));
         let bad = RemoteError::from(
             ClientTlsConfig::new()
@@ -610,7 +612,7 @@ mod tests {
                 .unwrap_or_else(|| unreachable!("not PEM")),
         );
         assert_eq!(
-            (bad.code(), bad.exit_code()),
+            (bad.code(), bad.exit_code().number()),
             ("telemetry.tls.pem_invalid", 2)
         );
     }
@@ -629,18 +631,28 @@ mod tests {
         let body = br#"{"error":{"code":"telemetry.incident.invalid_ttl","message":"ttl: bad","field":"ttl"}}"#;
         let e = http_error(StatusCode::BAD_REQUEST, body);
         assert_eq!(
-            (e.code(), e.exit_code()),
+            (e.code(), e.exit_code().number()),
             ("telemetry.incident.invalid_ttl", 2)
         );
         assert!(e.to_string().contains("(field: ttl)"));
-        assert_eq!(http_error(StatusCode::FORBIDDEN, b"").exit_code(), 4);
-        assert_eq!(http_error(StatusCode::UNAUTHORIZED, b"").exit_code(), 4);
+        assert_eq!(
+            http_error(StatusCode::FORBIDDEN, b"").exit_code().number(),
+            4
+        );
+        assert_eq!(
+            http_error(StatusCode::UNAUTHORIZED, b"")
+                .exit_code()
+                .number(),
+            4
+        );
         assert_eq!(
             http_error(StatusCode::BAD_GATEWAY, b"oops").code(),
             "http.502"
         );
         assert_eq!(
-            http_error(StatusCode::INTERNAL_SERVER_ERROR, b"").exit_code(),
+            http_error(StatusCode::INTERNAL_SERVER_ERROR, b"")
+                .exit_code()
+                .number(),
             5
         );
     }
@@ -735,7 +747,7 @@ mod tests {
         .err()
         .unwrap_or_else(|| unreachable!("a read token may not export"));
         assert_eq!(
-            (err.code(), err.exit_code()),
+            (err.code(), err.exit_code().number()),
             ("telemetry.auth.missing_scope", 4)
         );
         let err = fetch_forensic(
@@ -748,7 +760,7 @@ mod tests {
         )
         .err()
         .unwrap_or_else(|| unreachable!("40d is longer than 31 days"));
-        assert_eq!(err.exit_code(), 2);
+        assert_eq!(err.exit_code().number(), 2);
         let left: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap_or_else(|e| unreachable!("{e}"))
             .filter_map(Result::ok)

@@ -5,11 +5,11 @@
 //! Exit status: 0 when every record was acknowledged, 1 when the bundle is refused or any
 //! record failed, 2 on a usage error, 3 when the egress policy refuses the endpoint.
 
-use crate::bundle::{Failure, trusted_reader};
+use crate::failure::{Exit, Failure};
+use crate::trusted::trusted_reader;
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 use stellaops_bundle_format::{Signal, SignatureStatus, VerifiedBundle};
 use stellaops_egress_policy::{
@@ -20,11 +20,6 @@ use stellaops_telemetry_core::replay::{
     Rate, ReplayObserver, Replayer, SendFailure, SystemReplayClock,
 };
 use stellaops_telemetry_core::settings::Protocol;
-
-/// Exit status when the egress policy refuses the endpoint (as `egress check`).
-const EGRESS_DENIED: u8 = 3;
-/// Exit status for a usage error found after parsing (an unusable environment variable).
-const USAGE: u8 = 2;
 
 /// The wire protocol of `--protocol`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -161,14 +156,11 @@ fn sealed_from_env() -> Result<bool, String> {
     }
 }
 
-pub(crate) fn run(args: &ReplayArgs) -> ExitCode {
-    let sealed = match sealed_from_env() {
-        Ok(env) => args.sealed || env,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(USAGE);
-        }
-    };
+pub(crate) fn run(args: &ReplayArgs) -> Result<(), Failure> {
+    // An unusable environment variable is a usage error found after parsing.
+    let sealed_env = sealed_from_env()
+        .map_err(|message| Failure::usage("replay.invalid_environment", message))?;
+    let sealed = args.sealed || sealed_env;
     // 1. The egress policy: decided on the exact URL the client will connect to.
     let state = if sealed {
         SealState::Sealed
@@ -186,28 +178,25 @@ pub(crate) fn run(args: &ReplayArgs) -> ExitCode {
         .with_intent("bundle replay");
     let decision = policy.decide(&request);
     if !decision.allowed() {
-        eprintln!(
-            "egress.denied: {}: refused by the egress policy, nothing sent: {}",
-            request.endpoint().redacted(),
-            decision.reason()
+        let denied = Failure::new(
+            Exit::Denied,
+            "egress.denied",
+            format!(
+                "{}: refused by the egress policy, nothing sent: {}",
+                request.endpoint().redacted(),
+                decision.reason()
+            ),
         );
-        if let Some(remediation) = decision.remediation() {
-            eprintln!("remediation: {remediation}");
-        }
-        return ExitCode::from(EGRESS_DENIED);
+        return Err(match decision.remediation() {
+            Some(remediation) => denied.with_remediation(remediation),
+            None => denied,
+        });
     }
-    match replay(args) {
-        Ok(0) => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::FAILURE,
-        Err(f) => {
-            eprintln!("{}: {}", f.code, f.message);
-            ExitCode::FAILURE
-        }
-    }
+    replay(args)
 }
 
-/// Runs the replay; returns the number of failed records.
-fn replay(args: &ReplayArgs) -> Result<u64, Failure> {
+/// Runs the replay; fails when the bundle is refused or any record failed.
+fn replay(args: &ReplayArgs) -> Result<(), Failure> {
     let trusted = if args.insecure_skip_verify {
         eprintln!(
             "WARNING: --insecure-skip-verify: the bundle's signature is NOT checked against \
@@ -216,13 +205,11 @@ fn replay(args: &ReplayArgs) -> Result<u64, Failure> {
         );
         Vec::new()
     } else if args.trusted.is_empty() {
-        return Err(Failure {
-            code: "replay.unverified",
-            message: "nothing sent: expected --trusted FILE (the key that signed the bundle) \
-                      to verify it; --insecure-skip-verify replays without checking the \
-                      signature"
-                .into(),
-        });
+        return Err(Failure::failed(
+            "replay.unverified",
+            "nothing sent: expected --trusted FILE (the key that signed the bundle) to verify \
+             it; --insecure-skip-verify replays without checking the signature",
+        ));
     } else {
         args.trusted.clone()
     };
@@ -230,10 +217,6 @@ fn replay(args: &ReplayArgs) -> Result<u64, Failure> {
     let protocol = match args.protocol {
         ReplayProtocol::Grpc => Protocol::Grpc,
         ReplayProtocol::Http => Protocol::HttpProtobuf,
-    };
-    let fail = |e: stellaops_telemetry_core::replay::ReplayError| Failure {
-        code: e.code(),
-        message: e.to_string(),
     };
     let tls = (args.ca.is_some() || args.client_cert.is_some()).then(|| {
         let mut tls = stellaops_telemetry_core::tls::ClientTlsConfig::default();
@@ -246,17 +229,16 @@ fn replay(args: &ReplayArgs) -> Result<u64, Failure> {
         tls
     });
     if tls.is_some() && !args.endpoint.starts_with("https://") {
-        return Err(Failure {
-            code: "replay.invalid_endpoint",
-            message: format!(
+        return Err(Failure::failed(
+            "replay.invalid_endpoint",
+            format!(
                 "--ca/--client-cert apply to an https:// collector, found {}",
                 args.endpoint
             ),
-        });
+        ));
     }
     let mut sink =
-        OtlpRecordSink::with_tls(&args.endpoint, protocol, DEFAULT_SEND_TIMEOUT, tls.as_ref())
-            .map_err(fail)?;
+        OtlpRecordSink::with_tls(&args.endpoint, protocol, DEFAULT_SEND_TIMEOUT, tls.as_ref())?;
     let clock = SystemReplayClock::default();
     let mut progress = Progress::new(args.max_retries);
     let mut replayer = Replayer::new(&mut sink, &clock)
@@ -271,7 +253,7 @@ fn replay(args: &ReplayArgs) -> Result<u64, Failure> {
     if args.insecure_skip_verify {
         replayer = replayer.dangerous_allow_unverified();
     }
-    let report = replayer.replay_file(&reader, &args.path).map_err(fail)?;
+    let report = replayer.replay_file(&reader, &args.path)?;
     progress.finish();
 
     let mut signals = serde_json::Map::new();
@@ -299,15 +281,24 @@ fn replay(args: &ReplayArgs) -> Result<u64, Failure> {
     });
     println!("{summary}");
     if let Some(reason) = report.gave_up() {
-        eprintln!(
-            "error: the collector stayed unreachable after {} retries ({reason}); records \
-             after that point were not sent. Fix the collector and replay again (records \
-             already acknowledged will be sent again: replay the remaining signals with \
-             --signal to avoid that)",
-            args.max_retries
-        );
+        return Err(Failure::failed(
+            "replay.gave_up",
+            format!(
+                "the collector stayed unreachable after {} retries ({reason}); records after \
+                 that point were not sent. Fix the collector and replay again (records already \
+                 acknowledged will be sent again: replay the remaining signals with --signal \
+                 to avoid that)",
+                args.max_retries
+            ),
+        ));
     }
-    Ok(report.failed())
+    match report.failed() {
+        0 => Ok(()),
+        failed => Err(Failure::failed(
+            "replay.records_failed",
+            format!("{failed} record(s) failed (each named on a `failed:` line above)"),
+        )),
+    }
 }
 
 fn signature(verified: &VerifiedBundle) -> Value {

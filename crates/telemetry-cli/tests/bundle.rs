@@ -234,7 +234,9 @@ fn verify_inspect_and_extract_contract() {
     assert_eq!(out.status.code(), Some(1));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["signature"]["status"], "unverified");
-    assert!(String::from_utf8_lossy(&out.stderr).starts_with("bundle.signature_unverified: "));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).starts_with("error[bundle.signature_unverified]: ")
+    );
 
     // Another key: exit 1 with the signature code.
     let other = tempfile::tempdir().unwrap();
@@ -244,7 +246,7 @@ fn verify_inspect_and_extract_contract() {
         None,
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).starts_with("bundle.signature: "));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error[bundle.signature]: "));
 
     // A flipped byte: exit 1.
     let mut bytes = std::fs::read(&bundle).unwrap();
@@ -257,7 +259,7 @@ fn verify_inspect_and_extract_contract() {
         None,
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).starts_with("bundle."));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error[bundle."));
 
     let inspect = stdout_json(&cli(&["bundle", "inspect", p(&bundle)], None));
     assert_eq!(inspect["manifest"]["schemaVersion"], 1);
@@ -351,7 +353,7 @@ fn unsigned_bundles_fail_verification() {
     ));
     let out = cli(&["bundle", "verify", p(&bundle)], None);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).starts_with("bundle.unsigned: "));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error[bundle.unsigned]: "));
 }
 
 #[test]

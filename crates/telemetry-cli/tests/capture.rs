@@ -269,7 +269,9 @@ fn usage_errors_exit_2_and_capture_failures_exit_1_with_a_code() {
     assert_eq!(bad.status.code(), Some(2));
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(
-        err.starts_with("telemetry.capture.invalid_window: --window: window duration \"24y\""),
+        err.starts_with(
+            "error[telemetry.capture.invalid_window]: --window: window duration \"24y\""
+        ),
         "{err}"
     );
 
@@ -290,7 +292,7 @@ fn usage_errors_exit_2_and_capture_failures_exit_1_with_a_code() {
         None,
     );
     assert_eq!(missing.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&missing.stderr).starts_with("telemetry.spool.io: "));
+    assert!(String::from_utf8_lossy(&missing.stderr).starts_with("error[telemetry.spool.io]: "));
     assert!(!out_path.exists());
 
     let epoch = cli(

@@ -47,7 +47,7 @@ fn fails_with(out: &Output, code: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
     assert!(
-        stderr.starts_with(&format!("{code}: ")),
+        stderr.starts_with(&format!("error[{code}]: ")),
         "expected {code}, got: {stderr}"
     );
     assert!(out.stdout.is_empty(), "stdout on failure: {:?}", out.stdout);

@@ -1,4 +1,4 @@
-//! `stella-telemetry egress check`: the contract of issue 3, checked on the real binary.
+//! `stella-telemetry egress check`: the output and exit-status contract on the real binary.
 //! One JSON object per endpoint on stdout with keys endpoint, class, allowed, reason,
 //! remediation; exit 0 when all are allowed, 3 when any is denied, 2 on a usage error.
 

@@ -280,7 +280,7 @@ fn assert_refused(out: &Output, change: &Change, form: &str) {
         change.what
     );
     assert!(
-        stderr.starts_with(&format!("{}: ", change.code)) && stderr.contains(change.names),
+        stderr.starts_with(&format!("error[{}]: ", change.code)) && stderr.contains(change.names),
         "{form}, {}: expected {} naming {:?}, found: {stderr}",
         change.what,
         change.code,
@@ -336,7 +336,7 @@ fn a_kit_needs_a_trusted_key_and_a_signature_to_verify() {
     let out = cli(&["offline-kit", "verify", p(&kit)]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stderr).starts_with("kit.signature_unverified: "),
+        text(&out.stderr).starts_with("error[kit.signature_unverified]: "),
         "{}",
         text(&out.stderr)
     );
@@ -347,7 +347,7 @@ fn a_kit_needs_a_trusted_key_and_a_signature_to_verify() {
     let out = verify(&kit, &stranger);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stderr).starts_with("kit.signature: signatures/manifest.dsse.json: "),
+        text(&out.stderr).starts_with("error[kit.signature]: signatures/manifest.dsse.json: "),
         "{}",
         text(&out.stderr)
     );
@@ -359,14 +359,14 @@ fn a_kit_needs_a_trusted_key_and_a_signature_to_verify() {
     let out = cli(&["offline-kit", "verify", p(&unsigned)]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stderr).starts_with("kit.unsigned: "),
+        text(&out.stderr).starts_with("error[kit.unsigned]: "),
         "{}",
         text(&out.stderr)
     );
     let out = verify(&unsigned, &keys);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stderr).starts_with("kit.signature: "),
+        text(&out.stderr).starts_with("error[kit.signature]: "),
         "{}",
         text(&out.stderr)
     );
@@ -401,7 +401,7 @@ fn bad_arguments_and_existing_output_are_refused() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stderr).starts_with("kit.output_exists: "),
+        text(&out.stderr).starts_with("error[kit.output_exists]: "),
         "{}",
         text(&out.stderr)
     );

@@ -502,7 +502,7 @@ fn a_tampered_bundle_is_refused_before_anything_is_sent() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.starts_with(
-            "bundle.digest_mismatch: bundle refused, nothing sent: otlp/traces.pb: expected sha256"
+            "error[bundle.digest_mismatch]: bundle refused, nothing sent: otlp/traces.pb: expected sha256"
         ),
         "{stderr}"
     );
@@ -520,7 +520,7 @@ fn an_unverified_bundle_is_refused_without_trusted_keys() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.starts_with("replay.unverified: nothing sent"),
+        stderr.starts_with("error[replay.unverified]: nothing sent"),
         "{stderr}"
     );
     assert!(stderr.contains("--insecure-skip-verify"), "{stderr}");
@@ -543,7 +543,7 @@ fn an_unverified_bundle_is_refused_without_trusted_keys() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.starts_with("bundle.signature: bundle refused, nothing sent"),
+        stderr.starts_with("error[bundle.signature]: bundle refused, nothing sent"),
         "{stderr}"
     );
     nobody_connected(&l);
@@ -573,6 +573,13 @@ fn a_collector_that_never_answers_fails_the_records_and_exits_1() {
     assert_eq!(counts(&s, "logs"), (7, 0, 1, 7));
     assert!(stderr.contains("retry 2/2: logs record 0"), "{stderr}");
     assert!(stderr.contains("giving up: logs record 0"), "{stderr}");
+    // The run ends with one failure report naming why.
+    assert!(
+        stderr.lines().last().is_some_and(|l| l.starts_with(
+            "error[replay.gave_up]: the collector stayed unreachable after 2 retries"
+        )),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -698,6 +705,10 @@ fn http_429_and_503_are_retried_and_a_400_fails_only_its_record() {
     assert!(stderr.contains("HTTP 429"), "{stderr}");
     assert!(stderr.contains("failed: logs record 1: "), "{stderr}");
     assert!(stderr.contains("HTTP 400"), "{stderr}");
+    assert!(
+        stderr.contains("error[replay.records_failed]: 1 record(s) failed"),
+        "{stderr}"
+    );
 
     // The collector acknowledged records 0, 2..6, each once and in order; record 1 was
     // rejected once and not retried.

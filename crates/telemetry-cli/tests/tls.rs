@@ -185,10 +185,7 @@ fn incident_over_https_with_ca_succeeds_and_without_it_fails_with_a_tls_error() 
     let out = start(&url, &[]);
     assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
     let err = text(&out.stderr);
-    assert!(
-        err.starts_with("error [cli.remote.tls]: TLS with "),
-        "{err}"
-    );
+    assert!(err.starts_with("error[cli.remote.tls]: TLS with "), "{err}");
     assert!(
         err.contains("UnknownIssuer") && err.contains("--ca FILE"),
         "{err}"
