@@ -1,4 +1,4 @@
-//! Cost per log line on the emitting thread (issue 14): the workload's two info lines (one
+//! Cost per log line on the emitting thread: the workload's two info lines (one
 //! with an `authorization` bearer token that redaction masks, one with two numbers), inside
 //! an entered span with a tenant, through `init`'s log layer (JSON line + OTLP record, and
 //! OTLP record only), against the plain stack's log layers (tracing-subscriber's fmt JSON +

@@ -4,7 +4,7 @@
 //! allocator); incident activation latency (`start()` until `is_active()`, and until the next
 //! span of the tenant is decided `keep forensic`) against `is_active()` alone.
 //!
-//! The lean path of `init` (issue 14) is measured too: the same 4-span trace through the span
+//! The lean path of `init` is measured too: the same 4-span trace through the span
 //! layer and the sampler against the `tracing` registry alone.
 //!
 //! Run: `cargo bench --bench tail_sampling -- --warm-up-time 1 --measurement-time 3`

@@ -1,4 +1,4 @@
-//! Workload benchmark (issue 14): what telemetry costs a service, as a share of one core.
+//! Workload benchmark: what telemetry costs a service, as a share of one core.
 //!
 //! A simulated service serves requests on ONE thread at a fixed rate (default 2,000 req/s).
 //! Each request: a root `http.request` span with a `db.query` and a `policy.evaluate` child
@@ -27,7 +27,7 @@
 //!   `c-ratio1` (every trace kept);
 //! - floor variants (`--floors`): `r` (as above), `sdk` (the five spans made through the
 //!   OpenTelemetry SDK's own API, no `tracing`, no log lines, `BatchSpanProcessor` with a
-//!   discarding exporter: the "raw SDK span" issue 14 names) and `fmt` (tracing-subscriber's
+//!   discarding exporter: the "raw SDK span" reference) and `fmt` (tracing-subscriber's
 //!   fmt JSON layer alone writing to `io::sink()`: JSON log lines with no redaction and no
 //!   export). `r` is a floor for any `tracing`-based telemetry; `sdk` and `fmt` are what the
 //!   span and log parts of `c`'s work cost done the usual way, alone.
@@ -152,7 +152,7 @@ fn request(catalogue: &MetricCatalogue, i: u64) {
 }
 
 /// The same request with its five spans made through the OpenTelemetry SDK's own API (no
-/// `tracing`, no log lines): the floor variant `sdk`, the "raw SDK span" issue 14 measures
+/// `tracing`, no log lines): the floor variant `sdk`, the "raw SDK span" reference
 /// the bar against.
 fn request_sdk(tracer: &opentelemetry_sdk::trace::SdkTracer, catalogue: &MetricCatalogue, i: u64) {
     use opentelemetry::KeyValue;

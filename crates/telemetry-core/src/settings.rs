@@ -4,9 +4,7 @@
 //! Not the place where exporters are built or decided: `init` does that with these values.
 
 use crate::profile::{LogLevel, Profile};
-// --- tls (issue 16) ---
 use crate::tls::{ClientTlsConfig, PemSource};
-// --- end tls ---
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -102,14 +100,12 @@ pub struct CodeSettings {
     pub spool_dir: Option<PathBuf>,
     /// Sealed mode at start.
     pub sealed: Option<bool>,
-    // --- tls (issue 16) ---
     /// TLS for every signal's OTLP exporter (unset fields fall back to the environment).
     pub tls: Option<ClientTlsConfig>,
     /// Per-signal TLS (unset fields fall back to `tls`, then to the environment).
     pub signal_tls: BTreeMap<Signal, ClientTlsConfig>,
     /// Whether plain-text `http://` OTLP endpoints that are not loopback are allowed.
     pub insecure_plaintext: Option<bool>,
-    // --- end tls ---
 }
 
 /// Everything `init` needs, resolved.
@@ -131,14 +127,12 @@ pub struct Settings {
     pub spool_dir: PathBuf,
     /// Sealed mode at start.
     pub sealed: bool,
-    // --- tls (issue 16) ---
     /// TLS per signal for `https://` endpoints (code over environment, per-signal over
     /// generic, field by field); a signal without an entry uses the defaults.
     pub tls: BTreeMap<Signal, ClientTlsConfig>,
     /// Whether plain-text `http://` OTLP endpoints that are not loopback are allowed
     /// (`STELLAOPS_TELEMETRY_OTLP_INSECURE`).
     pub insecure_plaintext: bool,
-    // --- end tls ---
 }
 
 /// Default service name when neither code nor `OTEL_SERVICE_NAME` names one.
@@ -322,7 +316,6 @@ impl Settings {
             .or_else(|| env("STELLAOPS_TELEMETRY_SPOOL_DIR").map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from(DEFAULT_SPOOL_DIR));
 
-        // --- tls (issue 16) ---
         let env_tls = |infix: Option<&str>| {
             let var = |suffix: &str| match infix {
                 Some(i) => format!("OTEL_EXPORTER_OTLP_{i}_{suffix}"),
@@ -364,7 +357,6 @@ impl Settings {
                 None => false,
             },
         };
-        // --- end tls ---
 
         Ok(Self {
             service_name,

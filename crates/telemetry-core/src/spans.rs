@@ -1,4 +1,4 @@
-//! Span conventions (advisory §5.2): `http.request`, `db.query`, `policy.evaluate`,
+//! Span conventions: `http.request`, `db.query`, `policy.evaluate`,
 //! `scan.image` and `sign.dsse`, with OpenTelemetry semantic-convention attribute names where
 //! one exists and the advisory's names otherwise; errors set the span status.
 //!

@@ -357,7 +357,7 @@ fn sealed_telemetry_captures_locally_and_nothing_leaves() {
         .profile("default")
         .sealed(true)
         .otlp_endpoint("http://10.0.0.7:4317")
-        // A plain-text collector on a non-loopback address (issue 16: needs the switch).
+        // A plain-text collector on a non-loopback address (needs the insecure plain-text switch).
         .insecure_plaintext(true)
         .spool_dir(tmp.path().join("spool"))
         .spool_copy(true)

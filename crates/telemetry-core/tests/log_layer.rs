@@ -1,4 +1,4 @@
-//! The log layer (issue 14): one visit and one redaction per event feed both outputs, so the
+//! The log layer: one visit and one redaction per event feed both outputs, so the
 //! JSON line and the exported OTLP record of an event agree (message, fields, trace and span
 //! ids) and hold no secret; the exported values are exactly what one redaction of the input
 //! gives, for arbitrary input (property); shutdown drains the logs worker. The log processor

@@ -23,7 +23,7 @@ fn sealed_mode_refuses_a_remote_collector_and_spools_instead() {
         .trace_sampling_ratio(1.0)
         .sealed(true)
         .otlp_endpoint(endpoint.clone())
-        // A plain-text collector on a non-loopback address (issue 16: needs the switch).
+        // A plain-text collector on a non-loopback address (needs the insecure plain-text switch).
         .insecure_plaintext(true)
         .protocol(Protocol::Grpc)
         .spool_dir(dir.path())
@@ -66,7 +66,7 @@ fn sealed_mode_refuses_a_remote_collector_and_spools_instead() {
     let warnings = |text: &str| {
         text.lines()
             .filter(|l| l.contains("remediation") && l.contains(&endpoint))
-            // (not the start-up warning about the insecure plain-text switch, issue 16)
+            // (not the start-up warning about the insecure plain-text switch)
             .filter(|l| !l.contains("plain text (insecure)"))
             .count()
     };
@@ -85,7 +85,7 @@ fn sealing_at_run_time_moves_exports_to_the_spool_before_the_next_batch() {
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("orchestrator")
         .trace_sampling_ratio(1.0)
         .otlp_endpoint(collector.grpc_endpoint())
-        // A plain-text collector on a non-loopback address (issue 16: needs the switch).
+        // A plain-text collector on a non-loopback address (needs the insecure plain-text switch).
         .insecure_plaintext(true)
         .spool_dir(dir.path())
         .stdout_logs(false)

@@ -1,4 +1,4 @@
-//! Spool retention classes (issue 16): log records kept by level (error 180 d, warn 90 d,
+//! Spool retention classes: log records kept by level (error 180 d, warn 90 d,
 //! info 30 d, debug 7 d) with a manual clock, traces and metrics by profile, holds extending
 //! every class, prune reports and metrics per signal and class, capture reading every class
 //! in time order, and crash safety: a process aborted in the middle of a prune loses no record

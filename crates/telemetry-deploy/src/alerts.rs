@@ -1,4 +1,4 @@
-//! Prometheus alert rules (advisory §11.2) over the metric catalogue: High Error Rate, Slow
+//! Prometheus alert rules over the metric catalogue: High Error Rate, Slow
 //! Scans, Queue Backlog, Circuit Open, plus export failures and incident mode stuck on.
 //!
 //! Not an evaluator: the rules are checked by `promtool` and a real Prometheus in the tests.

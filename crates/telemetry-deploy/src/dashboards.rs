@@ -1,4 +1,4 @@
-//! Grafana dashboards (advisory §11.1 plus the telemetry stack itself) as provisioning-ready
+//! Grafana dashboards (the service overview plus the telemetry stack itself) as provisioning-ready
 //! JSON models, built from catalogue metrics only, and the reverse report of catalogue
 //! metrics that no panel shows.
 //!

@@ -13,7 +13,7 @@
 //! assert!(rules.iter().all(|r| unknown_series(&r.expr).is_empty()));
 //! ```
 //!
-//! - [`alerts`]: the advisory §11.2 alert rules as a Prometheus rule file.
+//! - [`alerts`]: the standard alert rules as a Prometheus rule file.
 //! - [`bundle`]: the signed config bundle (files, SHA-256 manifest, DSSE envelope).
 //! - [`collector`]: OpenTelemetry Collector configs per profile (agent and gateway tiers, or
 //!   one sealed file-only tier), every endpoint decided by the site's egress policy.

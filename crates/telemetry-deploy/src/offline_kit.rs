@@ -1,4 +1,4 @@
-//! The Offline Kit (architecture §5): everything an air-gapped site needs to run its collector
+//! The Offline Kit: everything an air-gapped site needs to run its collector
 //! tier and to carry telemetry out and replay it: the profile's collector configs, Grafana
 //! dashboards, Prometheus alert rules, the redaction policy, a README with bootstrap and
 //! replay instructions, a SHA-256 manifest of every file and a DSSE envelope over the

@@ -36,9 +36,7 @@ pub struct Destination {
     catalogue: Arc<MetricCatalogue>,
     runtime: Option<tokio::runtime::Runtime>,
     timeout: Duration,
-    // --- tls (issue 16) ---
     tls: Option<OtlpTls>,
-    // --- end tls ---
 }
 
 impl std::fmt::Debug for Destination {
@@ -91,14 +89,12 @@ impl Destination {
         }
     }
 
-    // --- tls (issue 16) ---
     /// Uses `tls` (CA bundle, client certificate, server name) for an `https://` endpoint;
     /// without it an `https://` endpoint trusts the `webpki-roots` CAs.
     pub fn with_tls(mut self, tls: Option<OtlpTls>) -> Self {
         self.tls = tls;
         self
     }
-    // --- end tls ---
 
     /// Uses `spool` (shared with the other signals and `Telemetry::spool`) and, when
     /// `spool_copy`, also spools what the collector accepted.

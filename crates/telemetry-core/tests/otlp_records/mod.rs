@@ -197,7 +197,7 @@ pub fn spooled(spool_dir: &std::path::Path, signal: Signal) -> Vec<Vec<u8>> {
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .map(|d| d.map(|e| e.unwrap().path()).collect())
         .unwrap_or_default();
-    // Log records live in class sub-directories (`logs/<class>/`, issue 16).
+    // Log records live in class sub-directories (`logs/<class>/`).
     let subdirs: Vec<std::path::PathBuf> = files.iter().filter(|p| p.is_dir()).cloned().collect();
     files.retain(|p| p.is_file());
     for sub in subdirs {

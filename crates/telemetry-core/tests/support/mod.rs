@@ -63,7 +63,7 @@ pub fn framed_records(path: &std::path::Path) -> Vec<Vec<u8>> {
 
 /// Every record the spool in `dir` holds for `signal` (`traces`, `metrics` or `logs`), sealed
 /// and open segments in sequence order; for logs, the class sub-streams (`logs/<class>/`,
-/// issue 16) after any legacy `logs/` segments, in directory name order.
+/// retention classes) after any legacy `logs/` segments, in directory name order.
 pub fn spooled(dir: &std::path::Path, signal: &str) -> Vec<Vec<u8>> {
     fn files_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         let mut entries: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
