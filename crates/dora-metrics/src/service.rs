@@ -17,7 +17,8 @@ use crate::window::{Scope, Window, hours_between};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
+use stellaops_telemetry_model::sync::lock;
 
 /// Records DORA events and answers DORA questions for many tenants and environments.
 ///
@@ -395,10 +396,7 @@ impl DoraMetricsService {
         self.metrics
             .set_window_gauges(tenant, environment, &summary);
         let counted = {
-            let mut counted_until = self
-                .counted_until
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut counted_until = lock(&self.counted_until);
             let key = (tenant.to_owned(), environment.to_owned());
             let fresh = counted_until
                 .get(&key)

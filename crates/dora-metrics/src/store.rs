@@ -8,7 +8,8 @@ use crate::event::{DeploymentEvent, IncidentEvent, IncidentUpdate};
 use crate::window::{Scope, Window};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{PoisonError, RwLock};
+use std::sync::RwLock;
+use stellaops_telemetry_model::sync::{read, write};
 
 /// What an insert or update did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -147,15 +148,11 @@ impl InMemoryDoraStore {
     fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<(String, String), Partition>> {
         // A panic in another thread cannot leave a partition half-written (every write is a
         // single insert), so a poisoned lock is still consistent.
-        self.partitions
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
+        read(&self.partitions)
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<(String, String), Partition>> {
-        self.partitions
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
+        write(&self.partitions)
     }
 
     fn for_each_partition<'a>(

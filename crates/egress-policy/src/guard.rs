@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -16,6 +16,7 @@ use prometheus_client::registry::Registry;
 
 use crate::policy::{EgressDecision, EgressPolicy, EgressRequest, Unrestricted};
 use stellaops_telemetry_model::Signal;
+use stellaops_telemetry_model::sync::lock;
 
 /// The `tracing` target of the guard's events.
 pub const EVENT_TARGET: &str = "stellaops_egress_policy";
@@ -185,7 +186,7 @@ impl EgressGuard {
             signal: request.signal(),
         };
         let previous = {
-            let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut last = lock(&self.last);
             if last.len() >= MAX_TRACKED_EXPORTERS && !last.contains_key(&key) {
                 None
             } else {
@@ -230,20 +231,13 @@ impl EgressGuard {
             component: component.to_owned(),
             signal,
         };
-        self.last
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&key);
+        lock(&self.last).remove(&key);
     }
 }
 
 impl fmt::Debug for EgressGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let tracked = self
-            .last
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len();
+        let tracked = lock(&self.last).len();
         f.debug_struct("EgressGuard")
             .field("tracked_exporters", &tracked)
             .finish_non_exhaustive()

@@ -8,10 +8,11 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use crate::policy::{EgressDecision, EgressPolicy, EgressRequest};
+use stellaops_telemetry_model::sync::lock;
 
 /// Whether the site is sealed (air-gapped: nothing may leave the host).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -93,11 +94,6 @@ struct Listeners {
     by_id: BTreeMap<u64, Listener>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic elsewhere must not take the egress guard down with it: the data is a plain
-    // value that is always consistent.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// The site's sealed state, shared and changeable at run time. Clones share the same state.
 ///

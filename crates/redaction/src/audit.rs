@@ -3,9 +3,10 @@
 //! ([`TracingAudit`]); [`RecordingAudit`] keeps the uses in memory for tests and for tools
 //! that print a summary.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
+use stellaops_telemetry_model::sync::lock;
 
 /// One use of an override: a value that the policy would have redacted was kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,24 +81,18 @@ impl RecordingAudit {
     /// The uses recorded so far, oldest first.
     #[must_use]
     pub fn records(&self) -> Vec<OverrideRecord> {
-        self.records
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        lock(&self.records).clone()
     }
 }
 
 impl OverrideAudit for RecordingAudit {
     fn override_used(&self, used: &OverrideUse<'_>) {
-        self.records
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(OverrideRecord {
-                ticket: used.ticket.to_owned(),
-                pattern: used.pattern.to_owned(),
-                key: used.key.to_owned(),
-                granted_by: used.granted_by.map(str::to_owned),
-                expires_at: used.expires_at,
-            });
+        lock(&self.records).push(OverrideRecord {
+            ticket: used.ticket.to_owned(),
+            pattern: used.pattern.to_owned(),
+            key: used.key.to_owned(),
+            granted_by: used.granted_by.map(str::to_owned),
+            expires_at: used.expires_at,
+        });
     }
 }

@@ -17,8 +17,9 @@
 //! buffers that grew large are dropped, not kept.
 
 use std::cell::RefCell;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 use std::thread::LocalKey;
+use stellaops_telemetry_model::sync::lock;
 
 /// Buffers moved between a thread's stash and the shared list at once.
 pub(crate) const BATCH: usize = 32;
@@ -52,7 +53,7 @@ impl<T: 'static> Recycler<T> {
             .try_with(|stash| {
                 let mut stash = stash.try_borrow_mut().ok()?;
                 if stash.is_empty() {
-                    let mut spare = self.spare.lock().unwrap_or_else(PoisonError::into_inner);
+                    let mut spare = lock(&self.spare);
                     let from = spare.len().saturating_sub(BATCH);
                     stash.extend(spare.drain(from..));
                 }
@@ -71,7 +72,7 @@ impl<T: 'static> Recycler<T> {
             };
             stash.push(buffer);
             if stash.len() >= 2 * BATCH {
-                let mut spare = self.spare.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut spare = lock(&self.spare);
                 let room = self.max_spare.saturating_sub(spare.len()).min(BATCH);
                 let from = stash.len() - BATCH;
                 spare.extend(stash.drain(from..).take(room));
@@ -82,10 +83,7 @@ impl<T: 'static> Recycler<T> {
     /// How many buffers the shared list holds (tests).
     #[cfg(test)]
     pub(crate) fn shared_len(&self) -> usize {
-        self.spare
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        lock(&self.spare).len()
     }
 }
 

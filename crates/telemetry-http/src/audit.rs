@@ -7,7 +7,8 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
+use stellaops_telemetry_model::sync::lock;
 
 /// What was attempted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -172,18 +173,12 @@ impl MemoryAudit {
 
     /// A copy of every record so far.
     pub fn records(&self) -> Vec<AuditRecord> {
-        self.records
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        lock(&self.records).clone()
     }
 
     /// How many records so far.
     pub fn len(&self) -> usize {
-        self.records
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        lock(&self.records).len()
     }
 
     /// Whether no record arrived yet.
@@ -194,10 +189,7 @@ impl MemoryAudit {
 
 impl AuditSink for MemoryAudit {
     fn record(&self, record: &AuditRecord) {
-        self.records
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(record.clone());
+        lock(&self.records).push(record.clone());
     }
 }
 

@@ -10,9 +10,10 @@ use crate::window::Window;
 use chrono::{DateTime, Utc};
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use stellaops_bundle_format::{BundleOptions, BundleWriter, FixedClock, Signal};
 use stellaops_federation_dsse::EnvelopeSigner;
+use stellaops_telemetry_model::sync::lock;
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
@@ -144,15 +145,12 @@ impl MemoryExporter {
 
     /// Adds one OTLP `Export*ServiceRequest` record of `tenant` observed `at`.
     pub fn push(&self, tenant: &str, at: DateTime<Utc>, signal: Signal, bytes: Vec<u8>) {
-        self.records
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(Record {
-                tenant: tenant.to_owned(),
-                at,
-                signal,
-                bytes,
-            });
+        lock(&self.records).push(Record {
+            tenant: tenant.to_owned(),
+            at,
+            signal,
+            bytes,
+        });
     }
 }
 
@@ -163,10 +161,7 @@ impl ForensicExporter for MemoryExporter {
         window: &Window,
         out: &mut dyn Write,
     ) -> Result<(), ExportError> {
-        let mut selected: Vec<Record> = self
-            .records
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        let mut selected: Vec<Record> = lock(&self.records)
             .iter()
             .filter(|r| r.tenant == tenant && window.contains(r.at))
             .cloned()

@@ -10,8 +10,9 @@ use crate::error::ApiError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use stellaops_telemetry_model::sync::lock;
 
 /// The default incident TTL (30 minutes), as in the reference implementation.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(30 * 60);
@@ -154,16 +155,13 @@ impl IncidentApi for MemoryIncidentRegistry {
             expires_at: Some(now + ttl),
         };
         let view = self.view(tenant, &entry, now);
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(tenant.to_owned(), entry);
+        lock(&self.entries).insert(tenant.to_owned(), entry);
         Ok(view)
     }
 
     fn stop(&self, tenant: &str, actor: &str) -> Result<IncidentView, ApiError> {
         let now = self.clock.now();
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut entries = lock(&self.entries);
         let Some(entry) = entries.get_mut(tenant) else {
             return Ok(IncidentView::inactive(tenant));
         };
@@ -176,7 +174,7 @@ impl IncidentApi for MemoryIncidentRegistry {
 
     fn status(&self, tenant: Option<&str>) -> Vec<IncidentView> {
         let now = self.clock.now();
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let entries = lock(&self.entries);
         match tenant {
             Some(tenant) => vec![entries.get(tenant).map_or_else(
                 || IncidentView::inactive(tenant),

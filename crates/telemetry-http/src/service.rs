@@ -16,7 +16,7 @@ use crate::incident::{IncidentApi, IncidentView};
 use crate::window::Window;
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use stellaops_federation_dsse::EnvelopeSigner;
 use stellaops_telemetry_core::Telemetry;
@@ -26,6 +26,7 @@ use stellaops_telemetry_core::incident::{
 use stellaops_telemetry_core::spool::CaptureError;
 use stellaops_telemetry_deploy::collector::{Site, render};
 use stellaops_telemetry_deploy::dashboards::standard_dashboards;
+use stellaops_telemetry_model::sync::lock;
 
 /// [`ForensicExporter`] over a running [`Telemetry`]'s spool.
 ///
@@ -168,7 +169,7 @@ impl TelemetryIncidents {
         telemetry
             .incidents()
             .observe(Box::new(move |event: &IncidentEvent| {
-                let mut ended = sink.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut ended = lock(&sink);
                 let tenant = event.tenant().to_owned();
                 if event.is_active() {
                     ended.remove(&tenant);
@@ -189,7 +190,7 @@ impl TelemetryIncidents {
     }
 
     fn ended(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, IncidentView>> {
-        self.ended.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.ended)
     }
 }
 

@@ -26,6 +26,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+use stellaops_telemetry_model::sync::lock;
 use tonic::codec::CompressionEncoding;
 use tonic::{Request, Response, Status};
 
@@ -41,7 +42,7 @@ struct Shared {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Received> {
-        self.received.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.received)
     }
 
     fn push(&self, f: impl FnOnce(&mut Received)) {

@@ -8,9 +8,10 @@ use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
+use stellaops_telemetry_model::sync::lock;
 use tokio::net::TcpStream;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -33,17 +34,17 @@ pub struct TlsErrorSlot(Arc<Mutex<Option<String>>>);
 impl TlsErrorSlot {
     fn record(&self, error: &std::io::Error) {
         if let Some(tls) = error.get_ref().filter(|e| e.is::<rustls::Error>()) {
-            *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(tls.to_string());
+            *lock(&self.0) = Some(tls.to_string());
         }
     }
 
     fn set(&self, message: &str) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(message.to_owned());
+        *lock(&self.0) = Some(message.to_owned());
     }
 
     /// Takes the recorded error, if any.
     pub fn take(&self) -> Option<String> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+        lock(&self.0).take()
     }
 }
 

@@ -18,6 +18,7 @@ use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use stellaops_telemetry_model::sync::lock;
 
 enum Control {
     Attach(tracing::Dispatch),
@@ -65,7 +66,7 @@ struct Shared<T> {
 
 impl<T> Shared<T> {
     fn lock(&self) -> MutexGuard<'_, State<T>> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.state)
     }
 }
 
@@ -177,11 +178,7 @@ impl<T: Send + 'static> ExportWorker<T> {
     /// to finish on its own after that). Returns whether it finished in time.
     pub fn shutdown(&self, timeout: Duration) -> bool {
         let done = self.request(timeout, Control::Shutdown);
-        let thread = self
-            .thread
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let thread = lock(&self.thread).take();
         if let (true, Some(thread)) = (done, thread) {
             let _ = thread.join();
         }

@@ -5,8 +5,9 @@
 
 use super::{IncidentController, IncidentError, IncidentRequest, IncidentSource, IncidentStatus};
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 use std::time::Duration;
+use stellaops_telemetry_model::sync::lock;
 
 /// Starts an incident (source `policy_violation_threshold`) for a tenant when `threshold`
 /// policy violations are recorded for it within `window`.
@@ -64,7 +65,7 @@ impl ThresholdTrigger {
     ) -> Result<Option<IncidentStatus>, IncidentError> {
         let now = self.controller.clock().now_nanos();
         let crossed = {
-            let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut seen = lock(&self.seen);
             let times = seen.entry(tenant.to_owned()).or_default();
             times.push_back(now);
             while times
@@ -99,15 +100,11 @@ impl ThresholdTrigger {
     /// Violations counted for `tenant` within the window now.
     pub fn count(&self, tenant: &str) -> usize {
         let now = self.controller.clock().now_nanos();
-        self.seen
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(tenant)
-            .map_or(0, |t| {
-                t.iter()
-                    .filter(|x| now.saturating_sub(**x) < self.window)
-                    .count()
-            })
+        lock(&self.seen).get(tenant).map_or(0, |t| {
+            t.iter()
+                .filter(|x| now.saturating_sub(**x) < self.window)
+                .count()
+        })
     }
 }
 

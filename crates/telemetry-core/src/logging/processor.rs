@@ -20,6 +20,7 @@ use std::cell::Cell;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
+use stellaops_telemetry_model::sync::lock;
 
 /// How often the processor's thread processes what the emitting threads captured: the most
 /// an info line waits before it is on stdout.
@@ -65,7 +66,7 @@ struct Shared {
 
 impl Shared {
     fn queue(&self) -> MutexGuard<'_, Queue> {
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.queue)
     }
 }
 
@@ -132,7 +133,7 @@ impl LogProcessor {
     /// export worker) before returning.
     pub(crate) fn process_pending(&self) {
         let shared = &*self.shared;
-        let mut work = shared.work.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut work = lock(&shared.work);
         let _ = PROCESSING.try_with(|p| p.set(true));
         let _guard = ProcessingGuard;
         let Work { batch, lines } = &mut *work;
@@ -186,11 +187,7 @@ impl LogProcessor {
                 }
             })?;
         self.shared.queue().running = true;
-        *self
-            .shared
-            .thread
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(thread);
+        *lock(&self.shared.thread) = Some(thread);
         Ok(())
     }
 
@@ -208,12 +205,7 @@ impl LogProcessor {
             queue.running = false;
         }
         self.shared.wake.notify_one();
-        let thread = self
-            .shared
-            .thread
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let thread = lock(&self.shared.thread).take();
         if let Some(thread) = thread
             && thread.thread().id() != std::thread::current().id()
         {

@@ -8,7 +8,8 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, RwLock};
+use stellaops_telemetry_model::sync::{read, write};
 
 /// Longest label value kept; longer values are cut at a character boundary.
 pub const MAX_LABEL_VALUE_CHARS: usize = 64;
@@ -76,12 +77,12 @@ impl CardinalityGuard {
         let value = trim(raw);
         let key = (metric, label);
         {
-            let seen = self.seen.read().unwrap_or_else(PoisonError::into_inner);
+            let seen = read(&self.seen);
             if let Some(known) = seen.get(&key).and_then(|set| set.get(value)) {
                 return LabelValue(known.clone());
             }
         }
-        let mut seen = self.seen.write().unwrap_or_else(PoisonError::into_inner);
+        let mut seen = write(&self.seen);
         let set = seen.entry(key).or_default();
         if let Some(known) = set.get(value) {
             return LabelValue(known.clone());
@@ -103,7 +104,7 @@ impl CardinalityGuard {
 
     /// How many distinct values `label` of `metric` holds.
     pub fn distinct(&self, metric: &'static str, label: &'static str) -> usize {
-        let seen = self.seen.read().unwrap_or_else(PoisonError::into_inner);
+        let seen = read(&self.seen);
         seen.get(&(metric, label)).map_or(0, HashSet::len)
     }
 }

@@ -10,9 +10,10 @@ use opentelemetry::trace::{Span as _, TraceContextExt as _};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanProcessor};
 use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
+use stellaops_telemetry_model::sync::lock;
 
 /// How long `force_flush` waits for the sink.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -55,15 +56,12 @@ pub struct InMemorySpanSink {
 impl InMemorySpanSink {
     /// Everything exported so far, removed from the sink.
     pub fn take(&self) -> Vec<SpanData> {
-        std::mem::take(&mut *self.spans.lock().unwrap_or_else(PoisonError::into_inner))
+        std::mem::take(&mut *lock(&self.spans))
     }
 
     /// How many spans are held.
     pub fn len(&self) -> usize {
-        self.spans
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        lock(&self.spans).len()
     }
 
     /// Whether no span is held.
@@ -74,10 +72,7 @@ impl InMemorySpanSink {
 
 impl SpanSink for InMemorySpanSink {
     fn export(&self, spans: Vec<SpanData>) {
-        self.spans
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend(spans);
+        lock(&self.spans).extend(spans);
     }
 
     fn flush(&self, _timeout: Duration) -> bool {
@@ -194,10 +189,7 @@ impl TailSamplingProcessor {
                     }
                 }
             })?;
-        *self
-            .housekeeping
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(Housekeeping { stop, thread });
+        *lock(&self.housekeeping) = Some(Housekeeping { stop, thread });
         Ok(self)
     }
 
@@ -227,11 +219,7 @@ impl TailSamplingProcessor {
     }
 
     fn stop_housekeeping(&self) {
-        let hk = self
-            .housekeeping
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let hk = lock(&self.housekeeping).take();
         if let Some(hk) = hk {
             let _ = hk.stop.send(());
             let _ = hk.thread.join();
