@@ -14,7 +14,7 @@ use stellaops_bundle_format::{
     BundleError, BundleOptions, BundleReader, BundleWriter, Clock, Compression, FixedClock, Signal,
     SignatureStatus, SystemClock, VerifiedBundle, Window,
 };
-use stellaops_federation_dsse::{EnvelopeSigner, PrivateKey, TrustedKey, TrustedKeys, Verifier};
+use stellaops_dsse::{EnvelopeSigner, PrivateKey, TrustedKey, TrustedKeys, Verifier};
 
 /// `bundle` subcommands.
 #[derive(Debug, Args)]
@@ -117,8 +117,8 @@ impl From<BundleError> for Failure {
     }
 }
 
-impl From<stellaops_federation_dsse::DsseError> for Failure {
-    fn from(e: stellaops_federation_dsse::DsseError) -> Self {
+impl From<stellaops_dsse::DsseError> for Failure {
+    fn from(e: stellaops_dsse::DsseError) -> Self {
         Self {
             code: e.code(),
             message: e.to_string(),

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use stellaops_bundle_format::{Compression, FixedClock, SystemClock};
-use stellaops_federation_dsse::PrivateKey;
+use stellaops_dsse::PrivateKey;
 use stellaops_telemetry_core::spool::{CaptureObserver, SegmentInfo, Spool};
 use stellaops_telemetry_core::window::Window;
 

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use stellaops_federation_dsse::{EnvelopeSigner, PrivateKey, TrustedKey, TrustedKeys, Verifier};
+use stellaops_dsse::{EnvelopeSigner, PrivateKey, TrustedKey, TrustedKeys, Verifier};
 use stellaops_telemetry_core::profile::Profile;
 use stellaops_telemetry_deploy::collector::Site;
 use stellaops_telemetry_deploy::offline_kit::{
@@ -73,8 +73,8 @@ impl From<KitError> for Failure {
     }
 }
 
-impl From<stellaops_federation_dsse::DsseError> for Failure {
-    fn from(e: stellaops_federation_dsse::DsseError) -> Self {
+impl From<stellaops_dsse::DsseError> for Failure {
+    fn from(e: stellaops_dsse::DsseError) -> Self {
         Self {
             code: e.code(),
             message: e.to_string(),

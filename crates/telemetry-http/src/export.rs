@@ -12,7 +12,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use stellaops_bundle_format::{BundleOptions, BundleWriter, FixedClock, Signal};
-use stellaops_federation_dsse::EnvelopeSigner;
+use stellaops_dsse::EnvelopeSigner;
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
@@ -94,7 +94,7 @@ struct Record {
 /// ```
 /// use std::sync::Arc;
 /// use stellaops_bundle_format::Signal;
-/// use stellaops_federation_dsse::HmacSha256Key;
+/// use stellaops_dsse::HmacSha256Key;
 /// use stellaops_telemetry_http::{ForensicExporter, ManualClock, MemoryExporter};
 /// use stellaops_telemetry_http::window::Window;
 ///

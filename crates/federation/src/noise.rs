@@ -5,7 +5,7 @@
 //! replay with the same seed gives the same noise. Not a cryptographic guarantee against
 //! floating-point side channels (see `docs/federation.md`, "Limits").
 
-use super::error::FederationError;
+use crate::error::FederationError;
 use rand::{Rng as _, RngCore, SeedableRng as _};
 use rand_chacha::ChaCha20Rng;
 
@@ -40,12 +40,12 @@ impl LaplaceNoise {
     /// privacy loss `epsilon`.
     ///
     /// ```
-    /// use stellaops_federation_dsse::federation::{LaplaceNoise, seeded_rng};
+    /// use stellaops_federation::{LaplaceNoise, seeded_rng};
     /// let noise = LaplaceNoise::new(1.0, 0.5)?;
     /// assert_eq!(noise.scale(), 2.0);
     /// let a = noise.sample(&mut seeded_rng(7));
     /// assert_eq!(a, noise.sample(&mut seeded_rng(7))); // same seed, same draw
-    /// # Ok::<(), stellaops_federation_dsse::federation::FederationError>(())
+    /// # Ok::<(), stellaops_federation::FederationError>(())
     /// ```
     ///
     /// # Errors

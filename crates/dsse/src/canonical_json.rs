@@ -10,13 +10,13 @@ use serde_json::Value;
 /// The canonical JSON bytes of `value`.
 ///
 /// ```
-/// use stellaops_federation_dsse::canonical_json::to_canonical_json;
+/// use stellaops_dsse::canonical_json::to_canonical_json;
 /// let value = serde_json::json!({"b": [1, "x\ny"], "a": {"d": null, "c": true}});
 /// assert_eq!(
 ///     to_canonical_json(&value)?,
 ///     b"{\"a\":{\"c\":true,\"d\":null},\"b\":[1,\"x\ny\"]}"
 /// );
-/// # Ok::<(), stellaops_federation_dsse::DsseError>(())
+/// # Ok::<(), stellaops_dsse::DsseError>(())
 /// ```
 ///
 /// # Errors

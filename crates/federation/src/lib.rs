@@ -10,8 +10,8 @@
 //! ```
 //! use std::sync::Arc;
 //! use chrono::{DateTime, TimeDelta};
-//! use stellaops_federation_dsse::federation::*;
-//! use stellaops_federation_dsse::{HmacSha256Key, TrustedKeys};
+//! use stellaops_federation::*;
+//! use stellaops_dsse::{HmacSha256Key, TrustedKeys};
 //!
 //! let key = HmacSha256Key::new("site-a", vec![7u8; 32])?;
 //! let options = FederatedTelemetryOptions::builder("site-a")
@@ -34,12 +34,42 @@
 //! assert_eq!(verified.payload().buckets[0].artifact_count, 6);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Modules
+//!
+//! The modules are private; everything a caller needs is re-exported at the crate root.
+//!
+//! - `consent`: DSSE-signed consent proofs (`stella.ops/federatedConsent@v1`), revocations and
+//!   the [`ConsentRegistry`].
+//! - `aggregate`: per-CVE buckets with k-anonymity ([`Fact`], [`Window`], [`AggregateBucket`]).
+//! - `noise` and `budget`: seeded Laplace noise ([`LaplaceNoise`]) within a per-period
+//!   [`PrivacyBudget`].
+//! - `bundle`: canonical bundle payloads with deterministic ids ([`FederatedBundle`]).
+//! - `site`: [`FederationSite`], the pipeline from facts to a signed bundle and its egress
+//!   decision.
+//! - `verify`: [`BundleVerifier`], bundle verification at a peer.
+//! - `options`: [`FederatedTelemetryOptions`]; `clock`: the injected [`Clock`]; `error`:
+//!   [`FederationError`] with stable codes.
+//!
+//! The DSSE envelopes, keys and canonical JSON this crate signs with are the `stellaops-dsse`
+//! crate; see `docs/federation.md` for the protocol.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![warn(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
 
 mod aggregate;
 mod budget;
 mod bundle;
 mod clock;
 mod consent;
+mod digest;
 mod error;
 mod noise;
 mod options;
@@ -54,15 +84,10 @@ pub use consent::{
     CONSENT_PAYLOAD_TYPE, CONSENT_PREDICATE_TYPE, ConsentGrant, ConsentPredicate, ConsentProof,
     ConsentRegistry, ConsentRevocation, ConsentState,
 };
+pub use digest::sha256_digest;
 pub use error::FederationError;
 pub use noise::{LaplaceNoise, os_seeded_rng, seeded_rng};
 pub use options::{FederatedTelemetryOptions, FederatedTelemetryOptionsBuilder};
 pub use rand_chacha::ChaCha20Rng;
 pub use site::{Aggregation, FederationSite, SYNC_COMPONENT, SYNC_INTENT};
 pub use verify::{BundleVerifier, VerifiedBundle};
-
-/// `sha256:<hex>` of `bytes`: how consent proofs and bundle envelopes are named.
-pub fn sha256_digest(bytes: &[u8]) -> String {
-    use sha2::{Digest as _, Sha256};
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}

@@ -118,7 +118,7 @@ impl TrustedKeys {
     /// implementation's offline trusted key map).
     ///
     /// ```
-    /// use stellaops_federation_dsse::{sign_envelope, HmacSha256Key, TrustedKeys, Verifier};
+    /// use stellaops_dsse::{sign_envelope, HmacSha256Key, TrustedKeys, Verifier};
     /// let trusted = TrustedKeys::from_hmac_secrets([
     ///     ("site-a", vec![1u8; 32]),
     ///     ("site-b", vec![2u8; 32]),
@@ -126,7 +126,7 @@ impl TrustedKeys {
     /// let signer = HmacSha256Key::new("site-b", vec![2u8; 32])?;
     /// let envelope = sign_envelope(&[&signer], "t", b"x")?;
     /// assert_eq!(Verifier::new(trusted).verify(&envelope, "t")?.verified_key_ids(), ["site-b"]);
-    /// # Ok::<(), stellaops_federation_dsse::DsseError>(())
+    /// # Ok::<(), stellaops_dsse::DsseError>(())
     /// ```
     ///
     /// # Errors
@@ -275,7 +275,7 @@ impl std::fmt::Debug for VerifiedPayload {
 /// Verifies envelopes against trusted keys with a threshold (default 1).
 ///
 /// ```
-/// use stellaops_federation_dsse::{sign_envelope, Ed25519Signer, TrustedKeys, Verifier};
+/// use stellaops_dsse::{sign_envelope, Ed25519Signer, TrustedKeys, Verifier};
 ///
 /// let alice = Ed25519Signer::generate()?;
 /// let bob = Ed25519Signer::generate()?;
@@ -288,7 +288,7 @@ impl std::fmt::Debug for VerifiedPayload {
 ///     .threshold(2)
 ///     .verify_json(envelope.to_json().as_bytes(), "application/vnd.example+json")?;
 /// assert_eq!(verified.verified_key_ids().len(), 2);
-/// # Ok::<(), stellaops_federation_dsse::DsseError>(())
+/// # Ok::<(), stellaops_dsse::DsseError>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct Verifier {

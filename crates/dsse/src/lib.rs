@@ -1,4 +1,4 @@
-//! DSSE envelopes for Stella Ops federation that any DSSE implementation can verify.
+//! DSSE envelopes for Stella Ops that any DSSE implementation can verify.
 //!
 //! [DSSE](https://github.com/secure-systems-lab/dsse) (Dead Simple Signing Envelope, protocol
 //! v1.0) signs a payload together with its type: every signature covers the
@@ -13,7 +13,7 @@
 //!   (a local map of key id -> secret, constant-time comparison).
 //!
 //! ```
-//! use stellaops_federation_dsse::{
+//! use stellaops_dsse::{
 //!     sign_envelope, Ed25519Signer, Envelope, TrustedKeys, Verifier,
 //! };
 //!
@@ -35,7 +35,7 @@
 //! swapped.payload_type = "text/plain".into();
 //! let err = verifier.verify(&swapped, "text/plain").unwrap_err();
 //! assert_eq!(err.code(), "federation.dsse.bad_signature");
-//! # Ok::<(), stellaops_federation_dsse::DsseError>(())
+//! # Ok::<(), stellaops_dsse::DsseError>(())
 //! ```
 //!
 //! # Modules
@@ -50,11 +50,10 @@
 //! - [`keys`]: key types, generation, PEM and securesystemslib JSON, key files (0600).
 //! - [`canonical_json`]: securesystemslib's canonical JSON (for key ids).
 //! - [`error`]: [`DsseError`] with stable `federation.dsse.*` codes.
-//! - [`federation`]: consented, privacy-preserving federated telemetry built on the envelopes:
-//!   DSSE-signed consent proofs (`stella.ops/federatedConsent@v1`), per-CVE aggregation with
-//!   k-anonymity and seeded Laplace noise within a per-period privacy budget, canonical bundle
-//!   payloads with deterministic ids, bundle verification at a peer, and
-//!   [`FederatedTelemetryOptions`]. See `docs/federation.md`.
+//!
+//! Consented, privacy-preserving federated telemetry built on these envelopes (consent proofs,
+//! aggregates, bundles) is the `stellaops-federation` crate, not this one; see
+//! `docs/federation.md`.
 //!
 //! # Feature flags
 //!
@@ -77,7 +76,6 @@
 pub mod canonical_json;
 pub mod envelope;
 pub mod error;
-pub mod federation;
 pub mod keys;
 mod pae;
 pub mod sign;
@@ -85,9 +83,6 @@ pub mod verify;
 
 pub use envelope::{Envelope, Signature, UNSIGNED_FALLBACK_KEYID};
 pub use error::DsseError;
-pub use federation::{
-    BundleVerifier, FederatedBundle, FederatedTelemetryOptions, FederationError, FederationSite,
-};
 pub use keys::{
     EcdsaP256Signer, Ed25519Signer, HmacSha256Key, KeyType, PrivateKey, PublicKey,
     PublicKeyVerifier, TrustedKey, write_private_key_file, write_public_key_file,

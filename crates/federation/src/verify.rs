@@ -3,14 +3,14 @@
 //! linkage, the consent's own signatures, and that the consent covered the bundle's creation
 //! time (granted, not expired, not revoked). Each failure has its own code.
 
-use super::bundle::{BUNDLE_PAYLOAD_TYPE, BundlePayload, FederatedBundle};
-use super::clock::format_time;
-use super::consent::{CONSENT_PAYLOAD_TYPE, ConsentPredicate, ConsentRevocation};
-use super::error::FederationError;
-use super::options::FederatedTelemetryOptions;
-use super::sha256_digest;
-use crate::sign::UnsignedFallback;
-use crate::verify::{TrustedKeys, Verifier};
+use crate::bundle::{BUNDLE_PAYLOAD_TYPE, BundlePayload, FederatedBundle};
+use crate::clock::format_time;
+use crate::consent::{CONSENT_PAYLOAD_TYPE, ConsentPredicate, ConsentRevocation};
+use crate::digest::sha256_digest;
+use crate::error::FederationError;
+use crate::options::FederatedTelemetryOptions;
+use stellaops_dsse::sign::UnsignedFallback;
+use stellaops_dsse::verify::{TrustedKeys, Verifier};
 
 /// Verifies bundles from peers against trusted keys, a threshold, and known revocations.
 #[derive(Debug, Clone)]

@@ -2,11 +2,11 @@
 //! by a builder. Risky choices have their own clearly named door
 //! ([`FederatedTelemetryOptionsBuilder::dangerous_allow_unsigned_fallback`]).
 
-use super::budget::{PrivacyBudget, to_micros};
-use super::error::FederationError;
-use crate::sign::UnsignedFallback;
-use crate::verify::TrustedKeys;
+use crate::budget::{PrivacyBudget, to_micros};
+use crate::error::FederationError;
 use chrono::TimeDelta;
+use stellaops_dsse::sign::UnsignedFallback;
+use stellaops_dsse::verify::TrustedKeys;
 
 /// The federation settings of one site (the reference implementation's
 /// `FederatedTelemetryOptions`).
@@ -210,7 +210,7 @@ impl FederatedTelemetryOptionsBuilder {
             )));
         }
         let budget = PrivacyBudget::new(self.epsilon_budget, self.budget_period)?;
-        super::noise::LaplaceNoise::new(self.sensitivity, per_query)?;
+        crate::noise::LaplaceNoise::new(self.sensitivity, per_query)?;
         if self.threshold == 0 {
             return Err(FederationError::options(
                 "expected a signature threshold of at least 1, found 0",

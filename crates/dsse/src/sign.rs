@@ -98,7 +98,7 @@ impl From<bool> for UnsignedFallback {
 /// Signs `payload` as `payload_type` with every signer, in order.
 ///
 /// ```
-/// use stellaops_federation_dsse::{sign_envelope, HmacSha256Key, TrustedKeys, Verifier};
+/// use stellaops_dsse::{sign_envelope, HmacSha256Key, TrustedKeys, Verifier};
 ///
 /// let key = HmacSha256Key::new("federation-hmac", vec![7u8; 32])?;
 /// let envelope = sign_envelope(&[&key], "application/vnd.stellaops.test+json", b"{}")?;
@@ -107,7 +107,7 @@ impl From<bool> for UnsignedFallback {
 /// let verified = Verifier::new(TrustedKeys::new().with(key)?)
 ///     .verify(&envelope, "application/vnd.stellaops.test+json")?;
 /// assert_eq!(verified.payload(), b"{}");
-/// # Ok::<(), stellaops_federation_dsse::DsseError>(())
+/// # Ok::<(), stellaops_dsse::DsseError>(())
 /// ```
 ///
 /// # Errors

@@ -4,22 +4,22 @@
 //!
 //! It holds no network client: sending is the caller's, after [`FederationSite::authorize_sync`].
 
-use super::aggregate::{AggregateBucket, Fact, Window, aggregate_buckets, check_facts};
-use super::budget::{BudgetReport, PrivacyBudget};
-use super::bundle::{BUNDLE_PAYLOAD_TYPE, BundlePayload, FederatedBundle};
-use super::clock::{Clock, whole_seconds};
-use super::consent::{
+use crate::aggregate::{AggregateBucket, Fact, Window, aggregate_buckets, check_facts};
+use crate::budget::{BudgetReport, PrivacyBudget};
+use crate::bundle::{BUNDLE_PAYLOAD_TYPE, BundlePayload, FederatedBundle};
+use crate::clock::{Clock, whole_seconds};
+use crate::consent::{
     ConsentGrant, ConsentProof, ConsentRegistry, ConsentRevocation, ConsentState,
 };
-use super::error::FederationError;
-use super::options::FederatedTelemetryOptions;
-use super::sha256_digest;
-use super::verify::BundleVerifier;
-use crate::envelope::Envelope;
-use crate::sign::{EnvelopeSigner, sign_envelope_with_fallback};
+use crate::digest::sha256_digest;
+use crate::error::FederationError;
+use crate::options::FederatedTelemetryOptions;
+use crate::verify::BundleVerifier;
 use rand::RngCore;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use stellaops_dsse::envelope::Envelope;
+use stellaops_dsse::sign::{EnvelopeSigner, sign_envelope_with_fallback};
 use stellaops_egress_policy::{EgressDecision, EgressRequest, Endpoint, SealedMode, Signal};
 
 /// The component name federation sync asks the egress policy about (allow-lists can name it).

@@ -6,8 +6,8 @@
 //! Unix epoch (a 24 h period is a UTC day). Not a scheduler: the budget resets when it is next
 //! asked after the period ends.
 
-use super::clock::format_time;
-use super::error::FederationError;
+use crate::clock::format_time;
+use crate::error::FederationError;
 use chrono::{DateTime, TimeDelta, Utc};
 
 /// One epsilon in the budget's integer unit.
@@ -70,7 +70,7 @@ impl PrivacyBudget {
     ///
     /// ```
     /// use chrono::{DateTime, TimeDelta};
-    /// use stellaops_federation_dsse::federation::PrivacyBudget;
+    /// use stellaops_federation::PrivacyBudget;
     /// let mut budget = PrivacyBudget::new(1.0, TimeDelta::hours(24))?;
     /// let noon = DateTime::from_timestamp(1_772_625_600, 0).unwrap(); // 2026-03-04T12:00:00Z
     /// assert!(budget.try_spend(0.6, noon)?);
@@ -79,7 +79,7 @@ impl PrivacyBudget {
     /// assert_eq!((report.queries, report.suppressions), (1, 1));
     /// assert_eq!(report.resets_at.to_rfc3339(), "2026-03-05T00:00:00+00:00");
     /// assert!(budget.try_spend(0.6, report.resets_at)?); // a new UTC day
-    /// # Ok::<(), stellaops_federation_dsse::federation::FederationError>(())
+    /// # Ok::<(), stellaops_federation::FederationError>(())
     /// ```
     ///
     /// # Errors

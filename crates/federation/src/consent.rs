@@ -3,17 +3,17 @@
 //! digest, `sha256:<hex>` over the envelope bytes, every bundle names.
 //!
 //! This module keeps the site's own consent state; peers learn of revocations through
-//! [`ConsentRevocation`] records given to their [`BundleVerifier`](super::BundleVerifier).
+//! [`ConsentRevocation`] records given to their [`BundleVerifier`](crate::BundleVerifier).
 
-use super::clock::{format_time, parse_time, whole_seconds};
-use super::error::FederationError;
-use super::sha256_digest;
-use crate::canonical_json::to_canonical_json;
-use crate::envelope::Envelope;
-use crate::sign::{EnvelopeSigner, UnsignedFallback, sign_envelope_with_fallback};
+use crate::clock::{format_time, parse_time, whole_seconds};
+use crate::digest::sha256_digest;
+use crate::error::FederationError;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use stellaops_dsse::canonical_json::to_canonical_json;
+use stellaops_dsse::envelope::Envelope;
+use stellaops_dsse::sign::{EnvelopeSigner, UnsignedFallback, sign_envelope_with_fallback};
 
 /// The consent predicate type, written as the predicate's `type`.
 pub const CONSENT_PREDICATE_TYPE: &str = "stella.ops/federatedConsent@v1";
@@ -235,7 +235,7 @@ impl ConsentProof {
     }
 
     /// Reads a consent envelope as received (DSSE JSON), **without verifying** its signatures
-    /// ([`BundleVerifier`](super::BundleVerifier) does that). The digest is over exactly these
+    /// ([`BundleVerifier`](crate::BundleVerifier) does that). The digest is over exactly these
     /// bytes.
     ///
     /// # Errors
@@ -462,7 +462,7 @@ impl ConsentRegistry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::HmacSha256Key;
+    use stellaops_dsse::HmacSha256Key;
 
     fn t(secs: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(secs, 0).unwrap()

@@ -7,14 +7,14 @@
 use base64::Engine as _;
 use chrono::{DateTime, TimeDelta, Utc};
 use std::sync::Arc;
+use stellaops_dsse::{
+    Ed25519Signer, Envelope, EnvelopeSigner, HmacSha256Key, TrustedKeys, sign_envelope,
+};
 use stellaops_egress_policy::{
     EgressDecision, EgressPolicy as _, Endpoint, ExporterAllowList, SealState, SealedMode,
     SealedModePolicy, Unrestricted,
 };
-use stellaops_federation_dsse::federation::*;
-use stellaops_federation_dsse::{
-    Ed25519Signer, Envelope, EnvelopeSigner, HmacSha256Key, TrustedKeys, sign_envelope,
-};
+use stellaops_federation::*;
 
 const NOW: i64 = 1_772_618_400; // 2026-03-04T10:00:00Z
 const TENANT: &str = "tenant-a";

@@ -3,12 +3,12 @@
 //! artifacts are suppressed (k-anonymity); the rest get a Laplace-noised count.
 //!
 //! The privacy unit is an artifact: each artifact adds at most 1 to a bucket's noised count.
-//! The budget check lives in [`FederationSite`](super::FederationSite); this module is the pure
+//! The budget check lives in [`FederationSite`](crate::FederationSite); this module is the pure
 //! computation.
 
-use super::clock::format_time;
-use super::error::FederationError;
-use super::noise::LaplaceNoise;
+use crate::clock::format_time;
+use crate::error::FederationError;
+use crate::noise::LaplaceNoise;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use std::cmp::Ordering;
@@ -198,7 +198,7 @@ pub(crate) fn aggregate_buckets<R: RngCore + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::federation::noise::seeded_rng;
+    use crate::noise::seeded_rng;
     use proptest::prelude::*;
 
     const NOW: i64 = 1_772_618_400;

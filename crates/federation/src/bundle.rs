@@ -5,13 +5,13 @@
 //! Identical logical input gives identical bytes: keys sorted, buckets in one order, times in
 //! one form, decimals written as their shortest round-trip text.
 
-use super::aggregate::{AggregateBucket, Window};
-use super::clock::{format_time, parse_time};
-use super::error::FederationError;
-use crate::canonical_json::to_canonical_json;
+use crate::aggregate::{AggregateBucket, Window};
+use crate::clock::{format_time, parse_time};
+use crate::error::FederationError;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
+use stellaops_dsse::canonical_json::to_canonical_json;
 
 /// The payload's `schema`.
 pub const BUNDLE_SCHEMA: &str = "stella.ops/federatedTelemetry@v1";

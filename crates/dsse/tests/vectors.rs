@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use stellaops_federation_dsse::{
+use stellaops_dsse::{
     EcdsaP256Signer, Ed25519Signer, Envelope, EnvelopeSigner, PublicKey, TrustedKeys, Verifier, pae,
 };
 
@@ -140,7 +140,7 @@ fn rfc8032_test_keys_and_signatures() {
 #[test]
 fn rfc8032_key_signs_the_pae_not_the_payload() {
     let a = key_a();
-    let envelope = stellaops_federation_dsse::sign_envelope(&[&a], IN_TOTO, STATEMENT).unwrap();
+    let envelope = stellaops_dsse::sign_envelope(&[&a], IN_TOTO, STATEMENT).unwrap();
     assert_eq!(STANDARD.encode(&envelope.signatures[0].sig), SIG_A);
     assert_eq!(
         envelope.to_json(),

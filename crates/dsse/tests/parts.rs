@@ -3,7 +3,7 @@
 //! deterministic (Ed25519, RFC 6979 ECDSA, HMAC), so they must be byte-identical.
 
 use proptest::prelude::*;
-use stellaops_federation_dsse::{
+use stellaops_dsse::{
     EcdsaP256Signer, Ed25519Signer, EnvelopeSigner, EnvelopeVerifier, HmacSha256Key, PrivateKey,
 };
 
@@ -54,7 +54,7 @@ fn weak_ed25519_public_keys_are_refused() {
     identity[0] = 1;
     let key = ed25519_dalek::VerifyingKey::from_bytes(&identity).unwrap();
     assert!(key.is_weak());
-    let public = stellaops_federation_dsse::PublicKey::Ed25519(key);
+    let public = stellaops_dsse::PublicKey::Ed25519(key);
     // R = identity, S = 0 satisfies the cofactorless equation for the identity key.
     let mut sig = [0u8; 64];
     sig[0] = 1;

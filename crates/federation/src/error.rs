@@ -3,7 +3,7 @@
 //!
 //! Envelope-level failures keep the DSSE codes of [`DsseError`] (`federation.dsse.*`).
 
-use crate::error::DsseError;
+use stellaops_dsse::error::DsseError;
 
 /// Everything that can go wrong while granting consent, aggregating, building, verifying or
 /// sending a federated telemetry bundle.

@@ -9,7 +9,7 @@ const PREFIX: &[u8] = b"DSSEv1 ";
 /// The Pre-Authentication Encoding of `payload_type` (as UTF-8) and `payload`.
 ///
 /// ```
-/// use stellaops_federation_dsse::pae;
+/// use stellaops_dsse::pae;
 /// assert_eq!(
 ///     pae("http://example.com/HelloWorld", b"hello world"),
 ///     b"DSSEv1 29 http://example.com/HelloWorld 11 hello world"

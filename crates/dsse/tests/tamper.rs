@@ -6,7 +6,7 @@
 use base64::Engine as _;
 use proptest::prelude::*;
 use std::sync::OnceLock;
-use stellaops_federation_dsse::{
+use stellaops_dsse::{
     DsseError, EcdsaP256Signer, Ed25519Signer, Envelope, EnvelopeSigner, HmacSha256Key, KeyType,
     PrivateKey, TrustedKeys, UnsignedFallback, Verifier, sign_envelope,
     sign_envelope_with_fallback,
@@ -439,7 +439,7 @@ proptest! {
             signatures: sigs
                 .into_iter()
                 .filter(|(k, _)| k.is_empty() || seen.insert(k.clone()))
-                .map(|(keyid, sig)| stellaops_federation_dsse::Signature { keyid, sig })
+                .map(|(keyid, sig)| stellaops_dsse::Signature { keyid, sig })
                 .collect(),
         };
         let all = trusted(&keys().iter().collect::<Vec<_>>());

@@ -2,8 +2,8 @@
 //! file, trusted key files, and key files written 0600 without overwriting.
 
 use std::os::unix::fs::PermissionsExt as _;
-use stellaops_federation_dsse::keys::HMAC_SHA256_KEYTYPE;
-use stellaops_federation_dsse::{
+use stellaops_dsse::keys::HMAC_SHA256_KEYTYPE;
+use stellaops_dsse::{
     EcdsaP256Signer, Ed25519Signer, EnvelopeVerifier, HmacSha256Key, KeyType, PrivateKey,
     PublicKey, TrustedKey, TrustedKeys, Verifier, sign_envelope, write_private_key_file,
     write_public_key_file,
