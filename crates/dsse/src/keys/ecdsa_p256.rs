@@ -1,11 +1,12 @@
-//! ECDSA over NIST P-256 with SHA-256 (securesystemslib's `ecdsa-sha2-nistp256`): deterministic
-//! RFC 6979 signatures written as ASN.1 DER, as securesystemslib, sigstore and Go's
-//! `crypto/ecdsa` write them; raw `r || s` (64 bytes) is accepted on input too.
+//! ECDSA over NIST P-256 with SHA-256 (securesystemslib's `ecdsa-sha2-nistp256`) signing keys:
+//! deterministic RFC 6979 signatures written as ASN.1 DER, as securesystemslib, sigstore and
+//! Go's `crypto/ecdsa` write them. Verification (DER, or raw `r || s` too) is [`PublicKey`]'s.
 
-use super::{PublicKey, random_bytes};
+use super::public::PublicKey;
+use super::random::random_bytes;
 use crate::error::DsseError;
 use crate::sign::EnvelopeSigner;
-use p256::ecdsa::signature::{MultipartSigner as _, MultipartVerifier as _};
+use p256::ecdsa::signature::MultipartSigner as _;
 use p256::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, LineEnding};
 use zeroize::Zeroizing;
 
@@ -131,17 +132,4 @@ impl std::fmt::Debug for EcdsaP256Signer {
             .field("key_id", &self.key_id)
             .finish_non_exhaustive()
     }
-}
-
-/// Verifies a DER or raw `r || s` ECDSA P-256/SHA-256 signature of the message
-/// `parts[0] || parts[1] || ...`.
-pub(crate) fn verify(key: &p256::ecdsa::VerifyingKey, parts: &[&[u8]], signature: &[u8]) -> bool {
-    if let Ok(sig) = p256::ecdsa::Signature::from_der(signature)
-        && key.multipart_verify(parts, &sig).is_ok()
-    {
-        return true;
-    }
-    signature.len() == 64
-        && p256::ecdsa::Signature::from_slice(signature)
-            .is_ok_and(|sig| key.multipart_verify(parts, &sig).is_ok())
 }

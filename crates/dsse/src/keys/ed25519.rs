@@ -1,7 +1,8 @@
 //! Ed25519 signing keys (RFC 8032, pure Ed25519 over the PAE), as securesystemslib's `ed25519`
 //! scheme.
 
-use super::{PublicKey, random_bytes};
+use super::public::PublicKey;
+use super::random::random_bytes;
 use crate::error::DsseError;
 use crate::sign::EnvelopeSigner;
 use ed25519_dalek::ed25519::signature::MultipartSigner as _;

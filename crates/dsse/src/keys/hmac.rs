@@ -5,7 +5,7 @@
 //! Key file (written 0600), shaped like securesystemslib's key JSON:
 //! `{"keytype":"hmac-sha256","scheme":"hmac-sha256","keyid":"<id>","keyval":{"secret":"<hex>"}}`.
 
-use super::random_bytes;
+use super::random::random_bytes;
 use crate::error::DsseError;
 use crate::sign::EnvelopeSigner;
 use crate::verify::{EnvelopeVerifier, KeyIdentity};
