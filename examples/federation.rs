@@ -7,13 +7,13 @@
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use std::sync::Arc;
-use stellaops_telemetry::dsse::federation::{
-    BundleVerifier, ConsentGrant, Fact, FederatedBundle, FederatedTelemetryOptions, FederationSite,
-    FixedClock, Window, seeded_rng,
-};
 use stellaops_telemetry::dsse::{Ed25519Signer, TrustedKeys};
 use stellaops_telemetry::egress::EgressPolicy as _;
 use stellaops_telemetry::egress::{Endpoint, SealState, SealedMode, SealedModePolicy};
+use stellaops_telemetry::federation::{
+    BundleVerifier, ConsentGrant, Fact, FederatedBundle, FederatedTelemetryOptions, FederationSite,
+    FixedClock, Window, seeded_rng,
+};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let now = Utc

@@ -19,14 +19,17 @@
 /// DORA metrics: deployment and incident events, the DORA computations, performance levels,
 /// SLO breaches and Prometheus metrics (the `stellaops-dora-metrics` crate).
 pub use stellaops_dora_metrics as dora;
+/// DSSE envelopes (PAE, signing, threshold verification) over HMAC-SHA256, Ed25519 and ECDSA
+/// P-256 that securesystemslib, in-toto and sigstore verify: the `stellaops-dsse` crate.
+pub use stellaops_dsse as dsse;
 /// Sealed-mode egress guard: endpoint classification without DNS, the `EgressPolicy` trait,
 /// run-time sealed state, the exporter allow-list, one warning per refused exporter
 /// (crate `stellaops-egress-policy`).
 pub use stellaops_egress_policy as egress;
-/// DSSE envelopes (PAE, signing, threshold verification) over HMAC-SHA256, Ed25519 and ECDSA
-/// P-256 that securesystemslib, in-toto and sigstore verify: the `stellaops-federation-dsse`
-/// crate.
-pub use stellaops_federation_dsse as dsse;
+/// Consented, privacy-preserving federated telemetry: DSSE-signed consent proofs, k-anonymous
+/// Laplace-noised per-CVE aggregates within a privacy budget, verifiable bundles (the
+/// `stellaops-federation` crate).
+pub use stellaops_federation as federation;
 /// Fail-closed redaction of attributes, log messages and records: allow/block key policies,
 /// secret and personal-data detectors, salted hashing, audited overrides
 /// (`stellaops-redaction`).

@@ -3,7 +3,7 @@
 
 use crate::framing::FramingError;
 use std::io;
-use stellaops_federation_dsse::DsseError;
+use stellaops_dsse::DsseError;
 
 /// Why a bundle could not be written, read or verified.
 #[derive(Debug, thiserror::Error)]

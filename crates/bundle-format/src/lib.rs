@@ -9,7 +9,7 @@
 //!
 //! ```
 //! use stellaops_bundle_format::{BundleOptions, BundleReader, BundleWriter, FixedClock, Signal};
-//! use stellaops_federation_dsse::{Ed25519Signer, TrustedKeys, Verifier};
+//! use stellaops_dsse::{Ed25519Signer, TrustedKeys, Verifier};
 //!
 //! let dir = tempfile::tempdir()?;
 //! let path = dir.path().join("window.tar.gz");

@@ -7,7 +7,7 @@ use crate::error::BundleError;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use stellaops_federation_dsse::canonical_json::to_canonical_json;
+use stellaops_dsse::canonical_json::to_canonical_json;
 
 /// The manifest schema version this crate writes and reads.
 pub const SCHEMA_VERSION: u32 = 1;

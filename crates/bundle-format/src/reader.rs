@@ -20,7 +20,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use stellaops_federation_dsse::{Envelope, Verifier};
+use stellaops_dsse::{Envelope, Verifier};
 
 /// Size limits that bound what a hostile bundle can make a reader do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,7 +161,7 @@ impl BundleVisitor for NoVisitor {}
 ///
 /// ```
 /// use stellaops_bundle_format::BundleReader;
-/// use stellaops_federation_dsse::{TrustedKeys, Verifier};
+/// use stellaops_dsse::{TrustedKeys, Verifier};
 /// let reader = BundleReader::new(Verifier::new(TrustedKeys::new()));
 /// let err = reader.verify(&b"not a bundle"[..]).unwrap_err();
 /// assert_eq!(err.code(), "bundle.not_a_bundle");
@@ -518,7 +518,7 @@ impl BundleReader {
                 let envelope = Envelope::from_json(bytes).map_err(sig)?;
                 if envelope.payload_type != MANIFEST_PAYLOAD_TYPE {
                     return Err(BundleError::Signature {
-                        source: stellaops_federation_dsse::DsseError::PayloadTypeMismatch {
+                        source: stellaops_dsse::DsseError::PayloadTypeMismatch {
                             expected: MANIFEST_PAYLOAD_TYPE.into(),
                             found: envelope.payload_type,
                         },

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use stellaops_federation_dsse::{EnvelopeSigner, UnsignedFallback, sign_envelope_with_fallback};
+use stellaops_dsse::{EnvelopeSigner, UnsignedFallback, sign_envelope_with_fallback};
 
 /// The first 16 bytes of a gzip bundle: the member header with FEXTRA set, MTIME 0, XFL 0,
 /// OS 255 (unknown), XLEN 36, and the header of the one extra subfield, `SD` (stream digest),
@@ -180,7 +180,7 @@ impl Write for Spool {
 ///
 /// ```
 /// use stellaops_bundle_format::{BundleOptions, BundleReader, BundleWriter, FixedClock, Signal};
-/// use stellaops_federation_dsse::{HmacSha256Key, TrustedKeys, Verifier};
+/// use stellaops_dsse::{HmacSha256Key, TrustedKeys, Verifier};
 ///
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("bundle.tar.gz");

@@ -8,7 +8,7 @@ use stellaops_bundle_format::{
     BundleOptions, BundleReader, BundleWriter, Compression, FixedClock, Limits, Signal,
     SignatureStatus, Window,
 };
-use stellaops_federation_dsse::{HmacSha256Key, TrustedKeys, Verifier};
+use stellaops_dsse::{HmacSha256Key, TrustedKeys, Verifier};
 
 fn key() -> HmacSha256Key {
     HmacSha256Key::new("site-key", vec![7u8; 32]).unwrap()

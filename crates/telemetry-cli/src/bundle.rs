@@ -15,7 +15,7 @@ use stellaops_bundle_format::{
     BundleOptions, BundleReader, BundleWriter, Clock, Compression, FixedClock, Signal,
     SignatureStatus, SystemClock, VerifiedBundle, Window,
 };
-use stellaops_federation_dsse::{EnvelopeSigner, PrivateKey};
+use stellaops_dsse::{EnvelopeSigner, PrivateKey};
 
 /// `bundle` subcommands.
 #[derive(Debug, Args)]

@@ -12,7 +12,7 @@ use clap::{ArgGroup, Args};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use stellaops_bundle_format::{Compression, FixedClock, SystemClock};
-use stellaops_federation_dsse::PrivateKey;
+use stellaops_dsse::PrivateKey;
 use stellaops_telemetry_core::spool::{CaptureObserver, SegmentInfo, Spool};
 use stellaops_telemetry_core::window::Window;
 

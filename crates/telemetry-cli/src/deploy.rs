@@ -5,7 +5,7 @@ use crate::failure::{Exit, Failure};
 use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
-use stellaops_federation_dsse::PrivateKey;
+use stellaops_dsse::PrivateKey;
 use stellaops_telemetry_core::profile::Profile;
 use stellaops_telemetry_deploy::bundle::ConfigBundle;
 use stellaops_telemetry_deploy::collector::Site;

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use stellaops_federation_dsse::{
+use stellaops_dsse::{
     DsseError, Envelope, KeyType, PrivateKey, TrustedKey, TrustedKeys, Verifier, sign_envelope,
     write_private_key_file, write_public_key_file,
 };

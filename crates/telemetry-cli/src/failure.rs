@@ -157,7 +157,7 @@ macro_rules! failed_from {
 
 failed_from!(
     stellaops_bundle_format::BundleError,
-    stellaops_federation_dsse::DsseError,
+    stellaops_dsse::DsseError,
     stellaops_telemetry_core::replay::ReplayError,
     stellaops_telemetry_core::spool::SpoolError,
     stellaops_telemetry_core::spool::CaptureError,

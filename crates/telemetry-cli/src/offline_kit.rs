@@ -8,7 +8,7 @@ use crate::failure::Failure;
 use clap::{Args, Subcommand};
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use stellaops_federation_dsse::{EnvelopeSigner, PrivateKey, TrustedKey, TrustedKeys, Verifier};
+use stellaops_dsse::{EnvelopeSigner, PrivateKey, TrustedKey, TrustedKeys, Verifier};
 use stellaops_telemetry_core::profile::Profile;
 use stellaops_telemetry_deploy::collector::Site;
 use stellaops_telemetry_deploy::offline_kit::{

@@ -660,7 +660,7 @@ mod tests {
     /// Serves a telemetry router with one acme record on loopback; returns its URL.
     fn serve(runtime: &tokio::runtime::Runtime) -> String {
         use std::sync::Arc;
-        use stellaops_federation_dsse::HmacSha256Key;
+        use stellaops_dsse::HmacSha256Key;
         use stellaops_telemetry_http::{
             ManualClock, MemoryExporter, MemoryIncidentRegistry, Principal, StaticTokens,
             TelemetryRouter, TelemetryState,

@@ -5,7 +5,7 @@
 use crate::failure::Failure;
 use std::path::PathBuf;
 use stellaops_bundle_format::{BundleReader, SignatureStatus, VerifiedBundle};
-use stellaops_federation_dsse::{TrustedKey, TrustedKeys, Verifier};
+use stellaops_dsse::{TrustedKey, TrustedKeys, Verifier};
 
 /// A reader that verifies signatures against the `trusted` key files, or, without any, one
 /// that checks every digest, size and count but not the signature.

@@ -7,7 +7,7 @@ use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use stellaops_federation_dsse::PublicKey;
+use stellaops_dsse::PublicKey;
 use stellaops_telemetry_testkit::Python;
 
 const TYPE: &str = "application/vnd.in-toto+json";

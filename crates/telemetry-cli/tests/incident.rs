@@ -12,7 +12,7 @@
 use std::net::SocketAddr;
 use std::process::{Command, Output};
 use std::sync::Arc;
-use stellaops_federation_dsse::HmacSha256Key;
+use stellaops_dsse::HmacSha256Key;
 use stellaops_telemetry_http::{
     ApiError, AuditAction, AuditOutcome, IncidentApi, IncidentView, ManualClock, MemoryAudit,
     MemoryExporter, MemoryIncidentRegistry, Principal, StaticTokens, TelemetryRouter,
@@ -39,7 +39,7 @@ fn serve_with(incidents: Arc<dyn IncidentApi>, clock: Arc<ManualClock>) -> Serve
 fn serve_full(
     incidents: Arc<dyn IncidentApi>,
     exporter: Arc<dyn stellaops_telemetry_http::ForensicExporter>,
-    key: Arc<dyn stellaops_federation_dsse::EnvelopeSigner>,
+    key: Arc<dyn stellaops_dsse::EnvelopeSigner>,
     clock: Arc<ManualClock>,
 ) -> Server {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -385,9 +385,7 @@ fn serve_exports(dir: &std::path::Path) -> (Server, std::path::PathBuf) {
         prefix.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let signer = Arc::new(
-        stellaops_federation_dsse::PrivateKey::read(&prefix.with_extension("key")).unwrap(),
-    );
+    let signer = Arc::new(stellaops_dsse::PrivateKey::read(&prefix.with_extension("key")).unwrap());
     let now: chrono::DateTime<chrono::Utc> = "2025-03-01T12:00:00Z".parse().unwrap();
     let clock = Arc::new(ManualClock::new(now));
     let exporter = Arc::new(MemoryExporter::new(signer.clone(), clock.clone()));

@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
-use stellaops_federation_dsse::{EnvelopeSigner, PrivateKey};
+use stellaops_dsse::{EnvelopeSigner, PrivateKey};
 use stellaops_telemetry_core::tls::ServerTlsConfig;
 use stellaops_telemetry_http::{
     ManualClock, MemoryExporter, MemoryIncidentRegistry, Principal, StaticTokens, TelemetryRouter,

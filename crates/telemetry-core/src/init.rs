@@ -839,7 +839,7 @@ fn resource(settings: &Settings) -> Resource {
 /// `sha256:<hex>` of the canonical JSON of the policy file.
 fn redaction_policy_digest(policy: &RedactionPolicy) -> Option<String> {
     let value = serde_json::to_value(policy.to_file()).ok()?;
-    let bytes = stellaops_federation_dsse::canonical_json::to_canonical_json(&value).ok()?;
+    let bytes = stellaops_dsse::canonical_json::to_canonical_json(&value).ok()?;
     Some(stellaops_bundle_format::manifest::sha256_digest(&bytes))
 }
 // --- end spool ---

@@ -7,7 +7,7 @@
 //!
 //! ```
 //! use stellaops_bundle_format::{BundleOptions, BundleReader, BundleWriter, FixedClock, Signal};
-//! use stellaops_federation_dsse::{Ed25519Signer, TrustedKeys, Verifier};
+//! use stellaops_dsse::{Ed25519Signer, TrustedKeys, Verifier};
 //! use stellaops_telemetry_core::replay::{ManualClock, RecordSink, Replayer, SendFailure};
 //!
 //! // A signed bundle with three trace records.

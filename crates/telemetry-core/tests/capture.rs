@@ -13,7 +13,7 @@ mod otlp_records;
 
 use otlp_records::{gauge, gauge_points, log_bodies, logs, span_names, spans, t};
 use stellaops_bundle_format::{BundleReader, Compression, FixedClock, Signal};
-use stellaops_federation_dsse::{Ed25519Signer, TrustedKeys, Verifier};
+use stellaops_dsse::{Ed25519Signer, TrustedKeys, Verifier};
 use stellaops_telemetry_core::spool::{ManualClock, Spool, SpoolConfig};
 use stellaops_telemetry_core::window::Window;
 
@@ -198,7 +198,7 @@ fn a_tenant_capture_holds_exactly_the_window_records_of_the_tenant_in_order() {
 #[test]
 fn an_all_tenant_capture_keeps_items_without_a_tenant_and_is_reproducible() {
     let f = fixture();
-    let signer = stellaops_federation_dsse::HmacSha256Key::new("site", vec![9u8; 32]).unwrap();
+    let signer = stellaops_dsse::HmacSha256Key::new("site", vec![9u8; 32]).unwrap();
     let capture = |path: &std::path::Path| {
         f.spool
             .capture(window())

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use stellaops_bundle_format::{BundleOptions, BundleReader, BundleWriter, FixedClock, Signal};
-use stellaops_federation_dsse::{Ed25519Signer, TrustedKeys, Verifier};
+use stellaops_dsse::{Ed25519Signer, TrustedKeys, Verifier};
 use stellaops_telemetry_core::replay::{
     Backoff, ManualClock, Rate, RecordSink, ReplayObserver, Replayer, SendFailure,
 };

@@ -6,7 +6,7 @@ use std::alloc::System;
 
 use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 use stellaops_bundle_format::{BundleOptions, BundleReader, BundleWriter, FixedClock, Signal};
-use stellaops_federation_dsse::{Ed25519Signer, TrustedKeys, Verifier};
+use stellaops_dsse::{Ed25519Signer, TrustedKeys, Verifier};
 use stellaops_telemetry_core::replay::{ManualClock, RecordSink, Replayer, SendFailure};
 
 #[global_allocator]

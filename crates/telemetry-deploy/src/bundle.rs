@@ -10,7 +10,7 @@ use crate::dashboards::{provider_yaml, standard_dashboards};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use stellaops_federation_dsse::{DsseError, Envelope, EnvelopeSigner, sign_envelope};
+use stellaops_dsse::{DsseError, Envelope, EnvelopeSigner, sign_envelope};
 use stellaops_telemetry_model::profile::Profile;
 
 /// The DSSE payload type of the signed manifest.

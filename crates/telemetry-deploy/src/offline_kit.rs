@@ -7,7 +7,7 @@
 //! Not an installer: the README says what goes where; the operator's tooling puts it there.
 //!
 //! ```
-//! use stellaops_federation_dsse::{Ed25519Signer, TrustedKeys, Verifier};
+//! use stellaops_dsse::{Ed25519Signer, TrustedKeys, Verifier};
 //! use stellaops_telemetry_model::profile::Profile;
 //! use stellaops_telemetry_deploy::collector::Site;
 //! use stellaops_telemetry_deploy::offline_kit::{OfflineKit, verify_dir, KitSignature};
@@ -38,7 +38,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
-use stellaops_federation_dsse::{
+use stellaops_dsse::{
     DsseError, Envelope, EnvelopeSigner, UnsignedFallback, Verifier, sign_envelope_with_fallback,
 };
 use stellaops_telemetry_model::profile::Profile;

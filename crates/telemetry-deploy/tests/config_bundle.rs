@@ -1,7 +1,7 @@
 //! The signed config bundle: deterministic bytes, a manifest that covers every file, a DSSE
 //! envelope that verifies with the workspace verifier and with securesystemslib.
 
-use stellaops_federation_dsse::{Ed25519Signer, TrustedKeys, Verifier};
+use stellaops_dsse::{Ed25519Signer, TrustedKeys, Verifier};
 use stellaops_telemetry_deploy::bundle::{
     BundleFile, ConfigBundle, MANIFEST_PAYLOAD_TYPE, SIGNATURE_PATH, check_manifest,
 };

@@ -3,7 +3,7 @@
 //! manifest), its manifest signed in a DSSE envelope, with a strong ETag over the body.
 
 use sha2::{Digest as _, Sha256};
-use stellaops_federation_dsse::EnvelopeSigner;
+use stellaops_dsse::EnvelopeSigner;
 use stellaops_telemetry_core::profile::{ExporterKind, Profile};
 use stellaops_telemetry_deploy::bundle::ConfigBundle;
 use stellaops_telemetry_deploy::collector::Site;

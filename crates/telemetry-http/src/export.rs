@@ -12,7 +12,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use stellaops_bundle_format::{BundleOptions, BundleWriter, FixedClock, Signal};
-use stellaops_federation_dsse::EnvelopeSigner;
+use stellaops_dsse::EnvelopeSigner;
 use stellaops_telemetry_model::sync::lock;
 
 /// Why an export failed.
@@ -95,7 +95,7 @@ struct Record {
 /// ```
 /// use std::sync::Arc;
 /// use stellaops_bundle_format::Signal;
-/// use stellaops_federation_dsse::HmacSha256Key;
+/// use stellaops_dsse::HmacSha256Key;
 /// use stellaops_telemetry_http::{ForensicExporter, ManualClock, MemoryExporter};
 /// use stellaops_telemetry_http::window::Window;
 ///

@@ -10,7 +10,7 @@
 //! use std::sync::Arc;
 //! use axum::body::Body;
 //! use http::Request;
-//! use stellaops_federation_dsse::HmacSha256Key;
+//! use stellaops_dsse::HmacSha256Key;
 //! use stellaops_telemetry_http::{
 //!     ManualClock, MemoryAudit, MemoryExporter, MemoryIncidentRegistry, Principal,
 //!     StaticTokens, TelemetryRouter, TelemetryState,

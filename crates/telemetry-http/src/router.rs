@@ -32,7 +32,7 @@ use sha2::{Digest as _, Sha256};
 use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::Duration;
-use stellaops_federation_dsse::EnvelopeSigner;
+use stellaops_dsse::EnvelopeSigner;
 use stellaops_telemetry_core::profile::Profile;
 use stellaops_telemetry_deploy::collector::Site;
 use tokio::sync::mpsc;
@@ -199,7 +199,7 @@ impl TelemetryStateBuilder {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use stellaops_federation_dsse::HmacSha256Key;
+/// use stellaops_dsse::HmacSha256Key;
 /// use stellaops_telemetry_http::{
 ///     ManualClock, MemoryExporter, MemoryIncidentRegistry, Principal, StaticTokens,
 ///     TelemetryRouter, TelemetryState,

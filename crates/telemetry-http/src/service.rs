@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use stellaops_federation_dsse::EnvelopeSigner;
+use stellaops_dsse::EnvelopeSigner;
 use stellaops_telemetry_core::Telemetry;
 use stellaops_telemetry_core::incident::{
     IncidentError, IncidentEvent, IncidentRequest, IncidentStatus,
@@ -32,7 +32,7 @@ use stellaops_telemetry_model::sync::lock;
 ///
 /// ```no_run
 /// use std::sync::Arc;
-/// use stellaops_federation_dsse::HmacSha256Key;
+/// use stellaops_dsse::HmacSha256Key;
 /// use stellaops_telemetry_http::TelemetryExporter;
 ///
 /// let telemetry = Arc::new(stellaops_telemetry_core::builder("scanner").build()?.0);

@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use stellaops_bundle_format::{BundleReader, Signal};
-use stellaops_federation_dsse::{HmacSha256Key, TrustedKeys, Verifier};
+use stellaops_dsse::{HmacSha256Key, TrustedKeys, Verifier};
 use stellaops_telemetry_http::{
     AuditAction, AuditOutcome, FanOut, IncidentApi as _, ManualClock, MemoryAudit, MemoryExporter,
     MemoryIncidentRegistry, Principal, StaticTokens, TelemetryRouter, TelemetryState, TracingAudit,

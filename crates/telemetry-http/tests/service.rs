@@ -15,7 +15,7 @@ use http::{Method, StatusCode};
 use std::io::Cursor;
 use std::sync::Arc;
 use stellaops_bundle_format::{BundleReader, Signal};
-use stellaops_federation_dsse::{TrustedKeys, Verifier};
+use stellaops_dsse::{TrustedKeys, Verifier};
 use stellaops_telemetry_http::TelemetryExporter;
 use support::Fixture;
 

@@ -16,7 +16,7 @@ use stellaops_bundle_format::framing::RecordReader;
 use stellaops_bundle_format::{
     BundleError, BundleOptions, BundleWriter, Compression, Manifest, Signal,
 };
-use stellaops_federation_dsse::EnvelopeSigner;
+use stellaops_dsse::EnvelopeSigner;
 
 /// The manifest tenant of a capture over every tenant.
 pub const ALL_TENANTS: &str = "*";
@@ -112,7 +112,7 @@ pub struct CaptureSummary {
 ///
 /// ```
 /// use stellaops_bundle_format::{BundleReader, Signal};
-/// use stellaops_federation_dsse::{Ed25519Signer, TrustedKeys, Verifier};
+/// use stellaops_dsse::{Ed25519Signer, TrustedKeys, Verifier};
 /// use stellaops_telemetry_core::spool::{ManualClock, Spool};
 /// use stellaops_telemetry_core::window::Window;
 ///

@@ -8,7 +8,7 @@ use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt as _;
 use std::sync::Arc;
 use stellaops_bundle_format::Signal;
-use stellaops_federation_dsse::HmacSha256Key;
+use stellaops_dsse::HmacSha256Key;
 use stellaops_telemetry_http::{
     AuditSink, ForensicExporter, ManualClock, MemoryAudit, MemoryExporter, MemoryIncidentRegistry,
     Principal, StaticTokens, TelemetryRouter, TelemetryState, TelemetryStateBuilder,
