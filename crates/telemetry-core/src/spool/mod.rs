@@ -66,6 +66,7 @@ pub use handle::Spool;
 pub use holds::{HOLDS_FILE, Hold};
 pub use listing::{SignalStats, SpoolStats};
 pub use metrics::SpoolMetrics;
+#[cfg(feature = "test-hooks")]
 pub use prune_abort::PRUNE_ABORT_ENV;
 pub use pruning::{PruneReport, PrunedGroup};
 pub use records::TENANT_ATTRIBUTE;
