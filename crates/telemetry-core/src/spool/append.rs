@@ -47,6 +47,9 @@ impl Spool {
     /// when it is older than [`SpoolConfig::segment_max_age`] or the record would take it past
     /// [`SpoolConfig::segment_max_bytes`]. The frame is written with one `write` call.
     ///
+    /// [`SpoolConfig::segment_max_age`]: super::SpoolConfig::segment_max_age
+    /// [`SpoolConfig::segment_max_bytes`]: super::SpoolConfig::segment_max_bytes
+    ///
     /// # Errors
     /// [`SpoolError::Io`] when the segment cannot be created, written or sealed;
     /// [`SpoolError::RecordTooLarge`].

@@ -102,6 +102,8 @@ impl Spool {
     /// # Errors
     /// [`SpoolError::InvalidHold`] when `end < start`; [`SpoolError::Io`] when the file
     /// cannot be written (the hold is then not added).
+    ///
+    /// [`SpoolConfig::hold_retention`]: super::SpoolConfig::hold_retention
     pub fn add_hold(
         &self,
         tenant: &str,
@@ -152,6 +154,8 @@ impl Spool {
     ///
     /// # Errors
     /// [`SpoolError::Io`] when a segment cannot be listed or deleted, or `holds.json` written.
+    ///
+    /// [`SpoolConfig::hold_retention`]: super::SpoolConfig::hold_retention
     pub fn prune(&self) -> Result<PruneReport, SpoolError> {
         self.writable()?;
         let now = self.inner.clock.now();
