@@ -4,8 +4,11 @@
 //!
 //! Nothing here opens a connection: capture writes local files only, sealed or not.
 
+use super::clock::SpoolClock;
+use super::error::SpoolError;
+use super::handle::Spool;
 use super::records::{self, SortKey};
-use super::{SegmentInfo, Spool, SpoolClock, SpoolError};
+use super::segment::SegmentInfo;
 use crate::window::Window;
 use prometheus_client::metrics::histogram::Histogram;
 use std::fs::File;
@@ -158,6 +161,13 @@ impl std::fmt::Debug for Capture {
                 &self.configs.iter().map(|(p, _)| p).collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
+    }
+}
+
+impl Spool {
+    /// Starts a window capture of this spool (see [`Capture`]).
+    pub fn capture(&self, window: Window) -> Capture {
+        Capture::new(self.clone(), window)
     }
 }
 

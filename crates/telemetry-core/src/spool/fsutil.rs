@@ -1,6 +1,6 @@
 //! Private files and directories: created 0700/0600, existing world-readable ones refused.
 
-use super::SpoolError;
+use super::error::SpoolError;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
@@ -89,5 +89,18 @@ pub(super) fn sync_dir(dir: Option<&Path>) {
         && let Ok(f) = File::open(d)
     {
         let _ = f.sync_all();
+    }
+}
+
+/// Deletes `path`; one already gone counts as deleted.
+pub(super) fn remove(path: &Path) -> Result<(), SpoolError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(SpoolError::Io {
+            path: path.to_owned(),
+            action: "remove",
+            source,
+        }),
     }
 }

@@ -1,7 +1,7 @@
 //! Incident holds: time ranges whose spool segments outlive retention and the size cap.
 //! Persisted as `holds.json` in the spool directory (written atomically, mode 0600).
 
-use super::SpoolError;
+use super::error::SpoolError;
 use super::fsutil::{check_private, write_private_atomic};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

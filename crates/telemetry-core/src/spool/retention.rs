@@ -318,7 +318,7 @@ mod tests {
     }
 
     #[test]
-    fn default_retention_follows_the_advisory() {
+    fn default_retention_is_180_90_30_and_7_days_by_class() {
         let r = LogRetention::default();
         assert_eq!(r.of(LogClass::Error), Duration::from_secs(180 * DAY));
         assert_eq!(r.of(LogClass::Warn), Duration::from_secs(90 * DAY));
