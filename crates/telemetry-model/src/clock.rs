@@ -24,8 +24,9 @@ pub trait Clock: Send + Sync + Debug {
     }
 }
 
-/// Waiting, injected so that pacing code runs in tests without real sleeps.
-pub trait Sleep: Send + Sync + Debug {
+/// Waiting on a clock, injected so that pacing code runs in tests without real sleeps: after
+/// `sleep(d)` the clock reads at least `d` later.
+pub trait Sleep: Clock {
     /// Waits for `duration`.
     fn sleep(&self, duration: Duration);
 }
@@ -135,9 +136,13 @@ impl From<TimeDelta> for Step {
 
 /// A clock that moves only when set or advanced (and, as a [`Sleep`], when slept on: a sleep
 /// advances it by the duration and is remembered, so a test can read back how its code paced
-/// itself). Shared between threads; all reads and moves are atomic.
+/// itself). Clones share one time line, so a test keeps a clone to move the clock it handed
+/// to the code under test; reads and moves are atomic.
+#[derive(Debug, Default, Clone)]
+pub struct ManualClock(Arc<ManualTime>);
+
 #[derive(Debug, Default)]
-pub struct ManualClock {
+struct ManualTime {
     nanos: AtomicU64,
     sleeps: Mutex<Vec<Duration>>,
 }
@@ -150,10 +155,10 @@ impl ManualClock {
 
     /// A clock standing at `nanos` since the Unix epoch.
     pub fn at_unix_nanos(nanos: u64) -> Self {
-        Self {
+        Self(Arc::new(ManualTime {
             nanos: AtomicU64::new(nanos),
             sleeps: Mutex::new(Vec::new()),
-        }
+        }))
     }
 
     /// A clock standing at `time`.
@@ -166,6 +171,7 @@ impl ManualClock {
     pub fn advance(&self, by: impl Into<Step>) {
         let step = by.into();
         let _ = self
+            .0
             .nanos
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |now| {
                 Some(if step.forward {
@@ -183,24 +189,24 @@ impl ManualClock {
 
     /// Sets the clock to `nanos` since the Unix epoch.
     pub fn set_unix_nanos(&self, nanos: u64) {
-        self.nanos.store(nanos, Ordering::SeqCst);
+        self.0.nanos.store(nanos, Ordering::SeqCst);
     }
 
     /// Every sleep asked of this clock, in order.
     pub fn sleeps(&self) -> Vec<Duration> {
-        crate::sync::lock(&self.sleeps).clone()
+        crate::sync::lock(&self.0.sleeps).clone()
     }
 }
 
 impl Clock for ManualClock {
     fn now_nanos(&self) -> u64 {
-        self.nanos.load(Ordering::SeqCst)
+        self.0.nanos.load(Ordering::SeqCst)
     }
 }
 
 impl Sleep for ManualClock {
     fn sleep(&self, duration: Duration) {
-        crate::sync::lock(&self.sleeps).push(duration);
+        crate::sync::lock(&self.0.sleeps).push(duration);
         self.advance(duration);
     }
 }
@@ -245,6 +251,14 @@ mod tests {
             clock.sleeps(),
             vec![Duration::from_millis(250), Duration::from_secs(1)]
         );
+    }
+
+    #[test]
+    fn clones_share_one_time_line() {
+        let clock = ManualClock::at_unix_nanos(10);
+        let handle = clock.clone();
+        handle.advance(Duration::from_nanos(5));
+        assert_eq!(clock.now_nanos(), 15);
     }
 
     #[test]
