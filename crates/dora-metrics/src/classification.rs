@@ -128,7 +128,7 @@ const MONTH_HOURS: f64 = 30.0 * 24.0;
 const SIX_MONTHS_HOURS: f64 = 180.0 * 24.0;
 
 impl ClassificationThresholds {
-    /// The Stella Ops table (architecture §7.2), the default:
+    /// The Stella Ops table, the default:
     ///
     /// | level | deployment frequency | lead time | change failure rate | MTTR |
     /// |---|---|---|---|---|

@@ -216,7 +216,7 @@ impl DeploymentEvent {
 
     /// `deployedAt - commitAt` in hours.
     pub fn lead_time_hours(&self) -> f64 {
-        crate::window::hours_between(self.committed_at, self.deployed_at)
+        crate::hours::hours_between(self.committed_at, self.deployed_at)
     }
 }
 
@@ -381,7 +381,7 @@ pub enum IncidentUpdate {
 /// event id and the field; unknown fields, and fields of the other kind, are rejected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
-#[serde(try_from = "crate::jsonl::RawEvent")]
+#[serde(try_from = "crate::raw_event::RawEvent")]
 pub enum DoraEvent {
     /// A deployment.
     Deployment(DeploymentEvent),

@@ -4,8 +4,8 @@
 
 use crate::error::{EventKind, ValidationError};
 use crate::event::{DeploymentEvent, DoraEvent, IncidentEvent, Outcome, Severity};
+use crate::raw_event::RawEvent;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::io::BufRead;
 
@@ -32,11 +32,6 @@ const INCIDENT_FIELDS: [&str; 9] = [
     "resolvedAt",
     "deploymentId",
 ];
-
-/// A JSON object read but not yet checked; [`DoraEvent`] deserializes through it.
-#[derive(Debug, Deserialize)]
-#[serde(transparent)]
-pub(crate) struct RawEvent(Map<String, Value>);
 
 impl TryFrom<RawEvent> for DoraEvent {
     type Error = ValidationError;

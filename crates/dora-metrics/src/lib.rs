@@ -68,8 +68,10 @@ mod classification;
 mod clock;
 mod error;
 mod event;
+mod hours;
 mod jsonl;
 mod metrics;
+mod raw_event;
 mod service;
 mod slo;
 mod store;
@@ -85,6 +87,7 @@ pub use event::{
     DeploymentBuilder, DeploymentEvent, DoraEvent, IncidentBuilder, IncidentEvent, IncidentUpdate,
     Outcome, Severity, UnknownOutcome, UnknownSeverity,
 };
+pub use hours::hours_between;
 pub use jsonl::{
     EventLineError, EventLines, LineError, event_to_json_line, parse_event_line, read_event_lines,
 };
@@ -99,4 +102,4 @@ pub use summary::{
     DoraSummary, SummaryAccumulator, compute_summary, compute_summary_with, median,
     nearest_rank_percentile,
 };
-pub use window::{Scope, Window, hours_between};
+pub use window::{Scope, Window};

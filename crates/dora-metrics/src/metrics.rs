@@ -1,6 +1,6 @@
-//! The DORA Prometheus metrics (architecture §7.1), defined once with prometheus-client and
-//! labelled by `tenant` and `environment`. Not for deciding what to count: the service calls
-//! these hooks when events are recorded and windows evaluated.
+//! The DORA Prometheus metrics, defined once with prometheus-client and labelled by `tenant`
+//! and `environment`. Not for deciding what to count: the service calls these hooks when
+//! events are recorded and windows evaluated.
 //!
 //! | metric | type | updated |
 //! |---|---|---|

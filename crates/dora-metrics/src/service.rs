@@ -9,11 +9,12 @@ use crate::error::DoraError;
 use crate::event::{
     DeploymentBuilder, DeploymentEvent, DoraEvent, IncidentBuilder, IncidentEvent, IncidentUpdate,
 };
+use crate::hours::hours_between;
 use crate::metrics::{DoraMetrics, MetricUnits};
 use crate::slo::{DoraMetricsOptions, SloMetric};
 use crate::store::{DoraStore, InMemoryDoraStore, Recorded};
 use crate::summary::{DoraSummary, SummaryAccumulator};
-use crate::window::{Scope, Window, hours_between};
+use crate::window::{Scope, Window};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 use std::collections::HashMap;

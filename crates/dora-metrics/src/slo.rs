@@ -1,6 +1,6 @@
-//! SLO targets for the DORA keys (`DoraMetricsOptions`, architecture §7.4) and the rules that
-//! decide a breach. Not for counting breaches: the service counts them in
-//! `dora_slo_breach_total{metric}` at the moments documented on [`SloMetric`].
+//! SLO targets for the DORA keys (`DoraMetricsOptions`) and the rules that decide a breach.
+//! Not for counting breaches: the service counts them in `dora_slo_breach_total{metric}` at
+//! the moments documented on [`SloMetric`].
 
 use crate::summary::DoraSummary;
 use serde::{Deserialize, Serialize};

@@ -21,7 +21,8 @@
 
 use crate::classification::{ClassificationThresholds, DoraLevels};
 use crate::event::{DeploymentEvent, IncidentEvent};
-use crate::window::{Window, duration_nanos, hours_between, nanos_to_hours};
+use crate::hours::{duration_nanos, hours_between, nanos_to_hours};
+use crate::window::Window;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;

@@ -1,7 +1,8 @@
 //! Deterministic executive outcome reports over DORA events: per tenant, environment and
 //! window, the delivery outcomes attributed to (normalized) pipelines, incidents grouped by
 //! severity with MTTA and MTTR, and a daily cohort of every UTC day of the window; rendered as
-//! canonical JSON, Markdown, or a self-contained HTML page with SVG charts. Architecture §7.5.
+//! stable JSON (fields in declaration order, fixed number formatting), Markdown, or a
+//! self-contained HTML page with SVG charts.
 //!
 //! ```
 //! use chrono::{TimeDelta, TimeZone, Utc};
@@ -31,7 +32,7 @@
 //! assert_eq!(report.severities[1].mtta_hours.map(|r| r.to_string()), Some("0.25".into()));
 //! assert_eq!(report.daily.len(), 2);                      // 2025-03-03 and the empty 03-04
 //!
-//! let json = report.to_json()?;                           // canonical, identical every call
+//! let json = report.to_json()?;                           // stable, identical every call
 //! assert!(json.contains(r#""changeFailureRatePercent": 50.0"#));
 //! assert!(report.to_markdown().contains("| pipeline-a | 2 | 1 | 50.00 | 3.00 |"));
 //! assert!(report.to_html().contains(r#"data-chart="daily""#));

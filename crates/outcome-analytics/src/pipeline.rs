@@ -75,7 +75,7 @@ mod tests {
     use std::borrow::Cow;
 
     #[test]
-    fn the_issue_examples_are_one_pipeline() {
+    fn spellings_of_one_name_are_one_pipeline() {
         for raw in ["Pipeline A", "pipeline_a", " PIPELINE-A ", "pipeline-a"] {
             assert_eq!(normalize_pipeline(raw), "pipeline-a", "{raw:?}");
         }

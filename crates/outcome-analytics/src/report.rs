@@ -18,7 +18,7 @@ pub const MAX_REPORT_DAYS: u64 = 3660;
 const NANOS_PER_HOUR: i128 = 3_600_000_000_000;
 
 /// The executive outcome report of one tenant (and optionally one environment) over one
-/// window. Serializes to the canonical JSON shape (camelCase, fields in declaration order, a
+/// window. Serializes to the stable JSON shape (camelCase, fields in declaration order, a
 /// metric without data is `null`); see `docs/outcome-analytics.md` for every field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -14,7 +14,7 @@ use crate::error::PolicyError;
 use crate::key_pattern::{Anchoring, KeyPatterns};
 
 /// Keys that are never dropped or masked by key rules (their values still pass the detectors):
-/// the reference implementation's list, plus the advisory's camel-case `traceId`/`spanId`.
+/// the reference implementation's list, plus the camel-case `traceId`/`spanId` of OTLP JSON.
 pub const DEFAULT_ALWAYS_KEPT: &[&str] = &[
     "tenant", "trace_id", "span_id", "traceId", "spanId", "endpoint", "result", "sealed",
 ];

@@ -1,10 +1,9 @@
-//! `stellaops-telemetry-http`: the HTTP surface of Stella Ops telemetry (advisory §9,
-//! architecture §4). One axum router a service mounts: signed collector config bundles per
-//! profile, incident (forensic) mode toggles and status, streamed signed forensic exports,
-//! `/metrics`, `/healthz`, `/readyz`; bearer authentication behind the [`Authorizer`] trait,
-//! one scope per endpoint, strict tenant isolation (no cross-tenant access, ever), JSON errors
-//! naming the offending field, and an audit record for every toggle and export, refused
-//! attempts included.
+//! `stellaops-telemetry-http`: the HTTP surface of Stella Ops telemetry. One axum router a
+//! service mounts: signed collector config bundles per profile, incident (forensic) mode
+//! toggles and status, streamed signed forensic exports, `/metrics`, `/healthz`, `/readyz`;
+//! bearer authentication behind the [`Authorizer`] trait, one scope per endpoint, strict
+//! tenant isolation (no cross-tenant access, ever), JSON errors naming the offending field, and
+//! an audit record for every toggle and export, refused attempts included.
 //!
 //! ```
 //! use std::sync::Arc;

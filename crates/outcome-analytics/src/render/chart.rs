@@ -5,8 +5,8 @@
 //! bar but an `n/a` label. Coordinates are printed with two decimals, so output is
 //! byte-identical everywhere.
 
-use super::NO_DATA;
-use super::html::escape;
+use super::markup::escape;
+use super::text::NO_DATA;
 use crate::rounding::Rounded2;
 use std::fmt::Write;
 

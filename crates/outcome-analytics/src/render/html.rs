@@ -3,10 +3,10 @@
 //! well. Every piece of text from events is escaped.
 
 use super::chart::{Chart, Series};
-use super::{NO_DATA, scope_label, timestamp, value_or_no_data};
+use super::markup::escape;
+use super::text::{NO_DATA, scope_label, timestamp, value_or_no_data};
 use crate::report::OutcomeExecutiveReport;
 use crate::rounding::Rounded2;
-use std::borrow::Cow;
 use std::fmt::Write;
 
 const DEPLOYMENTS_COLOR: &str = "#2563eb";
@@ -307,38 +307,9 @@ fn axis_label(name: &str) -> String {
     }
 }
 
-/// Escapes text for HTML element content and (double- or single-quoted) attribute values:
-/// `&`, `<`, `>`, `"` and `'`.
-pub(crate) fn escape(text: &str) -> Cow<'_, str> {
-    if !text.contains(['&', '<', '>', '"', '\'']) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{axis_label, escape};
-
-    #[test]
-    fn escapes_markup_and_quotes() {
-        assert_eq!(
-            escape(r#"<script>alert("x" & 'y')</script>"#),
-            "&lt;script&gt;alert(&quot;x&quot; &amp; &#39;y&#39;)&lt;/script&gt;"
-        );
-        assert_eq!(escape("pipeline-a"), "pipeline-a");
-    }
+    use super::axis_label;
 
     #[test]
     fn long_axis_labels_are_cut() {

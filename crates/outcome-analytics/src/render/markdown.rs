@@ -1,7 +1,7 @@
 //! The Markdown rendering: tables a reader can paste into a ticket or a wiki. Text from events
 //! is escaped so that it can neither break a table nor become a link, emphasis or raw HTML.
 
-use super::{NO_DATA, scope_label, timestamp, value_or_no_data};
+use super::text::{NO_DATA, scope_label, timestamp, value_or_no_data};
 use crate::report::OutcomeExecutiveReport;
 use std::fmt::Write;
 

@@ -1,4 +1,4 @@
-//! Renderers of an [`OutcomeExecutiveReport`]: canonical JSON, Markdown, and a self-contained
+//! Renderers of an [`OutcomeExecutiveReport`]: stable JSON, Markdown, and a self-contained
 //! HTML page with inline SVG charts. All three are pure functions of the report (no clock, no
 //! locale, no randomness), so the same report renders to the same bytes everywhere. Text that
 //! comes from events (tenant, environment, pipeline names) is escaped for each format.
@@ -6,18 +6,19 @@
 mod chart;
 mod html;
 mod markdown;
+mod markup;
+mod text;
 
 use crate::error::OutcomeError;
 use crate::report::OutcomeExecutiveReport;
-use crate::rounding::Rounded2;
-use chrono::{DateTime, SecondsFormat, Utc};
 use std::fmt;
 use std::str::FromStr;
 
 /// A rendering of the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ReportFormat {
-    /// Canonical JSON ([`OutcomeExecutiveReport::to_json`]).
+    /// Stable JSON: fields in declaration order, fixed number formatting
+    /// ([`OutcomeExecutiveReport::to_json`]).
     #[default]
     Json,
     /// Markdown ([`OutcomeExecutiveReport::to_markdown`]).
@@ -72,9 +73,10 @@ impl FromStr for ReportFormat {
 }
 
 impl OutcomeExecutiveReport {
-    /// Canonical JSON: camelCase keys in a fixed order (the field order of the model), two-space
-    /// indentation, numbers with at most two decimals, `null` for a metric without data, and a
-    /// final newline. Parsing it back gives an equal report.
+    /// Stable JSON: camelCase keys in declaration order (the field order of the model, not
+    /// sorted: this is not the canonical JSON the signed formats use), two-space indentation,
+    /// numbers with at most two decimals, `null` for a metric without data, and a final
+    /// newline. Parsing it back gives an equal report.
     ///
     /// # Errors
     /// [`OutcomeError::Encode`] if serde_json fails (it does not for this model).
@@ -108,28 +110,4 @@ impl OutcomeExecutiveReport {
             ReportFormat::Html => Ok(self.to_html()),
         }
     }
-}
-
-/// What the report shows for a metric without data.
-pub(crate) const NO_DATA: &str = "n/a";
-
-/// A time as the report shows it: RFC 3339 in UTC with `Z`, fractional seconds only if any.
-pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-}
-
-/// A rounded value, or [`NO_DATA`].
-pub(crate) fn value_or_no_data(value: Option<Rounded2>) -> String {
-    value.map_or_else(|| NO_DATA.to_owned(), |v| v.to_string())
-}
-
-/// `acme / prod`, or `acme / all environments`.
-pub(crate) fn scope_label(report: &OutcomeExecutiveReport) -> (String, String) {
-    (
-        report.tenant.clone(),
-        report
-            .environment
-            .clone()
-            .unwrap_or_else(|| "all environments".to_owned()),
-    )
 }

@@ -1,0 +1,165 @@
+//! The detectors anchored at a separator byte found by the `memchr3` pass: `key=value` and
+//! `key: value` secrets (checked backwards from the `=` or `:`), URL credentials and e-mail
+//! addresses (from the `@`). Not where the pass runs: [`super::scanner::Scanner`] drives it.
+
+use std::ops::Range;
+
+use memchr::memmem;
+
+use super::bytes::{at, is_key_byte, run_end, run_start, slice};
+use super::marker::marker_len_at;
+
+/// A key in `key=value` text names a secret when it ends with one of these (ASCII case
+/// ignored): `db_password`, `clientSecret`, `x-api-key`, `aws_secret_access_key`, …
+const SECRET_KEY_SUFFIXES: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "pwd",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "api-key",
+    "accesskey",
+    "access_key",
+    "access-key",
+    "privatekey",
+    "private_key",
+    "private-key",
+    "secretkey",
+    "secret_key",
+    "secret-key",
+    "credential",
+    "credentials",
+    "authorization",
+    "cookie",
+    "sessionid",
+    "session_id",
+    "session-id",
+];
+
+/// Keys whose values are whole header values (`Authorization: Basic …`, `Cookie: a=b; c=d`):
+/// the value runs to the end of the line.
+const HEADER_KEY_SUFFIXES: &[&str] = &["authorization", "cookie"];
+
+/// Whether a key names a secret: it ends with one of [`SECRET_KEY_SUFFIXES`] (ASCII case
+/// ignored).
+fn ends_with_any(key: &[u8], suffixes: &[&str]) -> bool {
+    suffixes.iter().any(|suffix| {
+        key.len() >= suffix.len()
+            && slice(key, key.len() - suffix.len()..key.len())
+                .eq_ignore_ascii_case(suffix.as_bytes())
+    })
+}
+
+/// `key=value` / `key: value` / `"key": "value"` where the key names a secret; `sep` is the
+/// position of the `=` or `:`. Returns the value's span.
+pub(super) fn key_value(t: &[u8], sep: usize) -> Option<Range<usize>> {
+    // The key, read backwards: spaces, an optional (escaped) closing quote, key characters.
+    let mut key_end = run_start(t, sep, |b| b == b' ' || b == b'\t');
+    if key_end > 0 && matches!(at(t, key_end - 1), Some(b'"' | b'\'')) {
+        key_end -= 1;
+        if key_end > 0 && at(t, key_end - 1) == Some(b'\\') {
+            key_end -= 1;
+        }
+    }
+    // Every secret key suffix ends in one of these letters: a cheap first test.
+    if !at(t, key_end.wrapping_sub(1)).is_some_and(|b| {
+        matches!(
+            b.to_ascii_lowercase(),
+            b'd' | b'e' | b't' | b'n' | b'y' | b'l' | b's'
+        )
+    }) {
+        return None;
+    }
+    let key_start = run_start(t, key_end, is_key_byte);
+    let key = slice(t, key_start..key_end);
+    if !ends_with_any(key, SECRET_KEY_SUFFIXES) {
+        return None;
+    }
+    let header = ends_with_any(key, HEADER_KEY_SUFFIXES);
+    let i = run_end(t, sep + 1, |b| b == b' ' || b == b'\t');
+
+    let escaped_quote = at(t, i) == Some(b'\\') && matches!(at(t, i + 1), Some(b'"' | b'\''));
+    let value = if escaped_quote || matches!(at(t, i), Some(b'"' | b'\'')) {
+        let quote_at = if escaped_quote { i + 1 } else { i };
+        let quote = at(t, quote_at).unwrap_or(b'"');
+        let start = quote_at + 1;
+        let line_end = run_end(t, start, |b| b != b'\n' && b != b'\r');
+        let mut end =
+            memchr::memchr(quote, slice(t, start..line_end)).map_or(line_end, |q| start + q);
+        if escaped_quote && end > start && at(t, end - 1) == Some(b'\\') {
+            end -= 1;
+        }
+        start..end
+    } else if header {
+        let end = run_end(t, i, |b| !matches!(b, b'\n' | b'\r' | b'"'));
+        let mut end_trimmed = end;
+        while end_trimmed > i && matches!(at(t, end_trimmed - 1), Some(b' ' | b'\t' | b'\\')) {
+            end_trimmed -= 1;
+        }
+        i..end_trimmed
+    } else {
+        let end = run_end(t, i, |b| {
+            !(b.is_ascii_whitespace() || matches!(b, b'&' | b',' | b';' | b'"' | b'\'' | b'}'))
+        });
+        i..end
+    };
+    let text = slice(t, value.clone());
+    if text.is_empty() || marker_len_at(text) == Some(text.len()) {
+        return None;
+    }
+    Some(value)
+}
+
+/// `scheme://user:pass@host`: the `user:pass` part, when it holds a non-empty password.
+/// `at_sign` is the position of an `@`; the URL is the token it sits in.
+pub(super) fn url_userinfo(t: &[u8], at_sign: usize) -> Option<Range<usize>> {
+    let token_start = run_start(t, at_sign, |b| {
+        !(b.is_ascii_whitespace()
+            || matches!(b, b'"' | b'\'' | b'<' | b'>' | b'`' | b'?' | b'#' | b'\\'))
+    });
+    let scheme_end = memmem::rfind(slice(t, token_start..at_sign), b"://")?;
+    let userinfo_start = token_start + scheme_end + 3;
+    let userinfo = slice(t, userinfo_start..at_sign);
+    let colon = memchr::memchr(b':', userinfo)?;
+    (colon + 1 < userinfo.len()).then_some(userinfo_start..at_sign)
+}
+
+fn is_email_local(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
+}
+
+/// `local@domain.tld`: `at` is the position of `@`.
+pub(super) fn email(t: &[u8], at_sign: usize) -> Option<Range<usize>> {
+    let mut local_start = run_start(t, at_sign, is_email_local);
+    while local_start < at_sign && at(t, local_start) == Some(b'.') {
+        local_start += 1;
+    }
+    if local_start == at_sign {
+        return None;
+    }
+    // `scheme://user:pass@host` is the URL detector's, not an address.
+    if at(t, local_start.wrapping_sub(1)) == Some(b':') {
+        let token_start = run_start(t, local_start, |b| {
+            !(b.is_ascii_whitespace() || matches!(b, b'"' | b'\''))
+        });
+        if memmem::find(slice(t, token_start..local_start), b"://").is_some() {
+            return None;
+        }
+    }
+    let domain_start = at_sign + 1;
+    let mut domain_end = run_end(t, domain_start, |b| {
+        b.is_ascii_alphanumeric() || b == b'.' || b == b'-'
+    });
+    while domain_end > domain_start && matches!(at(t, domain_end - 1), Some(b'.' | b'-')) {
+        domain_end -= 1;
+    }
+    let domain = slice(t, domain_start..domain_end);
+    let last_dot = memchr::memrchr(b'.', domain)?;
+    let tld = slice(domain, last_dot + 1..domain.len());
+    let labels_ok = !domain.starts_with(b".") && memmem::find(domain, b"..").is_none();
+    (labels_ok && tld.len() >= 2 && tld.iter().all(u8::is_ascii_alphabetic))
+        .then_some(local_start..domain_end)
+}
