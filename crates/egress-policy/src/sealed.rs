@@ -94,7 +94,6 @@ struct Listeners {
     by_id: BTreeMap<u64, Listener>,
 }
 
-
 /// The site's sealed state, shared and changeable at run time. Clones share the same state.
 ///
 /// ```

@@ -1,10 +1,10 @@
 //! A tower layer that extracts the propagated context of every incoming request into the
 //! request's extensions, so handlers and the span layer read it from one place.
 
-use super::{Carrier, PropagationContext};
+use super::context::{Carrier, PropagationContext};
 use std::task::{Context, Poll};
 
-/// Extracts [`PropagationContext`] (as [`Extracted`](super::Extracted), problems included) from each request's
+/// Extracts [`PropagationContext`] (as [`Extracted`](super::context::Extracted), problems included) from each request's
 /// headers and stores it in the request's extensions.
 ///
 /// ```

@@ -5,7 +5,9 @@
 //! subscriber they do nothing (`attach_as_parent`) or return the context unchanged
 //! (`outgoing_from`).
 
-use super::{PropagationContext, TraceParent, TraceState};
+use super::context::PropagationContext;
+use super::traceparent::TraceParent;
+use super::tracestate::TraceState;
 use crate::span_layer::{RemoteParent, SpanLayer, span_context_of};
 use tracing_subscriber::registry::Registry;
 

@@ -2,7 +2,7 @@
 //!
 //! Not for choosing sampling or building spans: it only says what arrived and what to send.
 
-use super::PropagationError;
+use super::error::PropagationError;
 use std::fmt;
 
 /// A parsed `traceparent` header (W3C Trace Context, level 1 rules; future versions accepted

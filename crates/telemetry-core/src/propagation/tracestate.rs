@@ -1,7 +1,7 @@
 //! The W3C `tracestate` header: list-members validated by the Trace Context key and value
 //! grammar, the 32-member limit, and the rule that an invalid header is dropped whole.
 
-use super::PropagationError;
+use super::error::PropagationError;
 
 /// The most list-members a `tracestate` may carry.
 pub const MAX_TRACESTATE_MEMBERS: usize = 32;
