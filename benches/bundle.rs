@@ -30,7 +30,7 @@ use prost::Message as _;
 use std::path::Path;
 use std::process::Command;
 use stellaops_telemetry::bundle::{
-    BundleOptions, BundleReader, BundleWriter, FixedClock, Signal, framing::write_record,
+    BundleOptions, BundleReader, BundleWriter, ManualClock, Signal, framing::write_record,
 };
 use stellaops_telemetry::dsse::{Ed25519Signer, TrustedKeys, Verifier};
 
@@ -197,7 +197,7 @@ fn bench(c: &mut Criterion) {
         .with(signer.public_key().verifier(signer.key_id()))
         .unwrap();
     let reader = BundleReader::new(Verifier::new(trusted));
-    let clock = FixedClock("2025-01-02T00:00:00Z".parse().unwrap());
+    let clock = ManualClock::new("2025-01-02T00:00:00Z".parse().unwrap());
     let bundle = dir.path().join("bundle.tar.gz");
     let write_ours = || {
         let mut w =

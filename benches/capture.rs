@@ -22,10 +22,10 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
-use stellaops_telemetry::bundle::{BundleOptions, BundleWriter, FixedClock, Signal};
+use stellaops_telemetry::bundle::{BundleOptions, BundleWriter, ManualClock, Signal};
 use stellaops_telemetry::dsse::Ed25519Signer;
 use stellaops_telemetry::telemetry_core::export::ExportRequest;
-use stellaops_telemetry::telemetry_core::spool::{ManualClock, Spool};
+use stellaops_telemetry::telemetry_core::spool::Spool;
 use stellaops_telemetry::telemetry_core::window::Window;
 
 fn kv(key: &str, value: String) -> KeyValue {
@@ -129,7 +129,7 @@ fn bench(c: &mut Criterion) {
     let bytes: u64 = encoded.iter().map(|(_, r)| r.len() as u64 + 4).sum();
     let window = Window::new(start, start + chrono::Duration::days(1)).unwrap();
     let signer = Ed25519Signer::generate().unwrap();
-    let fixed = FixedClock("2025-03-02T00:00:00Z".parse().unwrap());
+    let fixed = ManualClock::new("2025-03-02T00:00:00Z".parse().unwrap());
     let out = dir.path().join("out.tar.gz");
 
     let mut group = c.benchmark_group("capture");
@@ -153,7 +153,7 @@ fn bench(c: &mut Criterion) {
             spool
                 .capture(window)
                 .shared_signer(std::sync::Arc::new(signer.clone()))
-                .created_at_clock(fixed)
+                .created_at_clock(fixed.clone())
                 .write_to(&out)
                 .unwrap()
         });
@@ -164,7 +164,7 @@ fn bench(c: &mut Criterion) {
                 .capture(window)
                 .tenant("tenant-3")
                 .shared_signer(std::sync::Arc::new(signer.clone()))
-                .created_at_clock(fixed)
+                .created_at_clock(fixed.clone())
                 .write_to(&out)
                 .unwrap()
         });

@@ -12,7 +12,7 @@ use stellaops_telemetry::egress::EgressPolicy as _;
 use stellaops_telemetry::egress::{Endpoint, SealState, SealedMode, SealedModePolicy};
 use stellaops_telemetry::federation::{
     BundleVerifier, ConsentGrant, Fact, FederatedBundle, FederatedTelemetryOptions, FederationSite,
-    FixedClock, Window, seeded_rng,
+    ManualClock, Window, seeded_rng,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -20,7 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_ymd_and_hms(2026, 3, 4, 10, 0, 0)
         .single()
         .ok_or("bad date")?;
-    let clock = Arc::new(FixedClock::new(now));
+    let clock = Arc::new(ManualClock::new(now));
 
     // Site A signs with Ed25519; site B trusts A's public key.
     let key = Ed25519Signer::from_seed(&[7; 32]).with_key_id("site-a-2026");

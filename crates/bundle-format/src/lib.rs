@@ -8,12 +8,12 @@
 //! give the same bytes. The format is specified in `docs/bundle-format.md`.
 //!
 //! ```
-//! use stellaops_bundle_format::{BundleOptions, BundleReader, BundleWriter, FixedClock, Signal};
+//! use stellaops_bundle_format::{BundleOptions, BundleReader, BundleWriter, ManualClock, Signal};
 //! use stellaops_dsse::{Ed25519Signer, TrustedKeys, Verifier};
 //!
 //! let dir = tempfile::tempdir()?;
 //! let path = dir.path().join("window.tar.gz");
-//! let clock = FixedClock("2025-03-01T00:00:00Z".parse()?);
+//! let clock = ManualClock::new("2025-03-01T00:00:00Z".parse()?);
 //!
 //! // Write: records stream to disk; finish() signs, fsyncs and renames into place.
 //! let mut writer = BundleWriter::create(&path, BundleOptions::new("acme", "forensic"), &clock)?;
@@ -76,6 +76,7 @@ pub use manifest::{FileEntry, MANIFEST_PAYLOAD_TYPE, Manifest, Signal, Window};
 pub use reader::{
     BundleReader, BundleVisitor, Limits, SignalRecords, SignatureStatus, VerifiedBundle,
 };
-pub use writer::{
-    BundleOptions, BundleWriter, Clock, Compression, FixedClock, SystemClock, WrittenBundle,
-};
+/// Where a bundle's creation time comes from: the workspace's one clock. Inject a
+/// [`ManualClock`] standing at a fixed time for reproducible output (tests, `SOURCE_DATE_EPOCH`).
+pub use stellaops_telemetry_model::clock::{Clock, ManualClock, SystemClock};
+pub use writer::{BundleOptions, BundleWriter, Compression, WrittenBundle};

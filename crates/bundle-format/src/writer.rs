@@ -17,6 +17,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use stellaops_dsse::{EnvelopeSigner, UnsignedFallback, sign_envelope_with_fallback};
+use stellaops_telemetry_model::clock::Clock;
 
 /// The first 16 bytes of a gzip bundle: the member header with FEXTRA set, MTIME 0, XFL 0,
 /// OS 255 (unknown), XLEN 36, and the header of the one extra subfield, `SD` (stream digest),
@@ -45,32 +46,6 @@ pub const ZSTD_LEVEL: i32 = 3;
 
 /// gzip (deflate) compression level the writer uses.
 pub const GZIP_LEVEL: u32 = 6;
-
-/// Where the creation time comes from; inject [`FixedClock`] for reproducible output.
-pub trait Clock: Send + Sync {
-    /// The current time.
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// The system clock.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// A clock that always returns the same time (tests, `SOURCE_DATE_EPOCH`).
-#[derive(Clone, Copy, Debug)]
-pub struct FixedClock(pub DateTime<Utc>);
-
-impl Clock for FixedClock {
-    fn now(&self) -> DateTime<Utc> {
-        self.0
-    }
-}
 
 /// The archive's compression.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -179,12 +154,12 @@ impl Write for Spool {
 /// Writes one bundle: records stream to disk, [`BundleWriter::finish`] signs and publishes.
 ///
 /// ```
-/// use stellaops_bundle_format::{BundleOptions, BundleReader, BundleWriter, FixedClock, Signal};
+/// use stellaops_bundle_format::{BundleOptions, BundleReader, BundleWriter, ManualClock, Signal};
 /// use stellaops_dsse::{HmacSha256Key, TrustedKeys, Verifier};
 ///
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("bundle.tar.gz");
-/// let clock = FixedClock("2025-01-01T00:00:00Z".parse()?);
+/// let clock = ManualClock::new("2025-01-01T00:00:00Z".parse()?);
 /// let mut writer = BundleWriter::create(&path, BundleOptions::new("acme", "forensic"), &clock)?;
 /// writer.write_record(Signal::Traces, b"\x0a\x00")?;
 /// let key = HmacSha256Key::new("site-key", vec![7u8; 32])?;

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use stellaops_bundle_format::{
-    BundleOptions, BundleReader, BundleWriter, Compression, FixedClock, Limits, Signal,
+    BundleOptions, BundleReader, BundleWriter, Compression, Limits, ManualClock, Signal,
     SignatureStatus, Window,
 };
 use stellaops_dsse::{HmacSha256Key, TrustedKeys, Verifier};
@@ -18,8 +18,8 @@ fn reader() -> BundleReader {
     BundleReader::new(Verifier::new(TrustedKeys::new().with(key()).unwrap()))
 }
 
-fn clock() -> FixedClock {
-    FixedClock("2025-01-02T03:04:05Z".parse().unwrap())
+fn clock() -> ManualClock {
+    ManualClock::new("2025-01-02T03:04:05Z".parse().unwrap())
 }
 
 fn write(dir: &Path, name: &str, records: &[(Signal, Vec<u8>)]) -> PathBuf {

@@ -1,70 +1,13 @@
 //! Where "now" comes from for consent and bundles: consent grants, expiry checks, privacy
-//! budget periods and bundle creation times all ask a [`Clock`]; tests inject a [`FixedClock`].
+//! budget periods and bundle creation times all ask a [`Clock`] (the workspace's one clock);
+//! tests inject a [`ManualClock`]. Also the one written form of federation times.
 //!
 //! Not a scheduler: nothing here waits or wakes up.
 
-use chrono::{DateTime, TimeDelta, Utc};
-use std::fmt::Debug;
-use std::sync::{PoisonError, RwLock};
+use chrono::{DateTime, Utc};
 
-/// A source of the current time.
-pub trait Clock: Send + Sync + Debug {
-    /// The current time.
-    fn now(&self) -> DateTime<Utc>;
-}
+pub use stellaops_telemetry_model::clock::{Clock, ManualClock, SystemClock};
 
-/// The operating system's wall clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// A clock that only moves when told to: for tests and for replaying a day of federation.
-#[derive(Debug)]
-pub struct FixedClock {
-    now: RwLock<DateTime<Utc>>,
-}
-
-impl FixedClock {
-    /// A clock standing at `now`.
-    pub fn new(now: DateTime<Utc>) -> Self {
-        Self {
-            now: RwLock::new(now),
-        }
-    }
-
-    /// Moves the clock to `now` (backwards too).
-    pub fn set(&self, now: DateTime<Utc>) {
-        *self.now.write().unwrap_or_else(PoisonError::into_inner) = now;
-    }
-
-    /// Moves the clock forward by `by` (saturating at the largest representable time).
-    pub fn advance(&self, by: TimeDelta) {
-        let mut now = self.now.write().unwrap_or_else(PoisonError::into_inner);
-        *now = now
-            .checked_add_signed(by)
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
-    }
-}
-
-impl Clock for FixedClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.now.read().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl<C: Clock + ?Sized> Clock for std::sync::Arc<C> {
-    fn now(&self) -> DateTime<Utc> {
-        (**self).now()
-    }
-}
-
-/// Times in consent and bundle payloads are written in one form only, RFC 3339 UTC with
-/// whole seconds (`2026-03-04T10:00:00Z`), so identical logical input gives identical bytes.
 pub(crate) fn format_time(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
@@ -90,19 +33,6 @@ pub(crate) fn parse_time(field: &str, text: &str) -> Result<DateTime<Utc>, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fixed_clock_moves_only_when_told() {
-        let t = DateTime::from_timestamp(1_772_618_400, 0).unwrap();
-        let clock = FixedClock::new(t);
-        assert_eq!(clock.now(), t);
-        clock.advance(TimeDelta::hours(2));
-        assert_eq!(clock.now(), t + TimeDelta::hours(2));
-        clock.set(t);
-        assert_eq!(clock.now(), t);
-        clock.advance(TimeDelta::MAX);
-        assert_eq!(clock.now(), DateTime::<Utc>::MAX_UTC);
-    }
 
     #[test]
     fn times_have_one_written_form() {

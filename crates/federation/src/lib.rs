@@ -18,7 +18,7 @@
 //!     .trusted_keys(TrustedKeys::new().with(key.clone())?)
 //!     .build()?;
 //! let now = DateTime::from_timestamp(1_772_618_400, 0).unwrap(); // 2026-03-04T10:00:00Z
-//! let clock = Arc::new(FixedClock::new(now));
+//! let clock = Arc::new(ManualClock::new(now));
 //! let mut site = FederationSite::new(options.clone(), clock).with_signer(Arc::new(key));
 //!
 //! site.grant_consent(ConsentGrant::new("tenant-a", "alice").ttl(TimeDelta::days(30)))?;
@@ -79,7 +79,7 @@ mod verify;
 pub use aggregate::{AggregateBucket, Fact, Window};
 pub use budget::{BudgetReport, PrivacyBudget};
 pub use bundle::{BUNDLE_PAYLOAD_TYPE, BUNDLE_SCHEMA, BundlePayload, FederatedBundle};
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use consent::{
     CONSENT_PAYLOAD_TYPE, CONSENT_PREDICATE_TYPE, ConsentGrant, ConsentPredicate, ConsentProof,
     ConsentRegistry, ConsentRevocation, ConsentState,

@@ -41,7 +41,7 @@ fn options() -> FederatedTelemetryOptions {
         .unwrap()
 }
 
-fn site(clock: &Arc<FixedClock>) -> FederationSite {
+fn site(clock: &Arc<ManualClock>) -> FederationSite {
     FederationSite::new(options(), clock.clone()).with_signer(Arc::new(site_key()))
 }
 
@@ -68,8 +68,8 @@ fn sample_facts() -> Vec<Fact> {
 }
 
 /// A granted site and one bundle it built.
-fn granted_bundle() -> (Arc<FixedClock>, FederationSite, FederatedBundle) {
-    let clock = Arc::new(FixedClock::new(t(NOW)));
+fn granted_bundle() -> (Arc<ManualClock>, FederationSite, FederatedBundle) {
+    let clock = Arc::new(ManualClock::new(t(NOW)));
     let mut site = site(&clock);
     site.grant_consent(ConsentGrant::new(TENANT, "alice").ttl(TimeDelta::days(30)))
         .unwrap();
@@ -243,7 +243,7 @@ fn payload_type_swap_fails() {
 
 #[test]
 fn consent_expiry_is_refused_even_with_a_valid_signature() {
-    let clock = Arc::new(FixedClock::new(t(NOW)));
+    let clock = Arc::new(ManualClock::new(t(NOW)));
     let mut site = site(&clock);
     let proof = site
         .grant_consent(ConsentGrant::new(TENANT, "alice").ttl(TimeDelta::hours(2)))
@@ -408,7 +408,7 @@ fn consent_must_verify_and_belong_to_the_bundle_tenant() {
 
 #[test]
 fn no_consent_no_aggregation_and_no_budget_spent() {
-    let clock = Arc::new(FixedClock::new(t(NOW)));
+    let clock = Arc::new(ManualClock::new(t(NOW)));
     let mut site = site(&clock);
     let err = site
         .aggregate(TENANT, window(), &sample_facts(), &mut seeded_rng(1))
@@ -421,7 +421,7 @@ fn no_consent_no_aggregation_and_no_budget_spent() {
 #[test]
 fn k_anonymity_at_k_minus_1_and_k() {
     for (k, published) in [(4, true), (5, false)] {
-        let clock = Arc::new(FixedClock::new(t(NOW)));
+        let clock = Arc::new(ManualClock::new(t(NOW)));
         let opts = FederatedTelemetryOptions::builder("site-a")
             .k_anonymity(k)
             .build()
@@ -494,7 +494,7 @@ fn budget_exhaustion_suppresses_until_the_period_resets() {
 #[test]
 fn replay_with_the_same_seed_and_clock_gives_identical_bytes() {
     let run = |seed: u64, reverse: bool| {
-        let clock = Arc::new(FixedClock::new(t(NOW)));
+        let clock = Arc::new(ManualClock::new(t(NOW)));
         let mut site = site(&clock);
         site.grant_consent(ConsentGrant::new(TENANT, "alice").ttl(TimeDelta::days(30)))
             .unwrap();
@@ -523,7 +523,7 @@ fn replay_with_the_same_seed_and_clock_gives_identical_bytes() {
 
 #[test]
 fn unsigned_fallback_only_when_allowed_on_both_sides() {
-    let clock = Arc::new(FixedClock::new(t(NOW)));
+    let clock = Arc::new(ManualClock::new(t(NOW)));
     // No signer configured.
     let strict = FederationSite::new(options(), clock.clone());
     let mut strict = strict;
@@ -559,7 +559,7 @@ fn unsigned_fallback_only_when_allowed_on_both_sides() {
 
 #[test]
 fn signer_key_id_selects_the_signer() {
-    let clock = Arc::new(FixedClock::new(t(NOW)));
+    let clock = Arc::new(ManualClock::new(t(NOW)));
     let hmac = HmacSha256Key::new("site-a-hmac", vec![4; 32]).unwrap();
     let opts = FederatedTelemetryOptions::builder("site-a")
         .signer_key_id("site-a-hmac")

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use stellaops_bundle_format::framing::RecordReader;
 use stellaops_bundle_format::{
-    BundleOptions, BundleReader, BundleWriter, Clock, Compression, FixedClock, Signal,
+    BundleOptions, BundleReader, BundleWriter, Clock, Compression, ManualClock, Signal,
     SignatureStatus, SystemClock, VerifiedBundle, Window,
 };
 use stellaops_dsse::{EnvelopeSigner, PrivateKey};
@@ -142,7 +142,7 @@ fn io_failure(context: &str, e: &std::io::Error) -> Failure {
 
 fn create(args: &CreateArgs) -> Result<(), Failure> {
     let clock: Box<dyn Clock> = match source_date_epoch()? {
-        Some(t) => Box::new(FixedClock(t)),
+        Some(t) => Box::new(ManualClock::new(t)),
         None => Box::new(SystemClock),
     };
     let mut options = BundleOptions::new(&args.tenant, &args.profile);

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use clap::{ArgGroup, Args};
 use serde_json::{Value, json};
 use std::path::PathBuf;
-use stellaops_bundle_format::{Compression, FixedClock, SystemClock};
+use stellaops_bundle_format::{Compression, ManualClock, SystemClock};
 use stellaops_dsse::PrivateKey;
 use stellaops_telemetry_core::spool::{CaptureObserver, SegmentInfo, Spool};
 use stellaops_telemetry_core::window::Window;
@@ -197,7 +197,7 @@ fn capture(
             Compression::Gzip
         });
     capture = match epoch {
-        Some(t) => capture.created_at_clock(FixedClock(t)),
+        Some(t) => capture.created_at_clock(ManualClock::new(t)),
         None => capture.created_at_clock(SystemClock),
     };
     if let Some(tenant) = &args.tenant {

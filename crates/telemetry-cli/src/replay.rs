@@ -17,7 +17,7 @@ use stellaops_egress_policy::{
 };
 use stellaops_telemetry_core::replay::{
     Backoff, DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF, DEFAULT_SEND_TIMEOUT, OtlpRecordSink,
-    Rate, ReplayObserver, Replayer, SendFailure, SystemReplayClock,
+    Rate, ReplayObserver, Replayer, SendFailure, SystemClock,
 };
 use stellaops_telemetry_core::settings::Protocol;
 
@@ -239,7 +239,7 @@ fn replay(args: &ReplayArgs) -> Result<(), Failure> {
     }
     let mut sink =
         OtlpRecordSink::with_tls(&args.endpoint, protocol, DEFAULT_SEND_TIMEOUT, tls.as_ref())?;
-    let clock = SystemReplayClock::default();
+    let clock = SystemClock;
     let mut progress = Progress::new(args.max_retries);
     let mut replayer = Replayer::new(&mut sink, &clock)
         .backoff(Backoff::new(

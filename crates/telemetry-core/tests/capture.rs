@@ -12,10 +12,11 @@
 mod otlp_records;
 
 use otlp_records::{gauge, gauge_points, log_bodies, logs, span_names, spans, t};
-use stellaops_bundle_format::{BundleReader, Compression, FixedClock, Signal};
+use stellaops_bundle_format::{BundleReader, Compression, ManualClock, Signal};
 use stellaops_dsse::{Ed25519Signer, TrustedKeys, Verifier};
-use stellaops_telemetry_core::spool::{ManualClock, Spool, SpoolConfig};
+use stellaops_telemetry_core::spool::{Spool, SpoolConfig};
 use stellaops_telemetry_core::window::Window;
+use stellaops_telemetry_model::Clock as _;
 
 struct Fixture {
     _tmp: tempfile::TempDir,
@@ -115,7 +116,7 @@ fn a_tenant_capture_holds_exactly_the_window_records_of_the_tenant_in_order() {
         .config_file("config/collector.yaml", b"receivers: {}\n".to_vec())
         .config_file("config/dashboards/platform.json", b"{}".to_vec())
         .redaction_policy_digest(format!("sha256:{}", "ab".repeat(32)))
-        .created_at_clock(FixedClock(t("2025-03-02T00:00:00Z")))
+        .created_at_clock(ManualClock::new(t("2025-03-02T00:00:00Z")))
         .write_to(&out)
         .unwrap();
     assert_eq!(
@@ -204,7 +205,7 @@ fn an_all_tenant_capture_keeps_items_without_a_tenant_and_is_reproducible() {
             .capture(window())
             .signer(signer.clone())
             .compression(Compression::Zstd)
-            .created_at_clock(FixedClock(t("2025-03-02T00:00:00Z")))
+            .created_at_clock(ManualClock::new(t("2025-03-02T00:00:00Z")))
             .write_to(path)
             .unwrap()
     };
@@ -234,7 +235,7 @@ fn an_all_tenant_capture_keeps_items_without_a_tenant_and_is_reproducible() {
         .capture(window())
         .signer(signer.clone())
         .compression(Compression::Zstd)
-        .created_at_clock(FixedClock(t("2025-03-02T00:00:00Z")))
+        .created_at_clock(ManualClock::new(t("2025-03-02T00:00:00Z")))
         .write(&mut buf)
         .unwrap();
     assert_eq!((c.path, c.sha256), (None, a.sha256));

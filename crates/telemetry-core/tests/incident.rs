@@ -422,10 +422,10 @@ fn an_incident_becomes_a_persisted_spool_hold_that_extensions_widen() {
     let dir = support::private_tempdir();
     let t0 = chrono::DateTime::from_timestamp_nanos(i64::try_from(T0_NANOS).unwrap());
     // The spool's retention decisions use the same fixed time line.
-    let spool_clock = stellaops_bundle_format::FixedClock(t0 + chrono::Duration::hours(2));
+    let spool_clock = stellaops_bundle_format::ManualClock::new(t0 + chrono::Duration::hours(2));
     let (telemetry, _dispatch) = stellaops_telemetry_core::builder("scanner")
         .spool_dir(dir.path())
-        .spool_clock(spool_clock)
+        .spool_clock(spool_clock.clone())
         .stdout_logs(false)
         .sampling_clock(clock.clone())
         .build()

@@ -6,10 +6,10 @@
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use stellaops_bundle_format::{BundleOptions, BundleReader, BundleWriter, FixedClock, Signal};
+use stellaops_bundle_format::{BundleOptions, BundleReader, BundleWriter, ManualClock, Signal};
 use stellaops_dsse::{Ed25519Signer, TrustedKeys, Verifier};
 use stellaops_telemetry_core::replay::{
-    Backoff, ManualClock, Rate, RecordSink, ReplayObserver, Replayer, SendFailure,
+    Backoff, Rate, RecordSink, ReplayObserver, Replayer, SendFailure,
 };
 
 struct Fixture {
@@ -26,7 +26,7 @@ fn record(signal: Signal, i: usize) -> Vec<u8> {
 fn bundle(traces: usize, logs: usize) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("b.tar.gz");
-    let clock = FixedClock("2025-03-01T00:00:00Z".parse().unwrap());
+    let clock = ManualClock::new("2025-03-01T00:00:00Z".parse().unwrap());
     let mut writer =
         BundleWriter::create(&path, BundleOptions::new("acme", "forensic"), &clock).unwrap();
     for signal in Signal::ALL {
@@ -111,7 +111,7 @@ fn expected_order(traces: usize, logs: usize) -> Vec<(Signal, Vec<u8>)> {
 fn every_record_is_sent_once_in_bundle_order() {
     let f = bundle(5, 3);
     let mut sink = Scripted::default();
-    let clock = ManualClock::new();
+    let clock = ManualClock::default();
     let report = Replayer::new(&mut sink, &clock)
         .replay_file(&reader(&f), &f.path)
         .unwrap();
@@ -135,7 +135,7 @@ fn an_outage_mid_replay_is_retried_with_exponential_backoff_and_no_duplicates() 
     let mut script: Vec<Result<(), SendFailure>> = vec![Ok(()); 5];
     script.extend([unavailable(), unavailable(), unavailable(), unavailable()]);
     let mut sink = Scripted::with(script);
-    let clock = ManualClock::new();
+    let clock = ManualClock::default();
     let report = Replayer::new(&mut sink, &clock)
         .replay_file(&reader(&f), &f.path)
         .unwrap();
@@ -169,7 +169,7 @@ fn a_permanent_rejection_fails_that_record_and_replay_goes_on() {
         Ok(()),
         Err(SendFailure::permanent("InvalidArgument: bad span")),
     ]);
-    let clock = ManualClock::new();
+    let clock = ManualClock::default();
     let report = Replayer::new(&mut sink, &clock)
         .replay_file(&reader(&f), &f.path)
         .unwrap();
@@ -184,7 +184,7 @@ fn a_permanent_rejection_fails_that_record_and_replay_goes_on() {
 fn an_unreachable_collector_stops_sending_and_counts_the_rest_failed() {
     let f = bundle(4, 2);
     let mut sink = Scripted::with(std::iter::repeat_with(unavailable).take(1000));
-    let clock = ManualClock::new();
+    let clock = ManualClock::default();
     let report = Replayer::new(&mut sink, &clock)
         .backoff(Backoff::new(
             Duration::from_millis(10),
@@ -210,7 +210,7 @@ fn an_unreachable_collector_stops_sending_and_counts_the_rest_failed() {
 fn rate_paces_records_without_real_sleeps() {
     let f = bundle(4, 0);
     let mut sink = Scripted::default();
-    let clock = ManualClock::new();
+    let clock = ManualClock::default();
     Replayer::new(&mut sink, &clock)
         .rate(Some(Rate::parse("4").unwrap()))
         .signals(&[Signal::Traces])
@@ -225,7 +225,7 @@ fn rate_paces_records_without_real_sleeps() {
 fn only_selected_signals_are_sent_and_counted() {
     let f = bundle(2, 3);
     let mut sink = Scripted::default();
-    let clock = ManualClock::new();
+    let clock = ManualClock::default();
     let report = Replayer::new(&mut sink, &clock)
         .signals(&[Signal::Logs])
         .replay_file(&reader(&f), &f.path)
@@ -264,7 +264,7 @@ impl ReplayObserver for Log {
 fn the_observer_hears_every_step() {
     let f = bundle(1, 0);
     let mut sink = Scripted::with([Ok(()), Ok(()), unavailable()]);
-    let clock = ManualClock::new();
+    let clock = ManualClock::default();
     let mut log = Log::default();
     Replayer::new(&mut sink, &clock)
         .observer(&mut log)
@@ -303,7 +303,7 @@ fn a_tampered_bundle_is_refused_before_anything_is_sent() {
     let f = bundle(3, 0);
     tamper(&f.path);
     let mut sink = Scripted::default();
-    let clock = ManualClock::new();
+    let clock = ManualClock::default();
     let err = Replayer::new(&mut sink, &clock)
         .replay_file(&reader(&f), &f.path)
         .unwrap_err();
@@ -320,7 +320,7 @@ fn a_tampered_bundle_is_refused_before_anything_is_sent() {
 fn an_unverified_bundle_is_refused_unless_explicitly_allowed() {
     let f = bundle(2, 0);
     let mut sink = Scripted::default();
-    let clock = ManualClock::new();
+    let clock = ManualClock::default();
     let unchecked = BundleReader::dangerous_skip_signature();
     let err = Replayer::new(&mut sink, &clock)
         .replay_file(&unchecked, &f.path)
@@ -343,7 +343,7 @@ fn a_bundle_signed_by_a_stranger_is_refused() {
         .with(stranger.public_key().verifier(stranger.key_id()))
         .unwrap();
     let mut sink = Scripted::default();
-    let clock = ManualClock::new();
+    let clock = ManualClock::default();
     let err = Replayer::new(&mut sink, &clock)
         .replay_file(&BundleReader::new(Verifier::new(trusted)), &f.path)
         .unwrap_err();

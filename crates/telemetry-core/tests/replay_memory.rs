@@ -5,9 +5,9 @@
 use std::alloc::System;
 
 use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
-use stellaops_bundle_format::{BundleOptions, BundleReader, BundleWriter, FixedClock, Signal};
+use stellaops_bundle_format::{BundleOptions, BundleReader, BundleWriter, ManualClock, Signal};
 use stellaops_dsse::{Ed25519Signer, TrustedKeys, Verifier};
-use stellaops_telemetry_core::replay::{ManualClock, RecordSink, Replayer, SendFailure};
+use stellaops_telemetry_core::replay::{RecordSink, Replayer, SendFailure};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
@@ -39,7 +39,7 @@ impl RecordSink for Sampling {
 fn replaying_a_large_bundle_keeps_memory_flat() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("large.tar.gz");
-    let clock = FixedClock("2025-03-01T00:00:00Z".parse().unwrap());
+    let clock = ManualClock::new("2025-03-01T00:00:00Z".parse().unwrap());
     let mut writer =
         BundleWriter::create(&path, BundleOptions::new("acme", "forensic"), &clock).unwrap();
     // Incompressible records (an LCG), so the archive is as large as its content.
@@ -69,7 +69,7 @@ fn replaying_a_large_bundle_keeps_memory_flat() {
         records: 0,
         bytes: 0,
     };
-    let replay_clock = ManualClock::new();
+    let replay_clock = ManualClock::default();
     let baseline = live_bytes();
     let report = Replayer::new(&mut sink, &replay_clock)
         .replay_file(&reader, &path)

@@ -19,6 +19,7 @@ use std::time::Duration;
 use stellaops_bundle_format::Signal;
 use stellaops_telemetry_core::spool::{ManualClock, Spool, SpoolConfig, SpoolMetrics};
 use stellaops_telemetry_core::window::Window;
+use stellaops_telemetry_model::Clock as _;
 
 const DAY: u64 = 86_400;
 

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use stellaops_bundle_format::{BundleOptions, BundleWriter, FixedClock, Signal};
+use stellaops_bundle_format::{BundleOptions, BundleWriter, ManualClock, Signal};
 use stellaops_dsse::EnvelopeSigner;
 use stellaops_telemetry_model::sync::lock;
 
@@ -176,7 +176,7 @@ impl ForensicExporter for MemoryExporter {
             window.start,
             window.end,
         )?);
-        let clock = FixedClock(self.clock.now());
+        let clock = ManualClock::new(self.clock.now());
         let mut writer = BundleWriter::create(&path, options, &clock)?;
         for signal in [Signal::Traces, Signal::Metrics, Signal::Logs] {
             writer.include_signal(signal)?;

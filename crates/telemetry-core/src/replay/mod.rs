@@ -7,14 +7,14 @@
 //! builds an [`OtlpRecordSink`].
 //!
 //! ```
-//! use stellaops_bundle_format::{BundleOptions, BundleReader, BundleWriter, FixedClock, Signal};
+//! use stellaops_bundle_format::{BundleOptions, BundleReader, BundleWriter, ManualClock, Signal};
 //! use stellaops_dsse::{Ed25519Signer, TrustedKeys, Verifier};
 //! use stellaops_telemetry_core::replay::{ManualClock, RecordSink, Replayer, SendFailure};
 //!
 //! // A signed bundle with three trace records.
 //! let dir = tempfile::tempdir()?;
 //! let path = dir.path().join("window.tar.gz");
-//! let clock = FixedClock("2025-03-01T00:00:00Z".parse()?);
+//! let clock = ManualClock::new("2025-03-01T00:00:00Z".parse()?);
 //! let mut writer = BundleWriter::create(&path, BundleOptions::new("acme", "forensic"), &clock)?;
 //! for record in [&b"one"[..], b"two", b"three"] {
 //!     writer.write_record(Signal::Traces, record)?;
@@ -37,7 +37,7 @@
 //! let mut sink = Flaky { refused: false, got: Vec::new() };
 //! let trusted = TrustedKeys::new().with(signer.public_key().verifier(signer.key_id()))?;
 //! let reader = BundleReader::new(Verifier::new(trusted));
-//! let replay_clock = ManualClock::new(); // back-off without real sleeps
+//! let replay_clock = ManualClock::default(); // back-off without real sleeps
 //! let report = Replayer::new(&mut sink, &replay_clock).replay_file(&reader, &path)?;
 //!
 //! let traces = report.signal(Signal::Traces).unwrap();
@@ -47,7 +47,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod clock;
 mod observer;
 mod otlp;
 mod pacing;
@@ -56,7 +55,6 @@ mod report;
 mod sender;
 mod sink;
 
-pub use clock::{ManualClock, ReplayClock, SystemReplayClock};
 pub use observer::ReplayObserver;
 pub use otlp::{DEFAULT_SEND_TIMEOUT, OtlpRecordSink, decode_record, http_base};
 pub use pacing::{
@@ -66,3 +64,6 @@ pub use pacing::{
 pub use replayer::Replayer;
 pub use report::{ReplayError, ReplayReport, SignalCounts};
 pub use sink::{RecordSink, SendFailure};
+/// Replay paces itself on the workspace's one clock: a [`Sleep`] (the system clock in the CLI,
+/// a [`ManualClock`] in tests, which records every sleep instead of waiting).
+pub use stellaops_telemetry_model::clock::{ManualClock, Sleep, SystemClock};

@@ -2,7 +2,6 @@
 //! a second time from the same open file into the sender, refusing a file that changed in
 //! between. Not the per-record sending and retrying (`sender`).
 
-use super::clock::ReplayClock;
 use super::observer::{ReplayObserver, Silent};
 use super::pacing::{Backoff, Rate};
 use super::report::{ReplayError, ReplayReport};
@@ -13,6 +12,7 @@ use std::fs::File;
 use std::io::{Seek, SeekFrom};
 use std::path::Path;
 use stellaops_bundle_format::{BundleReader, Signal, SignatureStatus};
+use stellaops_telemetry_model::clock::Sleep;
 
 /// Replays bundles into a [`RecordSink`].
 ///
@@ -21,7 +21,7 @@ use stellaops_bundle_format::{BundleReader, Signal, SignatureStatus};
 /// record by record to the sink. Memory holds one record at a time, whatever the bundle's size.
 pub struct Replayer<'a> {
     sink: &'a mut dyn RecordSink,
-    clock: &'a dyn ReplayClock,
+    clock: &'a dyn Sleep,
     observer: Option<&'a mut dyn ReplayObserver>,
     backoff: Backoff,
     rate: Option<Rate>,
@@ -43,7 +43,7 @@ impl fmt::Debug for Replayer<'_> {
 impl<'a> Replayer<'a> {
     /// A replayer of every signal, with the default [`Backoff`], no rate limit, and a
     /// required verified signature.
-    pub fn new(sink: &'a mut dyn RecordSink, clock: &'a dyn ReplayClock) -> Self {
+    pub fn new(sink: &'a mut dyn RecordSink, clock: &'a dyn Sleep) -> Self {
         Self {
             sink,
             clock,

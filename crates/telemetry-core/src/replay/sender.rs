@@ -2,7 +2,6 @@
 //! limit and retried with back-off on transient failures, counting the outcome per signal.
 //! Not the bundle reading and verification (`replayer`).
 
-use super::clock::ReplayClock;
 use super::observer::ReplayObserver;
 use super::pacing::Backoff;
 use super::report::SignalCounts;
@@ -10,11 +9,12 @@ use super::sink::RecordSink;
 use std::io;
 use std::time::Duration;
 use stellaops_bundle_format::{BundleVisitor, FileEntry, Signal};
+use stellaops_telemetry_model::clock::Sleep;
 
 /// The visitor that sends records as they stream out of the bundle.
 pub(super) struct Sender<'a, 'o> {
     pub(super) sink: &'a mut dyn RecordSink,
-    pub(super) clock: &'a dyn ReplayClock,
+    pub(super) clock: &'a dyn Sleep,
     pub(super) observer: &'o mut dyn ReplayObserver,
     pub(super) backoff: Backoff,
     pub(super) interval: Option<Duration>,
@@ -38,11 +38,12 @@ impl Sender<'_, '_> {
         let Some(interval) = self.interval else {
             return;
         };
-        let now = self.clock.now();
+        let now = Duration::from_nanos(self.clock.now_nanos());
         if let Some(due) = self.next_due
             && due > now
         {
-            self.clock.sleep(due - now);
+            // At most one interval: a wall clock stepped backwards must not stall the replay.
+            self.clock.sleep((due - now).min(interval));
         }
         let sent_at = self.next_due.map_or(now, |due| due.max(now));
         self.next_due = Some(sent_at.saturating_add(interval));

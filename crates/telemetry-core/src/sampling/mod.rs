@@ -11,7 +11,7 @@ pub(crate) mod hash;
 mod processor;
 mod ratio;
 
-pub use clock::{Clock, ManualClock, SystemClock, nanos_to_utc, system_time_nanos};
+pub use clock::{Clock, ManualClock, SystemClock, nanos_to_utc, unix_nanos};
 pub use engine::{
     AUDIT_ATTRIBUTE, DECISIONS, Decision, DropReason, EARLY_CAUSES, EarlyCause, ForensicTenants,
     KeepReason, SampledSpan, SamplerStats, SamplingConfig, SamplingConfigError, TENANT_ATTRIBUTE,
