@@ -185,7 +185,7 @@ fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let files = dir.path().join("files");
     std::fs::create_dir(&files).unwrap();
-    for signal in Signal::ALL {
+    for signal in stellaops_telemetry::bundle::BUNDLE_ORDER {
         let mut buf = Vec::new();
         for (_, r) in records.iter().filter(|(s, _)| *s == signal) {
             write_record(&mut buf, r).unwrap();

@@ -139,7 +139,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut w =
                 BundleWriter::create(&out, BundleOptions::new("*", "default"), &fixed).unwrap();
-            for signal in Signal::ALL {
+            for signal in stellaops_telemetry::bundle::BUNDLE_ORDER {
                 w.include_signal(signal).unwrap();
                 for (_, r) in encoded.iter().filter(|(s, _)| *s == signal) {
                     w.write_record(signal, r).unwrap();

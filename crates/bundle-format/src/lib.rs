@@ -72,7 +72,9 @@ pub mod reader;
 pub mod writer;
 
 pub use error::BundleError;
-pub use manifest::{FileEntry, MANIFEST_PAYLOAD_TYPE, Manifest, Signal, Window};
+pub use manifest::{
+    BUNDLE_ORDER, BundleSignal, FileEntry, MANIFEST_PAYLOAD_TYPE, Manifest, Signal, Window,
+};
 pub use reader::{
     BundleReader, BundleVisitor, Limits, SignalRecords, SignatureStatus, VerifiedBundle,
 };

@@ -27,32 +27,26 @@ pub const MANIFEST_PAYLOAD_TYPE: &str = "application/vnd.stellaops.telemetry-man
 /// Longest path a bundle entry may have, in bytes (what a ustar `prefix` + `name` can hold).
 pub const MAX_PATH_LEN: usize = 255;
 
-/// An OTLP signal: each has one file of framed records in a bundle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Signal {
-    /// `otlp/logs.pb`: `ExportLogsServiceRequest` records.
-    Logs,
-    /// `otlp/metrics.pb`: `ExportMetricsServiceRequest` records.
-    Metrics,
-    /// `otlp/traces.pb`: `ExportTraceServiceRequest` records.
-    Traces,
+/// The telemetry signal (the workspace's one [`Signal`] type): each has one file of framed
+/// records in a bundle.
+pub use stellaops_telemetry_model::Signal;
+
+/// All signals, in the order their files appear in a bundle (and a spool lists them):
+/// `otlp/logs.pb`, `otlp/metrics.pb`, `otlp/traces.pb`.
+pub const BUNDLE_ORDER: [Signal; 3] = [Signal::Logs, Signal::Metrics, Signal::Traces];
+
+/// Where a signal's records live in a bundle.
+pub trait BundleSignal: Sized {
+    /// The file's path inside a bundle, e.g. `otlp/traces.pb`.
+    fn bundle_path(self) -> &'static str;
+    /// The signal whose file is at `path`, if any.
+    fn from_bundle_path(path: &str) -> Option<Self>;
+    /// The signal's place in [`BUNDLE_ORDER`] (0 for logs).
+    fn bundle_rank(self) -> usize;
 }
 
-impl Signal {
-    /// All signals, in the order their files appear in a bundle.
-    pub const ALL: [Self; 3] = [Self::Logs, Self::Metrics, Self::Traces];
-
-    /// `logs`, `metrics` or `traces`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Logs => "logs",
-            Self::Metrics => "metrics",
-            Self::Traces => "traces",
-        }
-    }
-
-    /// The file's path inside a bundle, e.g. `otlp/traces.pb`.
-    pub fn bundle_path(self) -> &'static str {
+impl BundleSignal for Signal {
+    fn bundle_path(self) -> &'static str {
         match self {
             Self::Logs => "otlp/logs.pb",
             Self::Metrics => "otlp/metrics.pb",
@@ -60,15 +54,16 @@ impl Signal {
         }
     }
 
-    /// The signal whose file is at `path`, if any.
-    pub fn from_bundle_path(path: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.bundle_path() == path)
+    fn from_bundle_path(path: &str) -> Option<Self> {
+        BUNDLE_ORDER.into_iter().find(|s| s.bundle_path() == path)
     }
-}
 
-impl std::fmt::Display for Signal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+    fn bundle_rank(self) -> usize {
+        match self {
+            Self::Logs => 0,
+            Self::Metrics => 1,
+            Self::Traces => 2,
+        }
     }
 }
 
@@ -258,7 +253,7 @@ impl Manifest {
 
     /// Records per signal, for the signals present.
     pub fn record_counts(&self) -> Vec<(Signal, u64)> {
-        Signal::ALL
+        BUNDLE_ORDER
             .into_iter()
             .filter_map(|s| {
                 self.file(s.bundle_path())

@@ -6,6 +6,7 @@
 
 use crate::error::BundleError;
 use crate::framing::write_record;
+use crate::manifest::BundleSignal;
 use crate::manifest::{
     COLLECTOR_CONFIG_PATH, FileEntry, MANIFEST_PATH, MANIFEST_PAYLOAD_TYPE, Manifest,
     SCHEMA_VERSION, SIGNATURE_PATH, Signal, Window, check_entry_path, rfc3339,

@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use stellaops_bundle_format::framing::RecordReader;
 use stellaops_bundle_format::{
-    BundleOptions, BundleReader, BundleWriter, Clock, Compression, ManualClock, Signal,
-    SignatureStatus, SystemClock, VerifiedBundle, Window,
+    BundleOptions, BundleReader, BundleWriter, Clock, Compression, ManualClock, SignatureStatus,
+    SystemClock, VerifiedBundle, Window,
 };
 use stellaops_dsse::{EnvelopeSigner, PrivateKey};
 
@@ -155,7 +155,7 @@ fn create(args: &CreateArgs) -> Result<(), Failure> {
     let signer = args.key.as_deref().map(PrivateKey::read).transpose()?;
     let mut writer = BundleWriter::create(&args.out, options, clock.as_ref())?;
     let mut found = false;
-    for signal in Signal::ALL {
+    for signal in stellaops_bundle_format::BUNDLE_ORDER {
         let path = args.input.join(format!("{}.pb", signal.as_str()));
         if !path.is_file() {
             continue;

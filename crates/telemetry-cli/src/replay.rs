@@ -137,7 +137,7 @@ pub(crate) fn parse_endpoint(text: &str) -> Result<String, String> {
 
 /// Parses `--signal`.
 pub(crate) fn parse_signal(text: &str) -> Result<Signal, String> {
-    Signal::ALL
+    stellaops_bundle_format::BUNDLE_ORDER
         .into_iter()
         .find(|s| s.as_str() == text)
         .ok_or_else(|| format!("expected traces, metrics or logs, found {text:?}"))

@@ -29,7 +29,7 @@ fn bundle(traces: usize, logs: usize) -> Fixture {
     let clock = ManualClock::new("2025-03-01T00:00:00Z".parse().unwrap());
     let mut writer =
         BundleWriter::create(&path, BundleOptions::new("acme", "forensic"), &clock).unwrap();
-    for signal in Signal::ALL {
+    for signal in stellaops_bundle_format::BUNDLE_ORDER {
         writer.include_signal(signal).unwrap();
     }
     for i in 0..logs {

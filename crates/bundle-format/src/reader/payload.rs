@@ -2,6 +2,7 @@
 //! stream, then its size, SHA-256 and record count checked against the manifest entry. Not
 //! where the entry's header or its place in the archive is checked.
 
+use crate::manifest::BundleSignal;
 use std::io::{self, Read};
 
 use sha2::{Digest, Sha256};

@@ -215,17 +215,9 @@ impl Destination {
         match result {
             Ok(()) => self.file_failing = false,
             Err(e) => {
-                self.spool.metrics().write_failed(self.signal_bundle());
+                self.spool.metrics().write_failed(self.signal);
                 self.file_failed(&e);
             }
-        }
-    }
-
-    fn signal_bundle(&self) -> stellaops_bundle_format::Signal {
-        match self.signal {
-            Signal::Traces => stellaops_bundle_format::Signal::Traces,
-            Signal::Metrics => stellaops_bundle_format::Signal::Metrics,
-            Signal::Logs => stellaops_bundle_format::Signal::Logs,
         }
     }
 

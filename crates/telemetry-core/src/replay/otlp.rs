@@ -79,7 +79,7 @@ impl OtlpRecordSink {
         {
             let _entered = runtime.enter();
             let base = http_base(endpoint);
-            for signal in Signal::ALL {
+            for signal in stellaops_bundle_format::BUNDLE_ORDER {
                 let endpoint = match protocol {
                     Protocol::Grpc => endpoint.to_owned(),
                     Protocol::HttpProtobuf => format!("{base}/v1/{}", signal.as_str()),
@@ -116,7 +116,7 @@ impl OtlpRecordSink {
 /// ```
 pub fn http_base(endpoint: &str) -> &str {
     let trimmed = endpoint.trim_end_matches('/');
-    Signal::ALL
+    stellaops_bundle_format::BUNDLE_ORDER
         .into_iter()
         .find_map(|s| trimmed.strip_suffix(&format!("/v1/{}", s.as_str())))
         .map_or(trimmed, |base| base.trim_end_matches('/'))

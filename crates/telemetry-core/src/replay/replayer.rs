@@ -50,7 +50,7 @@ impl<'a> Replayer<'a> {
             observer: None,
             backoff: Backoff::default(),
             rate: None,
-            signals: Signal::ALL.to_vec(),
+            signals: stellaops_bundle_format::BUNDLE_ORDER.to_vec(),
             allow_unverified: false,
         }
     }
@@ -73,7 +73,7 @@ impl<'a> Replayer<'a> {
     #[must_use]
     pub fn signals(mut self, signals: &[Signal]) -> Self {
         self.signals = if signals.is_empty() {
-            Signal::ALL.to_vec()
+            stellaops_bundle_format::BUNDLE_ORDER.to_vec()
         } else {
             signals.to_vec()
         };

@@ -8,6 +8,7 @@ use super::report::SignalCounts;
 use super::sink::RecordSink;
 use std::io;
 use std::time::Duration;
+use stellaops_bundle_format::BundleSignal;
 use stellaops_bundle_format::{BundleVisitor, FileEntry, Signal};
 use stellaops_telemetry_model::clock::Sleep;
 

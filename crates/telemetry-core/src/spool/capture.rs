@@ -315,12 +315,12 @@ impl Capture {
         let mut writer = BundleWriter::create(target, options, clock.as_ref())?;
 
         let mut plan = Vec::new();
-        for signal in Signal::ALL {
+        for signal in stellaops_bundle_format::BUNDLE_ORDER {
             plan.extend(spool.segments(signal, &window)?);
         }
         observer.planned(&plan);
         let mut items = Vec::new();
-        for signal in Signal::ALL {
+        for signal in stellaops_bundle_format::BUNDLE_ORDER {
             writer.include_signal(signal)?;
             let segments: Vec<&SegmentInfo> = plan.iter().filter(|s| s.signal == signal).collect();
             let mut sorter = Sorter::new()?;

@@ -104,7 +104,7 @@ impl Spool {
             holds: lock(&self.inner.holds).len(),
             ..SpoolStats::default()
         };
-        for signal in Signal::ALL {
+        for signal in stellaops_bundle_format::BUNDLE_ORDER {
             let segs = self.all_segments(signal)?;
             let s = SignalStats {
                 segments: segs.len(),

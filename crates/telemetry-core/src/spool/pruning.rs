@@ -16,6 +16,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use stellaops_bundle_format::BundleSignal;
 use stellaops_bundle_format::Signal;
 use stellaops_bundle_format::framing::RecordReader;
 
@@ -168,7 +169,7 @@ impl Spool {
         let mut abort_hook = PruneAbortHook::new();
         // (segment, held, past its ordinary retention)
         let mut live: Vec<(SegmentInfo, bool, bool)> = Vec::new();
-        for signal in Signal::ALL {
+        for signal in stellaops_bundle_format::BUNDLE_ORDER {
             for seg in self.all_segments(signal)? {
                 let held = holds.iter().any(|h| h.covers(seg.from, seg.to));
                 // Traces and metrics by the profile's retention, logs by their class.
@@ -203,7 +204,7 @@ impl Spool {
                 .filter(|(s, held, _)| s.sealed && !held)
                 .map(|(s, _, _)| s)
                 .collect();
-            candidates.sort_by_key(|s| (s.to, s.from, s.signal, s.log_class, s.seq));
+            candidates.sort_by_key(|s| (s.to, s.from, s.signal.bundle_rank(), s.log_class, s.seq));
             let mut removed = Vec::new();
             for seg in candidates {
                 if total <= config.max_total_bytes {
@@ -244,7 +245,7 @@ impl Spool {
         self.inner
             .metrics
             .set_held_over_cap(report.held_over_cap_bytes);
-        for signal in Signal::ALL {
+        for signal in stellaops_bundle_format::BUNDLE_ORDER {
             let bytes: u64 = live
                 .iter()
                 .filter(|(s, _, _)| s.signal == signal)

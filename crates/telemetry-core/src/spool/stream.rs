@@ -39,7 +39,7 @@ pub(super) struct Stream {
 /// Every stream: `logs/` (legacy), `logs/<class>/` for each class, `metrics/`, `traces/`.
 pub(super) fn stream_layout() -> Vec<(Signal, Option<LogClass>)> {
     let mut out = Vec::new();
-    for signal in Signal::ALL {
+    for signal in stellaops_bundle_format::BUNDLE_ORDER {
         out.push((signal, None));
         if signal == Signal::Logs {
             out.extend(LogClass::ALL.map(|c| (Signal::Logs, Some(c))));
