@@ -4,6 +4,13 @@
 //! and hosts the workspace's cross-crate tests (`tests/`), examples (`examples/`) and criterion
 //! benches (`benches/`). The README below is the project's front page.
 //!
+//! # Feature flags
+//!
+//! - `testing` (off by default): the member crates' in-memory test doubles
+//!   (`http::testing::{MemoryAudit, MemoryExporter, MemoryIncidentRegistry}`,
+//!   `sampling::InMemorySpanSink`), for a service's own tests; enable it in
+//!   `[dev-dependencies]`.
+//!
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -41,6 +48,11 @@ pub use stellaops_telemetry_core::{
     InitError, Telemetry, TelemetryBuilder, builder, incident, init, metrics, profile, propagation,
     sampling, spans, spool, window,
 };
+/// The shared vocabulary: profiles, the metric catalogue's specifications, `Signal`, `Window`
+/// and the one `Clock` (`SystemClock`, `ManualClock`) every crate reads (the
+/// `stellaops-telemetry-model` crate).
+pub use stellaops_telemetry_model as model;
+pub use stellaops_telemetry_model::{Clock, ManualClock, SystemClock};
 
 /// The HTTP surface a service mounts: the axum router for incident mode, forensic exports,
 /// signed config bundles, `/metrics` and health, with bearer authorization and audit; and the

@@ -10,6 +10,11 @@
 //! assert!(extracted.problems.is_empty());
 //! assert_eq!(extracted.context.tenant.as_deref(), Some("acme-corp"));
 //! ```
+//!
+//! # Feature flags
+//!
+//! - `testing` (off by default): in-memory test doubles (`sampling::InMemorySpanSink`).
+//! - `test-hooks` (off by default): only for this crate's own crash-safety tests.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![warn(

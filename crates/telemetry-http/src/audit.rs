@@ -2,13 +2,12 @@
 //! export the router handles, refused attempts included, delivered to an [`AuditSink`].
 //!
 //! Sinks: [`TracingAudit`] (tracing events `telemetry.audit.incident_toggle` and
-//! `telemetry.audit.forensic_export`, target `telemetry.audit`), [`MemoryAudit`] (tests,
+//! `telemetry.audit.forensic_export`, target `telemetry.audit`), `testing::MemoryAudit` (feature `testing`: tests,
 //! the demo) and [`FanOut`] (several at once).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::sync::{Arc, Mutex};
-use stellaops_telemetry_model::sync::lock;
+use std::sync::Arc;
 
 /// What was attempted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -156,40 +155,6 @@ impl AuditSink for TracingAudit {
                 emit!(tracing::Level::WARN, "telemetry.audit.forensic_export");
             }
         }
-    }
-}
-
-/// Keeps every record in memory, in arrival order.
-#[derive(Debug, Default)]
-pub struct MemoryAudit {
-    records: Mutex<Vec<AuditRecord>>,
-}
-
-impl MemoryAudit {
-    /// An empty log.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// A copy of every record so far.
-    pub fn records(&self) -> Vec<AuditRecord> {
-        lock(&self.records).clone()
-    }
-
-    /// How many records so far.
-    pub fn len(&self) -> usize {
-        lock(&self.records).len()
-    }
-
-    /// Whether no record arrived yet.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl AuditSink for MemoryAudit {
-    fn record(&self, record: &AuditRecord) {
-        lock(&self.records).push(record.clone());
     }
 }
 

@@ -1,18 +1,14 @@
 //! Incident (forensic) mode as the API sees it: the [`IncidentApi`] trait the service
 //! implements over its incident controller, the [`IncidentView`] it reports, and
-//! [`MemoryIncidentRegistry`], an in-memory implementation with an injected clock.
+//! `testing::MemoryIncidentRegistry` (feature `testing`), an in-memory implementation with an injected clock.
 //!
 //! Not the controller itself: sampling, log level and retention changes belong to
 //! telemetry-core; this module only names the operations the router calls.
 
-use crate::clock::Clock;
 use crate::error::ApiError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use stellaops_telemetry_model::sync::lock;
 
 /// The default incident TTL (30 minutes), as in the reference implementation.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(30 * 60);
@@ -78,114 +74,6 @@ pub trait IncidentApi: Send + Sync {
 
     /// The state of `tenant`, or of every known tenant when `None`, ordered by tenant.
     fn status(&self, tenant: Option<&str>) -> Vec<IncidentView>;
-}
-
-#[derive(Debug, Clone)]
-struct Entry {
-    reason: Option<String>,
-    actor: Option<String>,
-    started_at: Option<DateTime<Utc>>,
-    expires_at: Option<DateTime<Utc>>,
-}
-
-/// An in-memory [`IncidentApi`]: incidents expire by themselves when the clock passes their
-/// `expiresAt`.
-///
-/// ```
-/// use std::sync::Arc;
-/// use std::time::Duration;
-/// use stellaops_telemetry_http::{IncidentApi, ManualClock, MemoryIncidentRegistry};
-///
-/// let clock = Arc::new(ManualClock::new("2025-03-01T00:00:00Z".parse()?));
-/// let registry = MemoryIncidentRegistry::new(clock.clone());
-/// let view = registry.start("acme", "CVE-2025-12345", "ops", Duration::from_secs(1800))?;
-/// assert!(view.active);
-/// clock.advance(chrono::Duration::minutes(31));
-/// assert!(!registry.status(Some("acme"))[0].active);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug)]
-pub struct MemoryIncidentRegistry {
-    clock: Arc<dyn Clock>,
-    entries: Mutex<BTreeMap<String, Entry>>,
-}
-
-impl MemoryIncidentRegistry {
-    /// An empty registry reading time from `clock`.
-    pub fn new(clock: Arc<dyn Clock>) -> Self {
-        Self {
-            clock,
-            entries: Mutex::new(BTreeMap::new()),
-        }
-    }
-
-    fn view(&self, tenant: &str, entry: &Entry, now: DateTime<Utc>) -> IncidentView {
-        IncidentView {
-            tenant: tenant.to_owned(),
-            active: entry.expires_at.is_some_and(|e| now < e),
-            reason: entry.reason.clone(),
-            actor: entry.actor.clone(),
-            source: "api".to_owned(),
-            started_at: entry.started_at,
-            expires_at: entry.expires_at,
-        }
-    }
-}
-
-impl IncidentApi for MemoryIncidentRegistry {
-    fn start(
-        &self,
-        tenant: &str,
-        reason: &str,
-        actor: &str,
-        ttl: Duration,
-    ) -> Result<IncidentView, ApiError> {
-        let now = self.clock.now();
-        let ttl = chrono::Duration::from_std(ttl).map_err(|e| {
-            ApiError::bad_request(
-                "telemetry.incident.invalid_ttl",
-                format!("ttl is out of range: {e}"),
-                "ttl",
-            )
-        })?;
-        let entry = Entry {
-            reason: Some(reason.to_owned()),
-            actor: Some(actor.to_owned()),
-            started_at: Some(now),
-            expires_at: Some(now + ttl),
-        };
-        let view = self.view(tenant, &entry, now);
-        lock(&self.entries).insert(tenant.to_owned(), entry);
-        Ok(view)
-    }
-
-    fn stop(&self, tenant: &str, actor: &str) -> Result<IncidentView, ApiError> {
-        let now = self.clock.now();
-        let mut entries = lock(&self.entries);
-        let Some(entry) = entries.get_mut(tenant) else {
-            return Ok(IncidentView::inactive(tenant));
-        };
-        if entry.expires_at.is_some_and(|e| now < e) {
-            entry.expires_at = Some(now);
-            entry.actor = Some(actor.to_owned());
-        }
-        Ok(self.view(tenant, entry, now))
-    }
-
-    fn status(&self, tenant: Option<&str>) -> Vec<IncidentView> {
-        let now = self.clock.now();
-        let entries = lock(&self.entries);
-        match tenant {
-            Some(tenant) => vec![entries.get(tenant).map_or_else(
-                || IncidentView::inactive(tenant),
-                |e| self.view(tenant, e, now),
-            )],
-            None => entries
-                .iter()
-                .map(|(tenant, e)| self.view(tenant, e, now))
-                .collect(),
-        }
-    }
 }
 
 /// Parses a TTL like `30m`, `2h`, `90s`, `1d` (a positive integer and one unit).

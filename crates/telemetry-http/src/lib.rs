@@ -46,14 +46,16 @@
 //!
 //! Modules: [`auth`] (principals, scopes, [`StaticTokens`], [`JwtHs256`]), [`router`]
 //! ([`TelemetryRouter`], [`TelemetryState`]), [`incident`] ([`IncidentApi`],
-//! [`MemoryIncidentRegistry`]), [`export`] ([`ForensicExporter`], [`MemoryExporter`]),
-//! [`audit`] ([`AuditSink`], [`TracingAudit`], [`MemoryAudit`], [`FanOut`]), [`window`]
+//! `MemoryIncidentRegistry`), [`export`] ([`ForensicExporter`], `MemoryExporter`),
+//! [`audit`] ([`AuditSink`], [`TracingAudit`], `MemoryAudit`, [`FanOut`]), [`window`]
 //! (export windows), [`config`] (signed config bundles), [`error`] ([`ApiError`]),
 //! [`clock`], [`tls`] (serving the router over TLS: [`TlsServer`], [`serve_tls`]). The HTTP API is specified in `docs/http-api.md`.
 //!
 //! # Feature flags
 //!
-//! None.
+//! - `testing` (off by default): the in-memory test doubles `MemoryAudit`, `MemoryExporter`
+//!   and `MemoryIncidentRegistry` (module `testing`), for a service's tests of the router.
+//!   The example above uses them; enable the feature in `[dev-dependencies]`.
 //!
 //! # Supported Rust versions
 //!
@@ -78,22 +80,24 @@ pub mod export;
 pub mod incident;
 pub mod router;
 pub mod service;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod tls;
 pub mod window;
 
-pub use audit::{
-    AuditAction, AuditOutcome, AuditRecord, AuditSink, FanOut, MemoryAudit, TracingAudit,
-};
+pub use audit::{AuditAction, AuditOutcome, AuditRecord, AuditSink, FanOut, TracingAudit};
 pub use auth::{
     AuthError, Authorizer, JwtHs256, Principal, SCOPE_ADMIN, SCOPE_EXPORT, SCOPE_READ, StaticTokens,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{ConfigError, ProfileBundle, ProfileBundles};
 pub use error::{ApiError, ApiErrorKind};
-pub use export::{ExportError, ForensicExporter, MemoryExporter};
-pub use incident::{IncidentApi, IncidentView, MemoryIncidentRegistry};
+pub use export::{ExportError, ForensicExporter};
+pub use incident::{IncidentApi, IncidentView};
 pub use router::{
     MetricsSource, Readiness, TelemetryRouter, TelemetryState, TelemetryStateBuilder,
 };
 pub use service::{TelemetryExporter, TelemetryIncidents};
+#[cfg(any(test, feature = "testing"))]
+pub use testing::{MemoryAudit, MemoryExporter, MemoryIncidentRegistry};
 pub use tls::{PeerCertificates, TlsServer, serve_tls};

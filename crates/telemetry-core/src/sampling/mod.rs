@@ -17,7 +17,7 @@ pub use engine::{
     KeepReason, SampledSpan, SamplerStats, SamplingConfig, SamplingConfigError, TENANT_ATTRIBUTE,
     TailSampler, UpstreamPolicy,
 };
-pub use processor::{
-    DEFAULT_HOUSEKEEPING, InMemorySpanSink, SpanEnricher, SpanSink, TailSamplingProcessor, Tick,
-};
+#[cfg(any(test, feature = "testing"))]
+pub use processor::InMemorySpanSink;
+pub use processor::{DEFAULT_HOUSEKEEPING, SpanEnricher, SpanSink, TailSamplingProcessor, Tick};
 pub use ratio::TraceIdRatio;

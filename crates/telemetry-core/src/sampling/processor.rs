@@ -48,11 +48,13 @@ impl SpanSink for ExportWorker<SpanData> {
 }
 
 /// A sink that keeps spans in memory (tests, examples, benches).
+#[cfg(any(test, feature = "testing"))]
 #[derive(Debug, Default)]
 pub struct InMemorySpanSink {
     spans: Mutex<Vec<SpanData>>,
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl InMemorySpanSink {
     /// Everything exported so far, removed from the sink.
     pub fn take(&self) -> Vec<SpanData> {
@@ -70,6 +72,7 @@ impl InMemorySpanSink {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl SpanSink for InMemorySpanSink {
     fn export(&self, spans: Vec<SpanData>) {
         lock(&self.spans).extend(spans);
