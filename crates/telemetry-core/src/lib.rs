@@ -21,6 +21,7 @@
     clippy::print_stderr
 )]
 
+mod attribute;
 pub mod export;
 pub mod incident;
 mod init;
@@ -38,9 +39,7 @@ pub mod settings;
 pub mod span_layer;
 pub mod spans;
 pub mod spool;
-// --- tls (issue 16) ---
 pub mod tls;
-// --- end tls ---
 pub mod window;
 
 pub use init::{
