@@ -141,8 +141,9 @@ impl Telemetry {
         &self.incidents
     }
 
-    /// The metrics export interval in force (the profile's, [`FORENSIC_EXPORT_INTERVAL`](crate::FORENSIC_EXPORT_INTERVAL)
-    /// while an incident is active, or the last [`Self::set_export_interval`]).
+    /// The metrics export interval in force (the profile's,
+    /// [`FORENSIC_EXPORT_INTERVAL`](crate::FORENSIC_EXPORT_INTERVAL) while an incident is
+    /// active, or the last [`Self::set_export_interval`]).
     pub fn export_interval(&self) -> Duration {
         Duration::from_millis(self.export_interval.load(Ordering::SeqCst))
     }

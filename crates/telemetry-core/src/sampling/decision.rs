@@ -25,7 +25,8 @@ pub enum KeepReason {
 pub enum DropReason {
     /// The trace-id ratio did not choose it.
     Ratio,
-    /// The upstream service did not sample it ([`UpstreamPolicy::Follow`](super::UpstreamPolicy::Follow)).
+    /// The upstream service did not sample it
+    /// ([`UpstreamPolicy::Follow`](super::UpstreamPolicy::Follow)).
     Upstream,
 }
 

@@ -1,7 +1,8 @@
 //! The lean span path: a `tracing` layer that records each span as a compact [`SpanRecord`]
 //! (ids, name, times, typed attributes, status) and buffers the records of a trace beside its
-//! local root. When the local root ends, the whole trace goes to the [`TailSampler`](crate::sampling::TailSampler) in one
-//! call; only the traces it keeps are turned into OTLP spans, on the export thread.
+//! local root. When the local root ends, the whole trace goes to the
+//! [`TailSampler`](crate::sampling::TailSampler) in one call; only the traces it keeps are
+//! turned into OTLP spans, on the export thread.
 //!
 //! Why not `tracing-opentelemetry` + the SDK: that path materialises full OpenTelemetry span
 //! data (builder, attribute vectors, an SDK span, a `SpanData` copy) for every span, and most
@@ -19,9 +20,10 @@
 //! `ERROR` event sets an unset status to error. `INFO` and finer events are not copied onto
 //! spans: they are log records, correlated by trace and span id.
 //!
-//! Not an exporter and not the sampling rules: records go to the [`TailSampler`], kept ones to
-//! the trace export worker, whose build function (`build_trace_records`) encodes them straight
-//! to OTLP protobuf (`span_layer::encode`).
+//! Not an exporter and not the sampling rules: records go to the
+//! [`TailSampler`](crate::sampling::TailSampler), kept ones to the trace export worker, whose
+//! build function (`build_trace_records`) encodes them straight to OTLP protobuf
+//! (`span_layer::encode`).
 
 pub(crate) mod encode;
 
