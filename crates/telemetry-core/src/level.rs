@@ -74,7 +74,7 @@ impl DynamicLevel {
     }
 
     /// Whether `event` passes: at the level, or below it (down to debug) when its tenant
-    /// (`logging::event_tenant`) is in forensic mode.
+    /// (`logging::tenant::event_tenant`) is in forensic mode.
     pub(crate) fn event_passes<S>(&self, event: &Event<'_>, cx: &Context<'_, S>) -> bool
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
@@ -86,8 +86,8 @@ impl DynamicLevel {
         if !self.override_possible(event.metadata()) {
             return false;
         }
-        let own = crate::logging::tenant_of_event(event);
-        let tenant = crate::logging::event_tenant(event, cx, own.as_deref());
+        let own = crate::logging::tenant::tenant_of_event(event);
+        let tenant = crate::logging::tenant::event_tenant(event, cx, own.as_deref());
         self.enabled_for(level, tenant.as_deref())
     }
 

@@ -26,6 +26,7 @@
     clippy::print_stderr
 )]
 
+mod attribute;
 pub mod export;
 pub mod incident;
 mod init;

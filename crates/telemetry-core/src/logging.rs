@@ -1,5 +1,5 @@
 //! The log layer: one `tracing` layer that turns each event into a redacted JSON line on
-//! stdout (advisory §6.1's shape: `timestamp` RFC 3339 UTC with milliseconds, `level`,
+//! stdout (in this shape: `timestamp` RFC 3339 UTC with milliseconds, `level`,
 //! `message`, `service`, `traceId`, `spanId`, `tenant`, then the event's own fields) and one
 //! compact, already-redacted record for the OTLP logs export worker.
 //!
@@ -19,6 +19,7 @@ pub(crate) mod encode;
 mod json;
 mod processor;
 pub(crate) mod record;
+pub(crate) mod tenant;
 
 use crate::export::ExportWorker;
 use crate::incident::IncidentController;
@@ -33,7 +34,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 use stellaops_redaction::{Redactor, Report};
-use tracing::field::{Field, Visit};
+pub use tenant::TENANT_FIELD;
 use tracing::subscriber::Interest;
 use tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::layer::Context;
@@ -41,9 +42,6 @@ use tracing_subscriber::registry::LookupSpan;
 
 /// Where JSON lines go (stdout by default; tests pass a buffer).
 pub type LogSink = Arc<Mutex<Box<dyn Write + Send>>>;
-
-/// The span field that names the tenant.
-pub const TENANT_FIELD: &str = "tenant";
 
 /// The field that holds an event's message.
 const MESSAGE_FIELD: &str = "message";
@@ -101,7 +99,7 @@ impl Outputs {
         }
     }
 
-    /// Appends the event's JSON line (advisory §6.1's shape) to `line`.
+    /// Appends the event's JSON line (the shape in the module docs) to `line`.
     fn write_line(&self, line: &mut String, event: &RawEvent, fields: &EventFields<'_>) {
         let text = fields.text.as_str();
         line.push_str("{\"timestamp\":\"");
@@ -649,45 +647,5 @@ impl EventFields<'_> {
                 }
             }
         }
-    }
-}
-
-struct TenantVisitor(Option<String>);
-
-impl Visit for TenantVisitor {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == TENANT_FIELD {
-            self.0 = Some(format!("{value:?}").trim_matches('"').to_owned());
-        }
-    }
-
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == TENANT_FIELD {
-            self.0 = Some(value.to_owned());
-        }
-    }
-}
-
-/// The `tenant` field of an event.
-pub(crate) fn tenant_of_event(event: &Event<'_>) -> Option<String> {
-    let mut v = TenantVisitor(None);
-    event.record(&mut v);
-    v.0
-}
-
-/// The tenant of `event`: its own `tenant` field (`own`), else the innermost span's `tenant`
-/// attribute (the span layer's record). What the JSON line's `tenant`
-/// shows, what `"incident":true` and the level's forensic override are decided on.
-pub(crate) fn event_tenant<S>(
-    event: &Event<'_>,
-    ctx: &Context<'_, S>,
-    own: Option<&str>,
-) -> Option<String>
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    match own {
-        Some(tenant) => Some(tenant.to_owned()),
-        None => crate::span_layer::event_tenant(event, ctx),
     }
 }

@@ -626,10 +626,10 @@ impl crate::sampling::SpanEnricher for IncidentController {
         };
         span.attributes
             .extend(extra.into_iter().map(|(key, value)| match value {
-                crate::span_layer::AttrValue::Bool(b) => opentelemetry::KeyValue::new(key, b),
-                crate::span_layer::AttrValue::Str(s) => opentelemetry::KeyValue::new(key, s),
-                crate::span_layer::AttrValue::I64(i) => opentelemetry::KeyValue::new(key, i),
-                crate::span_layer::AttrValue::F64(f) => opentelemetry::KeyValue::new(key, f),
+                crate::attribute::AttrValue::Bool(b) => opentelemetry::KeyValue::new(key, b),
+                crate::attribute::AttrValue::Str(s) => opentelemetry::KeyValue::new(key, s),
+                crate::attribute::AttrValue::I64(i) => opentelemetry::KeyValue::new(key, i),
+                crate::attribute::AttrValue::F64(f) => opentelemetry::KeyValue::new(key, f),
             }));
     }
 }
@@ -641,8 +641,8 @@ impl IncidentController {
     pub fn incident_attributes(
         &self,
         tenant: &str,
-    ) -> Option<Vec<(&'static str, crate::span_layer::AttrValue)>> {
-        use crate::span_layer::AttrValue;
+    ) -> Option<Vec<(&'static str, crate::attribute::AttrValue)>> {
+        use crate::attribute::AttrValue;
         let status = self.status_of(tenant)?;
         Some(vec![
             (INCIDENT_ATTRIBUTE, AttrValue::Bool(true)),

@@ -142,7 +142,7 @@ impl Capture {
         let start = self.text.len();
         write(&mut self.text);
         let range = self.since(start);
-        if field.name() == super::TENANT_FIELD {
+        if field.name() == super::tenant::TENANT_FIELD {
             self.own_tenant = Some(range);
         }
         self.push(field, kind(range));
