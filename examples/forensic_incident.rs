@@ -53,7 +53,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (telemetry, dispatch) = stellaops_telemetry::builder("policy-engine")
         .spool_dir(spool.path())
         .stdout_logs(false)
-        .sampling_clock(clock.clone())
+        .clock(clock.clone())
         .build()?;
     telemetry.incidents().observe(Box::new(|event| match event {
         IncidentEvent::Activated {

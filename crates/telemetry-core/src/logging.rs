@@ -32,8 +32,9 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 use stellaops_redaction::{Redactor, Report};
+use stellaops_telemetry_model::clock::{Clock, unix_nanos};
 pub use tenant::TENANT_FIELD;
 use tracing::subscriber::Interest;
 use tracing::{Event, Metadata, Subscriber};
@@ -48,9 +49,6 @@ const MESSAGE_FIELD: &str = "message";
 
 /// The OTLP attribute an error field becomes (as opentelemetry-appender-tracing named it).
 const EXCEPTION_MESSAGE: &str = "exception.message";
-
-/// A time source for log timestamps (tests inject a fixed one).
-pub type LogClock = Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>;
 
 /// A sink writing to the process's standard output.
 pub fn stdout_sink() -> LogSink {
@@ -172,7 +170,7 @@ pub(crate) struct LogLayer {
     outputs: Outputs,
     level: DynamicLevel,
     /// `None`: the system clock, read once per event for both the line and the record.
-    clock: Option<LogClock>,
+    clock: Option<Arc<dyn Clock>>,
     incidents: Option<IncidentController>,
 }
 
@@ -210,11 +208,16 @@ impl LogLayer {
         }
     }
 
-    /// Also writes each event as one JSON line to `sink`, timestamped by `clock` (default:
-    /// the system clock).
+    /// Also writes each event as one JSON line to `sink`.
     #[must_use]
-    pub(crate) fn with_stdout(mut self, sink: LogSink, clock: Option<LogClock>) -> Self {
+    pub(crate) fn with_stdout(mut self, sink: LogSink) -> Self {
         self.outputs.stdout = Some(sink);
+        self
+    }
+
+    /// Timestamps lines and records by `clock` instead of reading the system clock.
+    #[must_use]
+    pub(crate) fn with_clock(mut self, clock: Option<Arc<dyn Clock>>) -> Self {
         self.clock = clock;
         self
     }
@@ -246,7 +249,7 @@ impl LogLayer {
 pub(crate) struct CaptureLayer {
     processor: LogProcessor,
     level: DynamicLevel,
-    clock: Option<LogClock>,
+    clock: Option<Arc<dyn Clock>>,
     incidents: Option<IncidentController>,
 }
 
@@ -268,11 +271,6 @@ fn lower_level(level: &tracing::Level) -> &'static str {
     }
 }
 
-fn unix_nanos(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-}
-
 impl<S> tracing_subscriber::Layer<S> for CaptureLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
@@ -292,7 +290,12 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let meta = event.metadata();
-        let now = SystemTime::now();
+        // The builder's clock when one was given (tests, reproducible runs); otherwise the
+        // system clock, read once for both the line and the record.
+        let observed_unix_nanos = match &self.clock {
+            Some(clock) => clock.now_nanos(),
+            None => unix_nanos(SystemTime::now()),
+        };
         let mut capture = Capture::new(meta.fields().len());
         event.record(&mut capture);
         // One walk of the scope: the ids, and the span's tenant for the JSON line (copied into
@@ -311,24 +314,15 @@ where
             }
             _ => false,
         };
-        let json_time = match &self.clock {
-            Some(clock) => {
-                let t = clock();
-                (t.timestamp(), t.timestamp_subsec_millis())
-            }
-            None => {
-                let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-                (
-                    i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
-                    since.subsec_millis(),
-                )
-            }
-        };
+        let json_time = (
+            i64::try_from(observed_unix_nanos / 1_000_000_000).unwrap_or(i64::MAX),
+            u32::try_from(observed_unix_nanos % 1_000_000_000 / 1_000_000).unwrap_or(0),
+        );
         let Capture { text, fields, .. } = capture;
         self.processor.submit(
             RawEvent {
                 meta,
-                observed_unix_nanos: unix_nanos(now),
+                observed_unix_nanos,
                 json_time,
                 ids,
                 tenant,

@@ -362,7 +362,7 @@ fn sealed_telemetry_captures_locally_and_nothing_leaves() {
         .insecure_plaintext(true)
         .spool_dir(tmp.path().join("spool"))
         .spool_copy(true)
-        .spool_clock(clock.clone())
+        .clock(clock.clone())
         .stdout_logs(false)
         .build()
         .unwrap();
@@ -380,8 +380,8 @@ fn sealed_telemetry_captures_locally_and_nothing_leaves() {
     assert!(telemetry.flush());
     let (signer, reader) = signer_and_reader();
     let out = tmp.path().join("sealed.tar.gz");
-    // Spans carry wall-clock times: capture a window around now.
-    let now = chrono::Utc::now();
+    // Spans carry the times of the builder's one clock: capture a window around it.
+    let now = clock.now();
     let window = Window::new(
         now - chrono::Duration::hours(1),
         now + chrono::Duration::hours(1),
@@ -615,7 +615,7 @@ fn an_idle_signal_segment_is_sealed_by_the_spool_clock_when_another_signal_write
         .trace_sampling_ratio(1.0)
         .profile("airgap")
         .spool_dir(&dir)
-        .spool_clock(clock.clone())
+        .clock(clock.clone())
         .stdout_logs(false)
         .build()
         .unwrap();

@@ -268,8 +268,7 @@ fn telemetry_applies_forensic_mode_per_tenant() {
         .log_level(LogLevel::Info)
         .spool_dir(dir.path())
         .log_sink(logs.sink())
-        .log_clock(support::fixed_clock())
-        .sampling_clock(clock.clone())
+        .clock(clock.clone())
         .build()
         .unwrap();
     tracing::dispatcher::with_default(&dispatch, || {
@@ -386,7 +385,7 @@ fn export_interval_is_ten_seconds_while_any_incident_is_active() {
         .spool_dir(dir.path())
         .stdout_logs(false)
         .export_interval(Duration::from_secs(60))
-        .sampling_clock(clock.clone())
+        .clock(clock.clone())
         .build()
         .unwrap();
     let incidents = telemetry.incidents();
@@ -425,9 +424,8 @@ fn an_incident_becomes_a_persisted_spool_hold_that_extensions_widen() {
     let spool_clock = stellaops_bundle_format::ManualClock::new(t0 + chrono::Duration::hours(2));
     let (telemetry, _dispatch) = stellaops_telemetry_core::builder("scanner")
         .spool_dir(dir.path())
-        .spool_clock(spool_clock.clone())
         .stdout_logs(false)
-        .sampling_clock(clock.clone())
+        .clock(clock.clone())
         .build()
         .unwrap();
     let incidents = telemetry.incidents();

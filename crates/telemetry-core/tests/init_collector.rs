@@ -30,7 +30,7 @@ fn started(
         .spool_dir(spool)
         .export_interval(Duration::from_secs(1))
         .log_sink(logs.sink())
-        .log_clock(fixed_clock())
+        .clock(fixed_clock())
         .build()
         .unwrap()
 }

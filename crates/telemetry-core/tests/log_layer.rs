@@ -38,7 +38,7 @@ fn started(
         .trace_sampling_ratio(1.0)
         .spool_dir(dir)
         .log_sink(logs.sink())
-        .log_clock(fixed_clock())
+        .clock(fixed_clock())
         .build()
         .unwrap()
 }
@@ -276,7 +276,7 @@ fn a_burst_beyond_the_processor_queue_loses_and_reorders_no_line() {
     let (telemetry, dispatch) = stellaops_telemetry_core::builder("scanner")
         .spool_dir(dir.path())
         .log_sink(logs.sink())
-        .log_clock(fixed_clock())
+        .clock(fixed_clock())
         // Room in the export queue for the whole burst: this test is about the processor.
         .batch(stellaops_telemetry_core::export::BatchConfig {
             queue_capacity: 40_000,

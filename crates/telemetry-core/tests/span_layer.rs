@@ -16,7 +16,6 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::{Span, status::StatusCode};
 use prost::Message;
-use std::sync::Arc;
 use std::time::Duration;
 use stellaops_telemetry_core::sampling::ManualClock;
 use stellaops_telemetry_core::span_layer::LOCAL_TRACE_BATCH;
@@ -50,11 +49,9 @@ fn start(
         .spool_dir(dir)
         .trace_sampling_ratio(ratio)
         .id_seed(seed)
-        .sampling_clock(Arc::new(ManualClock::at_unix_nanos(
-            1_764_417_600_000_000_000,
-        )));
+        .clock(ManualClock::at_unix_nanos(1_764_417_600_000_000_000));
     b = match logs {
-        Some(c) => b.log_sink(c.sink()).log_clock(support::fixed_clock()),
+        Some(c) => b.log_sink(c.sink()),
         None => b.stdout_logs(false),
     };
     b.build().unwrap()

@@ -46,7 +46,7 @@ fn started(
         .export_interval(Duration::from_secs(3600))
         .export_timeout(Duration::from_secs(10))
         .log_sink(logs.sink())
-        .log_clock(fixed_clock())
+        .clock(fixed_clock())
         .build()
         .unwrap()
 }
@@ -323,7 +323,7 @@ fn the_insecure_switch_allows_plain_text_with_one_warning() {
         .export_interval(Duration::from_secs(3600))
         .spool_dir(dir.path())
         .log_sink(logs.sink())
-        .log_clock(fixed_clock())
+        .clock(fixed_clock())
         .build()
         .unwrap();
     let warnings: Vec<_> = logs

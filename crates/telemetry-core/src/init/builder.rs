@@ -15,11 +15,11 @@ use super::spool_slot::SpoolSetup;
 use super::telemetry::Telemetry;
 use super::transport::{transport_security, warn_plaintext};
 use crate::export::BatchConfig;
-use crate::logging::{LogClock, LogSink};
+use crate::logging::LogSink;
 use crate::profile::LogLevel;
-use crate::sampling::{Clock, SamplingConfig};
+use crate::sampling::{Clock, SamplingConfig, SystemClock};
 use crate::settings::{CodeSettings, Protocol, Settings, Signal};
-use crate::spool::{SpoolClock, SpoolConfig};
+use crate::spool::SpoolConfig;
 use crate::tls::ClientTlsConfig;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -41,15 +41,13 @@ pub struct TelemetryBuilder {
     sealed_mode: Option<SealedMode>,
     log_sink: Option<LogSink>,
     stdout_logs: Option<bool>,
-    clock: Option<LogClock>,
+    clock: Option<Arc<dyn Clock>>,
     batch: BatchConfig,
     export_timeout: Option<Duration>,
     spool_config: Option<SpoolConfig>,
-    spool_clock: Option<Arc<dyn SpoolClock>>,
     spool_copy: Option<bool>,
     sampling: Option<SamplingConfig>,
     trace_sampling_ratio: Option<f64>,
-    sampling_clock: Option<Arc<dyn Clock>>,
     id_seed: Option<u64>,
 }
 
@@ -181,8 +179,17 @@ impl TelemetryBuilder {
         self
     }
 
-    /// The time source of log timestamps (tests pass a fixed one).
-    pub fn log_clock(mut self, clock: LogClock) -> Self {
+    /// The one clock of the whole pipeline: log timestamps, every spool time decision
+    /// (sealing, retention, stamping), the tail sampler and the incident controller (default:
+    /// the system clock). Tests and reproducible runs pass a
+    /// [`ManualClock`](crate::sampling::ManualClock), keeping a clone to move it.
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// [`Self::clock`] for a clock that is already shared.
+    pub fn shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = Some(clock);
         self
     }
@@ -206,12 +213,6 @@ impl TelemetryBuilder {
         self
     }
 
-    /// The clock of every spool time decision (tests pass a manual clock).
-    pub fn spool_clock(mut self, clock: impl SpoolClock + 'static) -> Self {
-        self.spool_clock = Some(Arc::new(clock));
-        self
-    }
-
     /// Whether the spool also keeps what an OTLP collector accepted (default: the profile's,
     /// on in `forensic` and `airgap`).
     pub fn spool_copy(mut self, enabled: bool) -> Self {
@@ -230,12 +231,6 @@ impl TelemetryBuilder {
     /// profile's ratio and slow threshold).
     pub fn sampling(mut self, config: SamplingConfig) -> Self {
         self.sampling = Some(config);
-        self
-    }
-
-    /// The clock of the tail sampler and the incident controller (tests pass a manual one).
-    pub fn sampling_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.sampling_clock = Some(clock);
         self
     }
 
@@ -310,13 +305,12 @@ impl TelemetryBuilder {
             batch,
             export_timeout,
             spool_config,
-            spool_clock,
             spool_copy,
             sampling,
             trace_sampling_ratio,
-            sampling_clock,
             id_seed,
         } = self;
+        let shared_clock: Arc<dyn Clock> = clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
         let settings = Settings::resolve(&code)?;
         // Checked before any thread starts.
         let sampling = sampling_config(&settings, sampling, trace_sampling_ratio)?;
@@ -326,7 +320,7 @@ impl TelemetryBuilder {
             &settings,
             &shared.registry,
             spool_config,
-            spool_clock,
+            shared_clock.clone(),
             spool_copy,
         )?;
         let (otlp_tls, plaintext_allowed) = transport_security(&settings)?;
@@ -334,7 +328,7 @@ impl TelemetryBuilder {
         let spans = SpanPath::start(
             &settings,
             sampling,
-            sampling_clock,
+            shared_clock,
             id_seed,
             &shared.catalogue,
             &workers,

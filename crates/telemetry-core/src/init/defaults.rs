@@ -3,7 +3,7 @@
 //!
 //! Not settings a service chooses (`crate::settings`, the builder).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// The export interval while any tenant is in forensic mode.
 pub const FORENSIC_EXPORT_INTERVAL: Duration = Duration::from_secs(10);
@@ -25,9 +25,4 @@ pub(super) fn batch_interval(export_interval: Duration) -> Duration {
 
 pub(super) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-pub(super) fn unix_nanos(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }

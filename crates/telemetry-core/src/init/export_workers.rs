@@ -4,7 +4,7 @@
 //!
 //! Not how a worker batches and sends (`crate::export`).
 
-use super::defaults::{SCOPE_NAME, batch_interval, unix_nanos};
+use super::defaults::{SCOPE_NAME, batch_interval};
 use super::error::{InitError, thread_error};
 use super::shared::Shared;
 use super::spool_slot::SpoolSetup;
@@ -19,6 +19,7 @@ use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError};
 use std::time::{Duration, SystemTime};
+use stellaops_telemetry_model::clock::unix_nanos;
 
 /// The export worker of each signal.
 #[derive(Debug, Clone)]

@@ -9,10 +9,11 @@ use crate::export::ExportWorker;
 use crate::incident::IncidentController;
 use crate::level::DynamicLevel;
 use crate::logging::record::LogEntry;
-use crate::logging::{CaptureLayer, LogClock, LogLayer, LogProcessor, LogSink};
+use crate::logging::{CaptureLayer, LogLayer, LogProcessor, LogSink};
 use crate::settings::Settings;
 use std::sync::Arc;
 use stellaops_redaction::Redactor;
+use stellaops_telemetry_model::clock::Clock;
 
 /// Where JSON log lines go, as the builder was told.
 pub(super) struct StdoutLogs {
@@ -20,8 +21,9 @@ pub(super) struct StdoutLogs {
     pub(super) enabled: Option<bool>,
     /// The sink (default: standard output).
     pub(super) sink: Option<LogSink>,
-    /// The time source of their timestamps (default: the system's).
-    pub(super) clock: Option<LogClock>,
+    /// The builder's clock for line and record timestamps (`None`: the system clock, read
+    /// directly).
+    pub(super) clock: Option<Arc<dyn Clock>>,
 }
 
 /// The running log path.
@@ -57,10 +59,11 @@ impl LogPath {
             level.clone(),
             logs.clone(),
         )
-        .with_incidents(incidents.clone());
+        .with_incidents(incidents.clone())
+        .with_clock(stdout.clock);
         if stdout.enabled.unwrap_or(true) {
             let sink = stdout.sink.unwrap_or_else(crate::logging::stdout_sink);
-            log_layer = log_layer.with_stdout(sink, stdout.clock);
+            log_layer = log_layer.with_stdout(sink);
         }
         // The layer captures events; the processor redacts them and writes lines and records
         // in batches, on its own thread (warnings and errors at once).

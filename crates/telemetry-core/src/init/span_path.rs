@@ -9,7 +9,7 @@ use super::error::{InitError, thread_error};
 use super::export_workers::ExportWorkers;
 use crate::incident::{IncidentController, IncidentEvent};
 use crate::metrics::MetricCatalogue;
-use crate::sampling::{Clock, DEFAULT_HOUSEKEEPING, SamplingConfig, SystemClock, TailSampler};
+use crate::sampling::{Clock, DEFAULT_HOUSEKEEPING, SamplingConfig, TailSampler};
 use crate::settings::Settings;
 use crate::span_layer::{IdGenerator, SpanLayer, SpanRecord};
 use crate::spool::SpoolSlot;
@@ -64,13 +64,13 @@ impl SpanPath {
     pub(super) fn start(
         settings: &Settings,
         sampling: SamplingConfig,
-        clock: Option<Arc<dyn Clock>>,
+        clock: Arc<dyn Clock>,
         id_seed: Option<u64>,
         catalogue: &MetricCatalogue,
         workers: &ExportWorkers,
         spool: &SpoolSlot,
     ) -> Result<Self, InitError> {
-        let sampling_clock: Arc<dyn Clock> = clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let sampling_clock = clock;
         let incidents = IncidentController::with_metrics(sampling_clock.clone(), catalogue);
         let export_interval = Arc::new(AtomicU64::new(millis(settings.profile.export_interval)));
         let sampler = Arc::new(

@@ -7,9 +7,10 @@
 use super::error::InitError;
 use crate::profile::ExporterKind;
 use crate::settings::{Settings, Signal};
-use crate::spool::{SpoolClock, SpoolConfig, SpoolMetrics, SpoolSlot};
+use crate::spool::{SpoolConfig, SpoolMetrics, SpoolSlot};
 use prometheus_client::registry::Registry;
 use std::sync::{Arc, Mutex, PoisonError};
+use stellaops_telemetry_model::clock::Clock;
 
 /// The spool as start-up leaves it.
 pub(super) struct SpoolSetup {
@@ -31,7 +32,7 @@ impl SpoolSetup {
         settings: &Settings,
         registry: &Mutex<Registry>,
         config: Option<SpoolConfig>,
-        clock: Option<Arc<dyn SpoolClock>>,
+        clock: Arc<dyn Clock>,
         copy: Option<bool>,
     ) -> Result<Self, InitError> {
         let spool_metrics = SpoolMetrics::default();
@@ -41,7 +42,7 @@ impl SpoolSetup {
         let spool = SpoolSlot::new(
             settings.spool_dir.clone(),
             config.unwrap_or_else(|| SpoolConfig::for_profile(&settings.profile)),
-            clock.unwrap_or_else(|| Arc::new(crate::spool::SystemClock)),
+            clock,
             spool_metrics,
         );
         // Opened now when it is sure to be used; otherwise on the first fallback write.

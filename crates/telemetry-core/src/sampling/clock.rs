@@ -14,7 +14,6 @@
 //! ```
 
 pub(crate) use stellaops_telemetry_model::clock::duration_nanos;
-pub(crate) use stellaops_telemetry_model::clock::unix_nanos as system_time_nanos;
 pub use stellaops_telemetry_model::clock::{
     Clock, ManualClock, SystemClock, nanos_to_utc, unix_nanos,
 };

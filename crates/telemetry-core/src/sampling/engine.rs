@@ -74,11 +74,11 @@ impl SampledSpan for SpanData {
     }
 
     fn start_nanos(&self) -> u64 {
-        super::clock::system_time_nanos(self.start_time)
+        super::clock::unix_nanos(self.start_time)
     }
 
     fn end_nanos(&self) -> u64 {
-        super::clock::system_time_nanos(self.end_time)
+        super::clock::unix_nanos(self.end_time)
     }
 
     fn tenant(&self) -> Option<&str> {

@@ -1,7 +1,7 @@
 //! Opening a spool: [`SpoolBuilder`] checks permissions, loads holds, recovers leftover
 //! `.open` segments and prunes; or opens an existing spool read-only for capture tools.
 
-use super::clock::{SpoolClock, SystemClock};
+use super::clock::{Clock, SystemClock};
 use super::config::SpoolConfig;
 use super::error::SpoolError;
 use super::fsutil::{check_private, private_dir};
@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 pub struct SpoolBuilder {
     dir: PathBuf,
     config: SpoolConfig,
-    clock: Arc<dyn SpoolClock>,
+    clock: Arc<dyn Clock>,
     metrics: SpoolMetrics,
     read_only: bool,
 }
@@ -41,13 +41,13 @@ impl SpoolBuilder {
     }
 
     /// The clock every time decision reads (default: the system clock).
-    pub fn clock(mut self, clock: impl SpoolClock + 'static) -> Self {
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Arc::new(clock);
         self
     }
 
     /// A shared clock.
-    pub fn shared_clock(mut self, clock: Arc<dyn SpoolClock>) -> Self {
+    pub fn shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
     }
@@ -148,7 +148,7 @@ impl SpoolBuilder {
 fn open_read_only(
     dir: PathBuf,
     config: SpoolConfig,
-    clock: Arc<dyn SpoolClock>,
+    clock: Arc<dyn Clock>,
     metrics: SpoolMetrics,
 ) -> Result<Spool, SpoolError> {
     if !dir.is_dir() {

@@ -4,7 +4,7 @@
 //!
 //! Nothing here opens a connection: capture writes local files only, sealed or not.
 
-use super::clock::SpoolClock;
+use super::clock::Clock;
 use super::error::SpoolError;
 use super::handle::Spool;
 use super::records::{self, SortKey};
@@ -146,7 +146,7 @@ pub struct Capture {
     configs: Vec<(String, Vec<u8>)>,
     redaction_digest: Option<String>,
     compression: Compression,
-    clock: Option<Arc<dyn SpoolClock>>,
+    clock: Option<Arc<dyn Clock>>,
     generation: Option<Histogram>,
 }
 
@@ -238,7 +238,7 @@ impl Capture {
 
     /// Where the bundle's creation time comes from (default: the spool's clock); pass a
     /// fixed clock for reproducible captures (`SOURCE_DATE_EPOCH`).
-    pub fn created_at_clock(mut self, clock: impl SpoolClock + 'static) -> Self {
+    pub fn created_at_clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Some(Arc::new(clock));
         self
     }

@@ -2,7 +2,7 @@
 //! lookup. What a spool does is in sibling files, one `impl Spool` each: opening (`builder`),
 //! writing (`append`), sealing, listing, pruning and holds, and capture.
 
-use super::clock::SpoolClock;
+use super::clock::Clock;
 use super::config::SpoolConfig;
 use super::error::SpoolError;
 use super::holds::Hold;
@@ -18,7 +18,7 @@ use stellaops_bundle_format::Signal;
 pub(super) struct Inner {
     pub(super) dir: PathBuf,
     pub(super) config: SpoolConfig,
-    pub(super) clock: Arc<dyn SpoolClock>,
+    pub(super) clock: Arc<dyn Clock>,
     pub(super) streams: Vec<Stream>,
     pub(super) holds: Mutex<Vec<Hold>>,
     pub(super) metrics: SpoolMetrics,
@@ -73,7 +73,7 @@ impl Spool {
     }
 
     /// The spool's clock.
-    pub fn clock(&self) -> Arc<dyn SpoolClock> {
+    pub fn clock(&self) -> Arc<dyn Clock> {
         self.inner.clock.clone()
     }
 

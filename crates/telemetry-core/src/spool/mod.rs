@@ -54,8 +54,7 @@ mod stream;
 
 pub use builder::SpoolBuilder;
 pub use capture::{ALL_TENANTS, Capture, CaptureError, CaptureObserver, CaptureSummary};
-/// The spool's time source (the bundle-format clock trait): inject [`ManualClock`] in tests.
-pub use clock::SpoolClock;
+pub use clock::Clock;
 pub use clock::{ManualClock, SystemClock};
 pub use config::{
     DEFAULT_MAX_TOTAL_BYTES, DEFAULT_RETENTION, DEFAULT_SEGMENT_MAX_AGE, DEFAULT_SEGMENT_MAX_BYTES,

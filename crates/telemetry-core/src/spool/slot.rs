@@ -1,7 +1,7 @@
 //! The spool slot of a running service: the spool opened at start-up or on the first export
 //! that needs it, shared by the export workers and `Telemetry`. Not a spool itself.
 
-use super::clock::SpoolClock;
+use super::clock::Clock;
 use super::config::SpoolConfig;
 use super::error::SpoolError;
 use super::handle::{Spool, lock};
@@ -19,7 +19,7 @@ pub(crate) struct SpoolSlot {
 struct SlotInner {
     dir: PathBuf,
     config: SpoolConfig,
-    clock: Arc<dyn SpoolClock>,
+    clock: Arc<dyn Clock>,
     metrics: SpoolMetrics,
     cell: std::sync::OnceLock<Spool>,
     opening: Mutex<()>,
@@ -29,7 +29,7 @@ impl SpoolSlot {
     pub(crate) fn new(
         dir: PathBuf,
         config: SpoolConfig,
-        clock: Arc<dyn SpoolClock>,
+        clock: Arc<dyn Clock>,
         metrics: SpoolMetrics,
     ) -> Self {
         Self {

@@ -3,7 +3,8 @@
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
-use stellaops_telemetry_core::logging::{LogClock, LogSink};
+use stellaops_telemetry_core::logging::LogSink;
+use stellaops_telemetry_core::sampling::ManualClock;
 
 /// A log sink the test can read back.
 #[derive(Clone, Default)]
@@ -38,12 +39,12 @@ impl Write for Captured {
 }
 
 /// 2025-11-29T12:00:00.123Z, always.
-pub fn fixed_clock() -> LogClock {
-    Arc::new(|| {
+pub fn fixed_clock() -> ManualClock {
+    ManualClock::new(
         chrono::DateTime::parse_from_rfc3339("2025-11-29T12:00:00.123Z")
             .unwrap()
-            .with_timezone(&chrono::Utc)
-    })
+            .with_timezone(&chrono::Utc),
+    )
 }
 
 /// Framed records of a spool file.
