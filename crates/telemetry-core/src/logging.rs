@@ -31,10 +31,11 @@ use record::{Attribute, LogEntry, Output, TextRange, Value};
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::Write;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 use stellaops_redaction::{Redactor, Report};
 use stellaops_telemetry_model::clock::{Clock, unix_nanos};
+use stellaops_telemetry_model::sync::lock;
 pub use tenant::TENANT_FIELD;
 use tracing::subscriber::Interest;
 use tracing::{Event, Metadata, Subscriber};
@@ -157,7 +158,7 @@ impl Outputs {
     /// Writes a batch of JSON lines with one write.
     fn write_lines(&self, lines: &str) {
         if let (Some(sink), false) = (&self.stdout, lines.is_empty()) {
-            let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut sink = lock(sink);
             let _ = sink.write_all(lines.as_bytes());
             let _ = sink.flush();
         }

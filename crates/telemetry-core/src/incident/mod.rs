@@ -16,8 +16,9 @@ use chrono::{DateTime, Utc};
 use prometheus_client::metrics::gauge::Gauge;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
+use stellaops_telemetry_model::sync::{read, write};
 
 /// How long an incident lasts unless its request says otherwise: 30 minutes.
 pub const DEFAULT_INCIDENT_TTL: Duration = Duration::from_secs(30 * 60);
@@ -366,11 +367,7 @@ impl IncidentController {
     /// Adds an observer, called (on the thread that made the change, after the change is
     /// visible to [`Self::is_active`]) for every event.
     pub fn observe(&self, observer: IncidentObserver) {
-        self.inner
-            .observers
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(observer);
+        write(&self.inner.observers).push(observer);
     }
 
     /// The clock.
@@ -394,11 +391,7 @@ impl IncidentController {
         let now = self.inner.clock.now_nanos();
         let expires_nanos = now.saturating_add(u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX));
         let (status, event) = {
-            let mut active = self
-                .inner
-                .active
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut active = write(&self.inner.active);
             match active.get_mut(&request.tenant) {
                 Some(a) if a.expires_nanos > now => {
                     if expires_nanos > a.expires_nanos {
@@ -475,11 +468,7 @@ impl IncidentController {
     pub fn stop(&self, tenant: &str, actor: &str) -> Result<IncidentStatus, IncidentError> {
         let now = self.inner.clock.now_nanos();
         let removed = {
-            let mut active = self
-                .inner
-                .active
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut active = write(&self.inner.active);
             let removed = active.remove(tenant);
             self.inner.count.store(active.len(), Ordering::Release);
             self.set_gauge(active.len());
@@ -511,11 +500,7 @@ impl IncidentController {
         }
         let now = self.inner.clock.now_nanos();
         let expired: Vec<Active> = {
-            let mut active = self
-                .inner
-                .active
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut active = write(&self.inner.active);
             let due: Vec<String> = active
                 .iter()
                 .filter(|(_, a)| a.expires_nanos <= now)
@@ -539,11 +524,7 @@ impl IncidentController {
         if self.inner.count.load(Ordering::Acquire) == 0 {
             return false;
         }
-        let expires = self
-            .inner
-            .active
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
+        let expires = read(&self.inner.active)
             .get(tenant)
             .map(|a| a.expires_nanos);
         expires.is_some_and(|e| self.inner.clock.now_nanos() < e)
@@ -557,10 +538,7 @@ impl IncidentController {
     /// Every active incident, by tenant.
     pub fn status(&self) -> Vec<IncidentStatus> {
         let now = self.inner.clock.now_nanos();
-        self.inner
-            .active
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
+        read(&self.inner.active)
             .values()
             .filter(|a| a.expires_nanos > now)
             .map(|a| a.status.clone())
@@ -570,10 +548,7 @@ impl IncidentController {
     /// `tenant`'s active incident, if any.
     pub fn status_of(&self, tenant: &str) -> Option<IncidentStatus> {
         let now = self.inner.clock.now_nanos();
-        self.inner
-            .active
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
+        read(&self.inner.active)
             .get(tenant)
             .filter(|a| a.expires_nanos > now)
             .map(|a| a.status.clone())
@@ -587,13 +562,7 @@ impl IncidentController {
 
     fn emit(&self, event: &IncidentEvent) {
         audit(event);
-        for observer in self
-            .inner
-            .observers
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-        {
+        for observer in read(&self.inner.observers).iter() {
             observer(event);
         }
     }

@@ -17,9 +17,10 @@ use crate::settings::{Settings, Signal};
 use crate::span_layer::SpanRecord;
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use std::collections::BTreeMap;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use stellaops_telemetry_model::clock::unix_nanos;
+use stellaops_telemetry_model::sync::lock;
 
 /// The export worker of each signal.
 #[derive(Debug, Clone)]
@@ -99,12 +100,7 @@ impl ExportWorkers {
             if !tick {
                 return None;
             }
-            let text = encode_openmetrics(
-                &metric_registry
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner),
-            )
-            .ok()?;
+            let text = encode_openmetrics(&lock(&metric_registry)).ok()?;
             openmetrics_to_otlp(
                 &text,
                 metric_resource.clone(),

@@ -9,8 +9,9 @@ use crate::profile::ExporterKind;
 use crate::settings::{Settings, Signal};
 use crate::spool::{SpoolConfig, SpoolMetrics, SpoolSlot};
 use prometheus_client::registry::Registry;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use stellaops_telemetry_model::clock::Clock;
+use stellaops_telemetry_model::sync::lock;
 
 /// The spool as start-up leaves it.
 pub(super) struct SpoolSetup {
@@ -36,7 +37,7 @@ impl SpoolSetup {
         copy: Option<bool>,
     ) -> Result<Self, InitError> {
         let spool_metrics = SpoolMetrics::default();
-        spool_metrics.register(&mut registry.lock().unwrap_or_else(PoisonError::into_inner));
+        spool_metrics.register(&mut lock(registry));
         let spool_copy = copy.unwrap_or(settings.profile.spool_copy);
         let explicit_config = config.is_some();
         let spool = SpoolSlot::new(

@@ -18,10 +18,11 @@ use crate::spool::{Capture, Spool, SpoolSlot};
 use crate::window::Window;
 use prometheus_client::registry::Registry;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use stellaops_egress_policy::{EgressGuard, SealedMode};
 use stellaops_redaction::{RedactionPolicy, Redactor};
+use stellaops_telemetry_model::sync::lock;
 
 /// Running telemetry. Keep it for the life of the service: dropping it flushes every signal
 /// and stops the export threads (bounded by [`DEFAULT_SHUTDOWN_TIMEOUT`] per signal).
@@ -71,19 +72,17 @@ impl Telemetry {
     /// Registers more metrics (a module's own, DORA metrics...) into the same registry, so
     /// they appear on `/metrics` and in OTLP pushes.
     pub fn register_metrics(&self, register: impl FnOnce(&mut Registry)) {
-        register(&mut self.registry.lock().unwrap_or_else(PoisonError::into_inner));
+        register(&mut lock(&self.registry));
     }
 
     /// `/metrics` in the Prometheus text format 0.0.4.
     pub fn render_prometheus(&self) -> String {
-        encode_prometheus_text(&self.registry.lock().unwrap_or_else(PoisonError::into_inner))
-            .unwrap_or_default()
+        encode_prometheus_text(&lock(&self.registry)).unwrap_or_default()
     }
 
     /// `/metrics` in OpenMetrics text.
     pub fn render_openmetrics(&self) -> String {
-        encode_openmetrics(&self.registry.lock().unwrap_or_else(PoisonError::into_inner))
-            .unwrap_or_default()
+        encode_openmetrics(&lock(&self.registry)).unwrap_or_default()
     }
 
     /// The run-time log level switch.

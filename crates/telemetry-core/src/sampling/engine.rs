@@ -19,7 +19,8 @@ use opentelemetry::trace::Status;
 use opentelemetry_sdk::trace::SpanData;
 use prometheus_client::metrics::counter::Counter;
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
+use stellaops_telemetry_model::sync::lock;
 
 /// The span attribute that names a span's tenant.
 pub const TENANT_ATTRIBUTE: &str = "tenant";
@@ -289,7 +290,7 @@ impl<S: SampledSpan> TailSampler<S> {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State<S>> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.state)
     }
 
     fn is_forensic(&self, tenant: &str) -> bool {

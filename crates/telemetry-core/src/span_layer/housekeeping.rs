@@ -17,6 +17,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use stellaops_telemetry_model::sync::lock;
 
 /// Ended spans queued for the housekeeping thread beyond which the emitting thread hands the
 /// queue to the sampler itself (so memory stays bounded when housekeeping falls behind; the
@@ -94,7 +95,7 @@ impl Inner {
             self.deliver(vec![spans]);
             return;
         }
-        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut pending = lock(&self.pending);
         pending.spans += spans.len();
         pending.batches.push(spans);
         if pending.spans < WAKE_PENDING_SPANS {
@@ -103,7 +104,7 @@ impl Inner {
         if !pending.woken {
             pending.woken = true;
             drop(pending);
-            if let Some(wake) = &*self.wake.lock().unwrap_or_else(PoisonError::into_inner) {
+            if let Some(wake) = &*lock(&self.wake) {
                 let _ = wake.send(Housekeeping::Deliver);
             }
             return;
@@ -129,11 +130,7 @@ impl Inner {
 
     /// Delivers every queued hand-over to the sampler.
     pub(super) fn deliver_pending(&self) {
-        let batches = self
-            .pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let batches = lock(&self.pending).take();
         if !batches.is_empty() {
             self.deliver(batches);
         }
@@ -143,10 +140,7 @@ impl Inner {
     /// into the sampler.
     fn drain_open(&self) {
         self.deliver_pending();
-        let open: Vec<Arc<LocalTrace>> = self
-            .open
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        let open: Vec<Arc<LocalTrace>> = lock(&self.open)
             .values()
             .filter_map(std::sync::Weak::upgrade)
             .collect();

@@ -21,8 +21,9 @@ use smallvec::SmallVec;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::channel;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use stellaops_telemetry_model::sync::lock;
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::Context;
@@ -82,16 +83,8 @@ impl SpanLayer {
         let thread = std::thread::Builder::new()
             .name("stellaops-tail-sampler".to_owned())
             .spawn(move || housekeeping::run(&inner, &rx, every, tick.as_ref()))?;
-        *self
-            .inner
-            .wake
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(stop.clone());
-        *self
-            .inner
-            .housekeeping
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some((stop, thread));
+        *lock(&self.inner.wake) = Some(stop.clone());
+        *lock(&self.inner.housekeeping) = Some((stop, thread));
         self.inner.deferred.store(true, Ordering::Release);
         Ok(())
     }
@@ -116,23 +109,14 @@ impl SpanLayer {
 
     /// Stops housekeeping, decides every trace, and stops the export worker.
     pub fn shutdown(&self, timeout: Duration) -> bool {
-        let hk = self
-            .inner
-            .housekeeping
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let hk = lock(&self.inner.housekeeping).take();
         if let Some((stop, thread)) = hk {
             let _ = stop.send(Housekeeping::Stop);
             let _ = thread.join();
         }
         // Spans ending from now on go straight to the sampler (nothing delivers a queue).
         self.inner.deferred.store(false, Ordering::Release);
-        *self
-            .inner
-            .wake
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = None;
+        *lock(&self.inner.wake) = None;
         self.inner.decide_all();
         self.inner.sink.shutdown(timeout)
     }
@@ -199,11 +183,7 @@ where
                     key,
                     state: Mutex::new(LocalState::default()),
                 });
-                inner
-                    .open
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .insert(key, Arc::downgrade(&trace));
+                lock(&inner.open).insert(key, Arc::downgrade(&trace));
                 (inner.ids.trace_id(), [0; 8], 0, trace)
             }
         };
@@ -295,11 +275,7 @@ where
             state.handed_over = true;
             let mut spans = std::mem::take(&mut state.spans);
             drop(state);
-            inner
-                .open
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .remove(&trace.key);
+            lock(&inner.open).remove(&trace.key);
             spans.push(record);
             inner.hand_over(spans);
             return;

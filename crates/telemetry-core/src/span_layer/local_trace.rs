@@ -5,7 +5,8 @@
 
 use super::record::SpanRecord;
 use crate::recycle::{Recycler, Stash};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
+use stellaops_telemetry_model::sync::lock;
 
 /// Spans of one trace buffered beside its open local root before they go to the sampler in
 /// one batch (a long-running root with many children hands them over in batches of this size,
@@ -41,7 +42,7 @@ pub(super) struct LocalState {
 
 impl LocalTrace {
     pub(super) fn lock(&self) -> MutexGuard<'_, LocalState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.state)
     }
 }
 

@@ -11,8 +11,10 @@ use super::recovery::Recovery;
 use super::retention::LogClass;
 use super::stream::Stream;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use stellaops_bundle_format::Signal;
+/// Locks a mutex, recovering the data of a lock poisoned by a panic.
+pub(super) use stellaops_telemetry_model::sync::lock;
 
 /// What every clone of a [`Spool`] shares.
 pub(super) struct Inner {
@@ -39,11 +41,6 @@ impl std::fmt::Debug for Spool {
             .field("config", &self.inner.config)
             .finish_non_exhaustive()
     }
-}
-
-/// Locks `m`, recovering the data of a lock poisoned by a panic.
-pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Spool {
