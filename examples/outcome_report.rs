@@ -1,6 +1,6 @@
 //! An executive outcome report: a release orchestrator records a week of deployments and
 //! incidents; the report attributes outcomes to pipelines and incidents to severities, and is
-//! written as canonical JSON, Markdown and a self-contained HTML page (open it in a browser).
+//! written as stable JSON (fields in declaration order), Markdown and a self-contained HTML page (open it in a browser).
 //!
 //! Run: `cargo run --example outcome_report` (writes `./outcome-report.{json,md,html}`).
 

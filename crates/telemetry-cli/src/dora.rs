@@ -19,7 +19,7 @@ pub(crate) enum DoraArgs {
     /// JSON. A metric without data is null.
     Summary(SummaryArgs),
     /// Render the executive outcome report (pipelines, severities, daily cohort) of one tenant
-    /// over a window as canonical JSON, Markdown or a self-contained HTML page.
+    /// over a window as stable JSON (fields in declaration order), Markdown or a self-contained HTML page.
     Report(ReportArgs),
 }
 
@@ -39,7 +39,7 @@ pub(crate) struct ReportArgs {
 /// `--format` values.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum Format {
-    /// Canonical JSON (camelCase).
+    /// Stable JSON (camelCase, fields in declaration order).
     Json,
     /// Markdown tables.
     Md,

@@ -161,7 +161,7 @@ failed_from!(
     stellaops_telemetry_core::replay::ReplayError,
     stellaops_telemetry_core::spool::SpoolError,
     stellaops_telemetry_core::spool::CaptureError,
-    stellaops_telemetry_deploy::bundle::BundleError,
+    stellaops_telemetry_deploy::bundle::ConfigBundleError,
     stellaops_telemetry_deploy::offline_kit::KitError,
     stellaops_dora_metrics::DoraError,
     stellaops_outcome_analytics::OutcomeError,

@@ -1,6 +1,6 @@
 //! Span conventions: `http.request`, `db.query`, `policy.evaluate`,
 //! `scan.image` and `sign.dsse`, with OpenTelemetry semantic-convention attribute names where
-//! one exists and the advisory's names otherwise; errors set the span status.
+//! one exists and the specification's names otherwise; errors set the span status.
 //!
 //! ```
 //! use stellaops_telemetry_core::spans;
@@ -45,7 +45,7 @@ pub fn db_query(collection: &str, operation: &str) -> Span {
     )
 }
 
-/// `policy.evaluate`: the advisory's `policyId` and `version`.
+/// `policy.evaluate`: the specification's `policyId` and `version`.
 pub fn policy_evaluate(policy_id: &str, version: &str) -> Span {
     tracing::info_span!(
         "policy.evaluate",
@@ -57,7 +57,7 @@ pub fn policy_evaluate(policy_id: &str, version: &str) -> Span {
     )
 }
 
-/// `scan.image`: the advisory's `imageRef` and `digest`.
+/// `scan.image`: the specification's `imageRef` and `digest`.
 pub fn scan_image(image_ref: &str, digest: &str) -> Span {
     tracing::info_span!(
         "scan.image",
@@ -69,7 +69,7 @@ pub fn scan_image(image_ref: &str, digest: &str) -> Span {
     )
 }
 
-/// `sign.dsse`: the advisory's `predicateType`.
+/// `sign.dsse`: the specification's `predicateType`.
 pub fn sign_dsse(predicate_type: &str) -> Span {
     tracing::info_span!(
         "sign.dsse",

@@ -26,7 +26,7 @@ pub const GRAFANA_DASHBOARD_DIR: &str = "/var/lib/grafana/dashboards/stellaops";
 /// Why a bundle could not be built or written.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum BundleError {
+pub enum ConfigBundleError {
     /// A collector config could not be rendered for the site.
     #[error(transparent)]
     Render(#[from] RenderError),
@@ -43,13 +43,13 @@ pub enum BundleError {
     },
 }
 
-impl BundleError {
+impl ConfigBundleError {
     /// A stable machine code: the render error's, the DSSE error's, or `deploy.io`.
     pub fn code(&self) -> &'static str {
         match self {
-            BundleError::Render(e) => e.code(),
-            BundleError::Sign(e) => e.code(),
-            BundleError::Io { .. } => "deploy.io",
+            ConfigBundleError::Render(e) => e.code(),
+            ConfigBundleError::Sign(e) => e.code(),
+            ConfigBundleError::Io { .. } => "deploy.io",
         }
     }
 }
@@ -75,9 +75,9 @@ impl ConfigBundle {
     /// Renders every file of `profile` for `site` (unsigned; see [`ConfigBundle::sign`]).
     ///
     /// # Errors
-    /// [`BundleError::Render`] when the collector config is refused (egress policy) or the
+    /// [`ConfigBundleError::Render`] when the collector config is refused (egress policy) or the
     /// site is incomplete.
-    pub fn render(profile: &Profile, site: &Site) -> Result<Self, BundleError> {
+    pub fn render(profile: &Profile, site: &Site) -> Result<Self, ConfigBundleError> {
         let mut files = Vec::new();
         for (name, text) in render(profile, site)?.files() {
             files.push(file(format!("collector/{name}"), text));
@@ -133,8 +133,8 @@ impl ConfigBundle {
     /// Signs the manifest with `signer` (replacing an earlier signature).
     ///
     /// # Errors
-    /// [`BundleError::Sign`] when the signer fails.
-    pub fn sign(&mut self, signer: &dyn EnvelopeSigner) -> Result<(), BundleError> {
+    /// [`ConfigBundleError::Sign`] when the signer fails.
+    pub fn sign(&mut self, signer: &dyn EnvelopeSigner) -> Result<(), ConfigBundleError> {
         let envelope = sign_envelope(&[signer], MANIFEST_PAYLOAD_TYPE, self.manifest())?;
         self.envelope = Some(envelope);
         Ok(())
@@ -174,12 +174,12 @@ impl ConfigBundle {
     /// in order.
     ///
     /// # Errors
-    /// [`BundleError::Io`] naming the file that could not be written.
-    pub fn write_to(&self, dir: &Path) -> Result<Vec<PathBuf>, BundleError> {
+    /// [`ConfigBundleError::Io`] naming the file that could not be written.
+    pub fn write_to(&self, dir: &Path) -> Result<Vec<PathBuf>, ConfigBundleError> {
         let mut written = Vec::new();
         for f in self.files() {
             let path = dir.join(&f.path);
-            let io = |source| BundleError::Io {
+            let io = |source| ConfigBundleError::Io {
                 path: path.clone(),
                 source,
             };

@@ -67,7 +67,7 @@ pub const MAX_KIT_FILES: usize = 10_000;
 pub enum KitError {
     /// Rendering the profile's configs failed.
     #[error(transparent)]
-    Render(#[from] crate::bundle::BundleError),
+    Render(#[from] crate::bundle::ConfigBundleError),
     /// Signing the manifest failed.
     #[error("signing the kit manifest failed: {0}")]
     Sign(DsseError),

@@ -39,7 +39,7 @@ label_set!(/// `{service, endpoint}`
     ServiceEndpoint { service => "service", endpoint => "endpoint" });
 label_set!(/// `{service, status}`
     ServiceStatus { service => "service", status => "status" });
-label_set!(/// `{tenant, job_type}` (the advisory writes `jobType`; see ADR 0004)
+label_set!(/// `{tenant, job_type}` (the specification writes `jobType`; see ADR 0004)
     TenantJobType { tenant => "tenant", job_type => "job_type" });
 label_set!(/// `{service, breaker}`
     ServiceBreaker { service => "service", breaker => "breaker" });
@@ -302,7 +302,7 @@ impl MetricCatalogue {
         self.request_total.get_or_create_owned(&l)
     }
 
-    /// `stellaops_active_jobs{tenant,job_type}` (the advisory's `jobType`, see ADR 0004).
+    /// `stellaops_active_jobs{tenant,job_type}` (the specification's `jobType`, see ADR 0004).
     pub fn active_jobs(&self, tenant: &str, job_type: &str) -> Gauge {
         let l = TenantJobType {
             tenant: self.v(ACTIVE_JOBS, "tenant", tenant),
