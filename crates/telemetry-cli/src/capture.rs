@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use stellaops_bundle_format::{Compression, ManualClock, SystemClock};
 use stellaops_dsse::PrivateKey;
 use stellaops_telemetry_core::spool::{CaptureObserver, SegmentInfo, Spool};
-use stellaops_telemetry_core::window::Window;
+use stellaops_telemetry_model::window::Window;
 
 /// `capture --url`: download the export, then verify it; a bundle that fails verification is
 /// removed (nothing unverifiable is left behind under `--out`).

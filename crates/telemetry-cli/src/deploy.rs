@@ -6,9 +6,9 @@ use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
 use stellaops_dsse::PrivateKey;
-use stellaops_telemetry_core::profile::Profile;
 use stellaops_telemetry_deploy::bundle::ConfigBundle;
 use stellaops_telemetry_deploy::collector::Site;
+use stellaops_telemetry_model::profile::Profile;
 
 /// Render a profile's fleet configuration into a directory.
 #[derive(Debug, Args)]

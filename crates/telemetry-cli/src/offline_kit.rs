@@ -9,11 +9,11 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use stellaops_dsse::{EnvelopeSigner, PrivateKey, TrustedKey, TrustedKeys, Verifier};
-use stellaops_telemetry_core::profile::Profile;
 use stellaops_telemetry_deploy::collector::Site;
 use stellaops_telemetry_deploy::offline_kit::{
     KitReport, KitSignature, OfflineKit, verify_dir, verify_tarball,
 };
+use stellaops_telemetry_model::profile::Profile;
 
 /// Arguments of `stella-telemetry offline-kit`.
 #[derive(Debug, Args)]

@@ -4,9 +4,9 @@
 
 use sha2::{Digest as _, Sha256};
 use stellaops_dsse::EnvelopeSigner;
-use stellaops_telemetry_core::profile::{ExporterKind, Profile};
 use stellaops_telemetry_deploy::bundle::ConfigBundle;
 use stellaops_telemetry_deploy::collector::Site;
+use stellaops_telemetry_model::profile::{ExporterKind, Profile};
 
 /// Why the config bundles could not be prepared.
 #[derive(Debug, thiserror::Error)]

@@ -1,9 +1,9 @@
-//! Export windows: the window grammar of `stellaops_telemetry_core::window` (`24h`, `90m`,
+//! Export windows: the window grammar of `stellaops_telemetry_model::window` (`24h`, `90m`,
 //! `7d`, or an RFC 3339 `start/end` range; half-open `[start, end)`), limited to 31 days for
 //! exports over HTTP.
 
 use chrono::{DateTime, Duration, Utc};
-pub use stellaops_telemetry_core::window::{Window, WindowError};
+pub use stellaops_telemetry_model::window::{Window, WindowError};
 
 /// The longest window an export over HTTP may cover.
 pub const MAX_WINDOW: Duration = Duration::days(31);

@@ -3,7 +3,9 @@
 //!
 //! Not detectors: the service tells them what happened (a violation, a breaker opening).
 
-use super::{IncidentController, IncidentError, IncidentRequest, IncidentSource, IncidentStatus};
+use super::controller::{
+    IncidentController, IncidentError, IncidentRequest, IncidentSource, IncidentStatus,
+};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;

@@ -13,8 +13,8 @@
 //!
 //! Not where OTLP is exported: the processed records go to the logs export worker.
 
-use super::Outputs;
 use super::capture::{self, RawEvent};
+use super::outputs::Outputs;
 use super::record::LogEntry;
 use std::cell::Cell;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};

@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::{Value, json};
-use stellaops_telemetry_core::profile::Profile;
+use stellaops_telemetry_model::profile::Profile;
 
 pub(super) async fn list_profiles(State(state): AppState, headers: HeaderMap) -> Response {
     let principal = match state.authenticate(&headers) {

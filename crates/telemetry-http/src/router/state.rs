@@ -12,8 +12,8 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use stellaops_dsse::EnvelopeSigner;
-use stellaops_telemetry_core::profile::Profile;
 use stellaops_telemetry_deploy::collector::Site;
+use stellaops_telemetry_model::profile::Profile;
 
 /// The OpenMetrics text `GET /metrics` serves (a prometheus-client registry encoder, usually).
 pub trait MetricsSource: Send + Sync {
