@@ -45,7 +45,7 @@
 //! Without `--bench` (as a test under `cargo nextest run --all-targets` or `cargo test`) it runs
 //! the CI smoke version: each of `a`, `b`, `c` for 1.5 s at 1,000 req/s, and fails only on a
 //! gross regression measured as a ratio in the same run: telemetry in `c` costing more than
-//! [`smoke_max_ratio`] times telemetry in `b` (1 in an optimised build: the issue's "(c)
+//! [`smoke_max_ratio`] times telemetry in `b` (1 in an optimised build: "(c)
 //! costing more than (b)"; 2 in the unoptimised test build). Never on an absolute time. Why
 //! these thresholds: with the lean span and log paths the ratio is about 0.5 optimised and
 //! 0.86–1.24 in the test build (there the workspace's own crates, which carry most of `c`'s
