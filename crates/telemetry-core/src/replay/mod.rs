@@ -7,7 +7,7 @@
 //! builds an [`OtlpRecordSink`].
 //!
 //! ```
-//! use stellaops_bundle_format::{BundleOptions, BundleReader, BundleWriter, ManualClock, Signal};
+//! use stellaops_bundle_format::{BundleOptions, BundleReader, BundleWriter, Signal};
 //! use stellaops_dsse::{Ed25519Signer, TrustedKeys, Verifier};
 //! use stellaops_telemetry_core::replay::{ManualClock, RecordSink, Replayer, SendFailure};
 //!

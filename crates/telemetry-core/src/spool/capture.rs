@@ -116,7 +116,7 @@ pub struct CaptureSummary {
 /// ```
 /// use stellaops_bundle_format::{BundleReader, Signal};
 /// use stellaops_dsse::{Ed25519Signer, TrustedKeys, Verifier};
-/// use stellaops_telemetry_core::spool::{ManualClock, Spool};
+/// use stellaops_telemetry_core::spool::{Clock, ManualClock, Spool};
 /// use stellaops_telemetry_core::window::Window;
 ///
 /// let dir = tempfile::tempdir()?;

@@ -12,7 +12,7 @@
 //!
 //! ```
 //! use chrono::{DateTime, Utc};
-//! use stellaops_telemetry_core::spool::{ManualClock, Spool, SpoolConfig};
+//! use stellaops_telemetry_core::spool::{Clock, ManualClock, Spool, SpoolConfig};
 //! use stellaops_telemetry_core::window::Window;
 //! use stellaops_bundle_format::Signal;
 //!
