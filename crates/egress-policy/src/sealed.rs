@@ -8,11 +8,11 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
-use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::Duration;
 
 use crate::policy::{EgressDecision, EgressPolicy, EgressRequest};
-use stellaops_telemetry_model::sync::lock;
+use stellaops_telemetry_model::sync::{lock, wait_timeout_while};
 
 /// Whether the site is sealed (air-gapped: nothing may leave the host).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -279,12 +279,10 @@ impl SealWatcher {
     pub fn wait_timeout(&mut self, timeout: Duration) -> Option<SealChange> {
         let seen = self.seen;
         let guard = lock(&self.mode.shared.current);
-        let (guard, _timed_out) = self
-            .mode
-            .shared
-            .changed
-            .wait_timeout_while(guard, timeout, |current| current.generation == seen)
-            .unwrap_or_else(PoisonError::into_inner);
+        let (guard, _timed_out) =
+            wait_timeout_while(&self.mode.shared.changed, guard, timeout, |current| {
+                current.generation == seen
+            });
         let now = *guard;
         drop(guard);
         self.report(now)

@@ -24,9 +24,9 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use stellaops_telemetry_model::sync::lock;
+use stellaops_telemetry_model::sync::{lock, wait_timeout};
 use tonic::codec::CompressionEncoding;
 use tonic::{Request, Response, Status};
 
@@ -230,12 +230,7 @@ impl OtlpSink {
                     seen: guard.summary(),
                 });
             }
-            guard = self
-                .shared
-                .changed
-                .wait_timeout(guard, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            guard = wait_timeout(&self.shared.changed, guard, deadline - now).0;
         }
     }
 }

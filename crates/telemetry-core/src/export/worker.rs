@@ -15,10 +15,10 @@ use super::otlp::ExportRequest;
 use prometheus_client::metrics::counter::Counter;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use stellaops_telemetry_model::sync::lock;
+use stellaops_telemetry_model::sync::{lock, wait_timeout};
 
 enum Control {
     Attach(tracing::Dispatch),
@@ -266,11 +266,7 @@ fn run<T>(
                     break;
                 }
                 state.waiting = true;
-                state = shared
-                    .wake
-                    .wait_timeout(state, next_tick - now)
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .0;
+                state = wait_timeout(&shared.wake, state, next_tick - now).0;
             }
             state.waiting = false;
             let tick = Instant::now() >= next_tick;

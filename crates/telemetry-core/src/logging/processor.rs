@@ -17,10 +17,10 @@ use super::capture::{self, RawEvent};
 use super::outputs::Outputs;
 use super::record::LogEntry;
 use std::cell::Cell;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
-use stellaops_telemetry_model::sync::lock;
+use stellaops_telemetry_model::sync::{lock, wait_timeout};
 
 /// How often the processor's thread processes what the emitting threads captured: the most
 /// an info line waits before it is on stdout.
@@ -171,11 +171,7 @@ impl LogProcessor {
                         let mut queue = shared.queue();
                         if !queue.stop && queue.events.len() < WAKE_AT {
                             queue.waiting = true;
-                            queue = shared
-                                .wake
-                                .wait_timeout(queue, PROCESS_INTERVAL)
-                                .unwrap_or_else(PoisonError::into_inner)
-                                .0;
+                            queue = wait_timeout(&shared.wake, queue, PROCESS_INTERVAL).0;
                             queue.waiting = false;
                         }
                         queue.stop

@@ -14,10 +14,10 @@ use crate::sampling::{Clock, TailSampler, Tick};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use stellaops_telemetry_model::sync::lock;
+use stellaops_telemetry_model::sync::{get_mut, lock};
 
 /// Ended spans queued for the housekeeping thread beyond which the emitting thread hands the
 /// queue to the sampler itself (so memory stays bounded when housekeeping falls behind; the
@@ -165,12 +165,7 @@ impl Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         // Only tells the thread to stop: the last handle may be dropped on that very thread.
-        if let Some((stop, _thread)) = self
-            .housekeeping
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
+        if let Some((stop, _thread)) = get_mut(&mut self.housekeeping).take() {
             let _ = stop.send(Housekeeping::Stop);
         }
     }
