@@ -29,8 +29,9 @@ pub(super) fn scan_cards(t: &[u8], out: &mut Vec<Finding>) {
 }
 
 /// Within a stretch of digits, spaces and dashes: runs of digit groups joined by single
-/// separators. Every run of whole groups that starts at a group start and holds 13–19 digits is
-/// a candidate, so a card inside a longer grouped number is still found.
+/// separators. Every run of whole groups that starts at a group start, holds 13–19 digits and
+/// uses one separator kind is a candidate, so a card inside a longer grouped number is still
+/// found (`4111 1111 1111 1111`, `3714 496353 98431`, `4000-0000-0000-0000-006`).
 fn card_runs(t: &[u8], stretch_start: usize, stretch_end: usize, out: &mut Vec<Finding>) {
     let mut i = stretch_start;
     while i < stretch_end {
@@ -68,10 +69,15 @@ fn cards_in_run(t: &[u8], start: usize, end: usize, out: &mut Vec<Finding>) {
         let mut digits = 0;
         let mut k = group_start;
         let mut found = None;
+        // The separator of this candidate: a printed number uses one kind throughout, so a
+        // second kind (`4111 1111-1111 1111`) ends the candidate.
+        let mut separator = None;
         while k < end {
             let b = at(t, k).unwrap_or(b' ');
             if b.is_ascii_digit() {
                 digits += 1;
+            } else if *separator.get_or_insert(b) != b {
+                break;
             }
             k += 1;
             let group_ends = !at(t, k).is_some_and(|b| b.is_ascii_digit());

@@ -196,3 +196,23 @@ fn markers_are_recognised() {
     assert!(!is_marker(&format!("sha256:{}", "AB".repeat(32))));
     assert!(!is_marker("[redacted]x"));
 }
+
+#[test]
+fn printed_card_numbers_with_one_separator_kind() {
+    for card in [
+        "5624 2962 4010 0148",
+        "5624-2962-4010-0148",
+        "3714 496353 98431",
+        "3714-496353-98431",
+        "4111 1111 1111 1111 110",
+        "4111-1111-1111-1111-110",
+    ] {
+        let text = format!("paid with {card}, thanks");
+        assert_eq!(only(&text), (card.into(), Detector::PaymentCard), "{text}");
+    }
+    assert_eq!(find("ref 5624 2962 4010 0149"), [], "Luhn fails");
+    assert_eq!(find("ref 3714 496353 98432"), [], "Luhn fails");
+    assert_eq!(find("ref 5624 2962-4010 0148"), [], "mixed separators");
+    assert_eq!(find("ref 3714-496353 98431"), [], "mixed separators");
+    assert_eq!(find("ref 5624  2962  4010  0148"), [], "double spaces");
+}
