@@ -8,6 +8,7 @@ use memchr::memmem;
 
 use super::bytes::{at, is_b64url, run_end, slice, starts_token};
 use super::kind::Detector;
+use super::separator::{is_pair_byte, pair_split};
 
 /// Which precise check a trigger literal leads to.
 #[derive(Clone, Copy, Debug)]
@@ -18,6 +19,8 @@ pub(super) enum Anchor {
     Pem,
     Aws,
     Slack,
+    /// The word `credential(s)`: a credential pair after it is masked.
+    Credential,
     Prefix(PrefixToken),
 }
 
@@ -92,6 +95,9 @@ pub(super) const TRIGGERS: &[(&str, Anchor)] = &[
         "AIza",
         prefix(Detector::GoogleApiKey, Charset::WordDash, 35),
     ),
+    ("credential", Anchor::Credential),
+    ("Credential", Anchor::Credential),
+    ("CREDENTIAL", Anchor::Credential),
 ];
 
 /// The shortest text any [`TRIGGERS`] detector can match (a 10-character JWT header and two
@@ -99,7 +105,7 @@ pub(super) const TRIGGERS: &[(&str, Anchor)] = &[
 pub(super) const MIN_LITERAL_FINDING: usize = 13;
 
 /// Detectors found through [`TRIGGERS`].
-pub(super) const LITERAL_DETECTORS: [Detector; 11] = [
+pub(super) const LITERAL_DETECTORS: [Detector; 12] = [
     Detector::BearerCredential,
     Detector::BasicCredential,
     Detector::Jwt,
@@ -111,6 +117,7 @@ pub(super) const LITERAL_DETECTORS: [Detector; 11] = [
     Detector::SlackToken,
     Detector::StripeKey,
     Detector::GoogleApiKey,
+    Detector::KeyValueSecret,
 ];
 
 /// A dictionary word (`authentication`, `Token`) rather than a credential: a letter followed
@@ -238,4 +245,38 @@ pub(super) fn slack(t: &[u8], s: usize, e: usize) -> Option<Range<usize>> {
     }
     let end = run_end(t, e + 2, |b| b.is_ascii_alphanumeric() || b == b'-');
     (end - (e + 2) >= 10).then_some(s..end)
+}
+
+/// A credential pair right after a credential (`AKIA…:secret`, `AKIA…/secret`): the span of
+/// the separator and the second half, so the whole pair is masked. `end` is where the first
+/// half ends.
+pub(super) fn pair_after(t: &[u8], end: usize) -> Option<Range<usize>> {
+    if !matches!(at(t, end), Some(b':' | b'/')) {
+        return None;
+    }
+    let second_end = run_end(t, end + 1, is_pair_byte);
+    let second = slice(t, end + 1..second_end);
+    (!second.is_empty() && !second.starts_with(b"/")).then_some(end..second_end)
+}
+
+/// `credential(s)` followed by spaces and a credential pair (`credentials ID:SECRET`,
+/// `Credential id/secret`): the pair. `credentials=…` and `credentials: …` are
+/// [`super::separator::key_value`]'s.
+pub(super) fn credential_pair(t: &[u8], s: usize, e: usize) -> Option<Range<usize>> {
+    if !starts_token(t, s, |b| b.is_ascii_alphabetic()) {
+        return None;
+    }
+    let word_end = if matches!(at(t, e), Some(b's' | b'S')) {
+        e + 1
+    } else {
+        e
+    };
+    let start = run_end(t, word_end, |b| b == b' ' || b == b'\t');
+    if start == word_end {
+        return None;
+    }
+    let end = run_end(t, start, is_pair_byte);
+    let token = slice(t, start..end);
+    pair_split(token)?;
+    Some(start..end)
 }

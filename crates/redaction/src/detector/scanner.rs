@@ -10,8 +10,8 @@ use super::bytes::{at, is_b64std, is_b64token, run_end, run_start};
 use super::card::scan_cards;
 use super::kind::{Detector, DetectorSet, Finding};
 use super::literal::{
-    Anchor, LITERAL_DETECTORS, MIN_LITERAL_FINDING, TRIGGERS, aws_access_key_id, jwt, pem,
-    prefix_token, scheme_credential, slack,
+    Anchor, LITERAL_DETECTORS, MIN_LITERAL_FINDING, TRIGGERS, aws_access_key_id, credential_pair,
+    jwt, pair_after, pem, prefix_token, scheme_credential, slack,
 };
 use super::separator::{email, key_value, url_userinfo};
 
@@ -69,6 +69,9 @@ impl Scanner {
                     Anchor::Pem => self.push(out, Detector::PemPrivateKey, pem(t, s, e)),
                     Anchor::Aws => self.aws(t, s, e, out),
                     Anchor::Slack => self.push(out, Detector::SlackToken, slack(t, s, e)),
+                    Anchor::Credential => {
+                        self.push(out, Detector::KeyValueSecret, credential_pair(t, s, e));
+                    }
                     Anchor::Prefix(token) => {
                         self.push(out, token.detector, prefix_token(t, s, e, literal, token));
                     }
@@ -107,7 +110,9 @@ impl Scanner {
         let Some(id) = aws_access_key_id(t, s, e) else {
             return;
         };
-        self.push(out, Detector::AwsAccessKeyId, Some(id.clone()));
+        // `AKIA…:secret` / `AKIA…/secret`: the second half of the pair goes with the id.
+        let pair_end = pair_after(t, id.end).map_or(id.end, |pair| pair.end);
+        self.push(out, Detector::AwsAccessKeyId, Some(id.start..pair_end));
         if !self.enabled.contains(Detector::AwsSecretKey) {
             return;
         }

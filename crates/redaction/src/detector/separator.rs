@@ -37,6 +37,33 @@ const SECRET_KEY_SUFFIXES: &[&str] = &[
     "sessionid",
     "session_id",
     "session-id",
+    // Signed-URL and OAuth query parameters: `X-Amz-Signature`, `X-Goog-Signature`,
+    // `X-Amz-Credential`, `X-Goog-Credential`, `X-Amz-Security-Token`, `refresh_token`,
+    // `access_token`, `id_token` and `client_secret` end with a name above or this one.
+    "signature",
+];
+
+/// Keys that name a secret only as the whole key (ASCII case ignored): as suffixes they would
+/// match ordinary keys (`status_code`, `exit_code`).
+const SECRET_KEYS_EXACT: &[&str] = &["sig"];
+
+/// The OAuth authorization code: a secret as a query parameter (`?code=…`, `&code=…`) or when
+/// the value is long (authorization codes are tens of characters), not as a short status or
+/// error code in a log line (`code=404`, `code: E42`).
+const CODE_KEY: &str = "code";
+const CODE_MIN_LEN: usize = 16;
+
+/// Keys whose value is the first half of a credential pair (`client_id=ID:SECRET`,
+/// `user=alice:hunter2`): a value holding `first:second` or `first/second` is masked whole; a
+/// value without a second half (`client_id=web-ui`) is kept.
+const PAIR_KEY_SUFFIXES: &[&str] = &[
+    "client_id",
+    "clientid",
+    "client-id",
+    "user",
+    "username",
+    "access_key_id",
+    "accesskeyid",
 ];
 
 /// Keys whose values are whole header values (`Authorization: Basic …`, `Cookie: a=b; c=d`):
@@ -64,20 +91,32 @@ pub(super) fn key_value(t: &[u8], sep: usize) -> Option<Range<usize>> {
             key_end -= 1;
         }
     }
-    // Every secret key suffix ends in one of these letters: a cheap first test.
+    // Every secret or pair key ends in one of these letters: a cheap first test.
     if !at(t, key_end.wrapping_sub(1)).is_some_and(|b| {
         matches!(
             b.to_ascii_lowercase(),
-            b'd' | b'e' | b't' | b'n' | b'y' | b'l' | b's'
+            b'd' | b'e' | b't' | b'n' | b'y' | b'l' | b's' | b'g' | b'r'
         )
     }) {
         return None;
     }
     let key_start = run_start(t, key_end, is_key_byte);
     let key = slice(t, key_start..key_end);
-    if !ends_with_any(key, SECRET_KEY_SUFFIXES) {
+    // A query parameter (`?sig=…`, `&code=…`): its value also ends at a `#` (the fragment).
+    let query = matches!(at(t, key_start.wrapping_sub(1)), Some(b'?' | b'&'));
+    let code = key.eq_ignore_ascii_case(CODE_KEY.as_bytes());
+    let kind = if ends_with_any(key, SECRET_KEY_SUFFIXES)
+        || SECRET_KEYS_EXACT
+            .iter()
+            .any(|k| key.eq_ignore_ascii_case(k.as_bytes()))
+        || code
+    {
+        KeyKind::Secret
+    } else if ends_with_any(key, PAIR_KEY_SUFFIXES) {
+        KeyKind::PairFirst
+    } else {
         return None;
-    }
+    };
     let header = ends_with_any(key, HEADER_KEY_SUFFIXES);
     let i = run_end(t, sep + 1, |b| b == b' ' || b == b'\t');
 
@@ -102,7 +141,9 @@ pub(super) fn key_value(t: &[u8], sep: usize) -> Option<Range<usize>> {
         i..end_trimmed
     } else {
         let end = run_end(t, i, |b| {
-            !(b.is_ascii_whitespace() || matches!(b, b'&' | b',' | b';' | b'"' | b'\'' | b'}'))
+            !(b.is_ascii_whitespace()
+                || matches!(b, b'&' | b',' | b';' | b'"' | b'\'' | b'}')
+                || (query && b == b'#'))
         });
         i..end
     };
@@ -110,7 +151,35 @@ pub(super) fn key_value(t: &[u8], sep: usize) -> Option<Range<usize>> {
     if text.is_empty() || marker_len_at(text) == Some(text.len()) {
         return None;
     }
-    Some(value)
+    match kind {
+        KeyKind::Secret if code && !query && text.len() < CODE_MIN_LEN => None,
+        KeyKind::Secret => Some(value),
+        KeyKind::PairFirst => pair_split(text).map(|_| value),
+    }
+}
+
+/// What a key in `key=value` text says about its value.
+#[derive(Clone, Copy)]
+enum KeyKind {
+    /// The value is a secret.
+    Secret,
+    /// The value is secret only when it is a credential pair.
+    PairFirst,
+}
+
+/// Bytes of the second half of a credential pair: anything up to whitespace, a quote, an
+/// angle bracket, a backslash or an `@` (a password may hold `&`, `,` or `;`, so those do not
+/// end it: fail closed).
+pub(super) fn is_pair_byte(b: u8) -> bool {
+    !(b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'`' | b'<' | b'>' | b'@' | b'\\'))
+}
+
+/// Whether `token` is `first:second` or `first/second` with both halves non-empty; returns
+/// the separator's position. A URL (`s3://bucket/key`) or a path (`/etc/x`) is not a pair.
+pub(super) fn pair_split(token: &[u8]) -> Option<usize> {
+    let sep = memchr::memchr2(b':', b'/', token)?;
+    let second = slice(token, sep + 1..token.len());
+    (sep > 0 && !second.is_empty() && !second.starts_with(b"/")).then_some(sep)
 }
 
 /// `scheme://user:pass@host`: the `user:pass` part, when it holds a non-empty password.

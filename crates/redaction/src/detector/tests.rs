@@ -216,3 +216,92 @@ fn printed_card_numbers_with_one_separator_kind() {
     assert_eq!(find("ref 3714-496353 98431"), [], "mixed separators");
     assert_eq!(find("ref 5624  2962  4010  0148"), [], "double spaces");
 }
+
+#[test]
+fn credential_pairs_are_masked_whole() {
+    assert_eq!(
+        find("credentials AKIAIOSFODNN7EXAMPLE:hunter2-Correct-Horse"),
+        [
+            (
+                "AKIAIOSFODNN7EXAMPLE:hunter2-Correct-Horse".into(),
+                Detector::KeyValueSecret
+            ),
+            (
+                "AKIAIOSFODNN7EXAMPLE:hunter2-Correct-Horse".into(),
+                Detector::AwsAccessKeyId
+            ),
+        ]
+    );
+    assert_eq!(
+        only("key AKIAIOSFODNN7EXAMPLE/hunter2 used"),
+        (
+            "AKIAIOSFODNN7EXAMPLE/hunter2".into(),
+            Detector::AwsAccessKeyId
+        )
+    );
+    assert_eq!(
+        only("loaded Credentials svc-build:Tr0ub4dor&3"),
+        ("svc-build:Tr0ub4dor&3".into(), Detector::KeyValueSecret)
+    );
+    assert_eq!(
+        only("client_id=web-ui:s3cr3tValue&x=1"),
+        ("web-ui:s3cr3tValue".into(), Detector::KeyValueSecret)
+    );
+    assert_eq!(
+        only("user=alice/hunter2 logged in"),
+        ("alice/hunter2".into(), Detector::KeyValueSecret)
+    );
+    assert_eq!(find("client_id=web-ui user=alice"), []);
+    assert_eq!(
+        find("credentials expired: retry; credentials at /etc/aws/credentials"),
+        []
+    );
+    assert_eq!(find("credentials from s3://bucket/key"), []);
+    assert_eq!(find("credentials [redacted] and AKIA"), []);
+}
+
+#[test]
+fn query_secrets_keep_the_name() {
+    for name in [
+        "sig",
+        "signature",
+        "X-Amz-Signature",
+        "X-Amz-Credential",
+        "X-Amz-Security-Token",
+        "X-Goog-Signature",
+        "X-Goog-Credential",
+        "code",
+        "client_secret",
+        "refresh_token",
+        "access_token",
+        "id_token",
+        "SIG",
+        "x-amz-signature",
+    ] {
+        let text = format!("GET /cb?state=1&{name}=v4lue%2Fx#frag 302");
+        assert_eq!(
+            only(&text),
+            ("v4lue%2Fx".into(), Detector::KeyValueSecret),
+            "{text}"
+        );
+        let text = format!("GET /cb?{name}=v4lue done");
+        assert_eq!(
+            only(&text),
+            ("v4lue".into(), Detector::KeyValueSecret),
+            "{text}"
+        );
+    }
+    assert_eq!(
+        only("signature=abc123 ok"),
+        ("abc123".into(), Detector::KeyValueSecret)
+    );
+    assert_eq!(
+        only("oauth code=SplxlOBeZQQYbYS6WxSbIA exchanged"),
+        ("SplxlOBeZQQYbYS6WxSbIA".into(), Detector::KeyValueSecret)
+    );
+    assert_eq!(
+        find("order=asc exit_code=1 status_code=200 code=404 code: E42 config=prod"),
+        []
+    );
+    assert_eq!(find("/cb?sig=[redacted]&code=[redacted]"), []);
+}
