@@ -65,6 +65,14 @@ pub enum PolicyError {
     /// `max_value_length` of zero.
     #[error("max_value_length: expected at least 1, found 0")]
     ZeroMaxValueLength,
+    /// A `url_query_allow` entry that cannot be a query parameter name.
+    #[error("url_query_allow: {name:?} is not a query parameter name: {problem}")]
+    InvalidQueryName {
+        /// The entry as written.
+        name: String,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The trigger search could not be built.
     #[error("detectors: expected the trigger literal search to build, found it unsupported here")]
     Detectors,
@@ -82,6 +90,7 @@ impl PolicyError {
             PolicyError::ExpiredOverride { .. } => "redaction.policy.override_expired",
             PolicyError::MissingSalt => "redaction.policy.hash_salt_missing",
             PolicyError::ZeroMaxValueLength => "redaction.policy.max_value_length_zero",
+            PolicyError::InvalidQueryName { .. } => "redaction.policy.invalid_url_query_allow",
             PolicyError::Detectors => "redaction.policy.detectors",
         }
     }

@@ -29,6 +29,9 @@
 //! - [`Redactor`]: applies a policy and returns a [`Report`] (reasons `secret`, `pii`,
 //!   `length`, `pattern`, `not_allowed`, and whether a hash was written). Clean input comes
 //!   back borrowed; nothing is allocated.
+//! - [`sanitize_url`], [`sanitize_query`], [`Redactor::redact_url`]: URLs keep scheme, host
+//!   and path; the user-info and every query value not on a [`QueryAllowList`] are masked.
+//!   [`Redactor::redact_value`] applies this to the [`URL_KEYS`] attributes.
 //! - [`ScrubMetrics`]: the `telemetry_scrub_events_total{tenant,reason}` counter family.
 //! - [`OverrideAudit`]: where override uses are reported (a `tracing` event by default).
 //!
@@ -64,6 +67,7 @@ mod metrics;
 mod policy;
 mod reason;
 mod redactor;
+mod url;
 
 pub use audit::{OverrideAudit, OverrideRecord, OverrideUse, RecordingAudit, TracingAudit};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -76,4 +80,5 @@ pub use policy::{
     ReplacementKind,
 };
 pub use reason::{Reason, ReasonSet, Report};
-pub use redactor::{KeyDecision, Redacted, Redactor};
+pub use redactor::{KeyDecision, Redacted, Redactor, URL_KEYS};
+pub use url::{DEFAULT_URL_QUERY_ALLOW, QueryAllowList, sanitize_query, sanitize_url};

@@ -12,6 +12,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::detector::{Detector, DetectorSet, Scanner};
 use crate::error::PolicyError;
 use crate::key_pattern::{Anchoring, KeyPatterns};
+use crate::url::{DEFAULT_URL_QUERY_ALLOW, QueryAllowList};
 
 /// Keys that are never dropped or masked by key rules (their values still pass the detectors):
 /// the reference implementation's list, plus the camel-case `traceId`/`spanId` of OTLP JSON.
@@ -213,6 +214,11 @@ pub struct PolicyFile {
     pub max_value_length: usize,
     /// Ticketed, expiring overrides.
     pub overrides: Vec<Override>,
+    /// Query parameter names whose values URLs keep, in addition to
+    /// [`DEFAULT_URL_QUERY_ALLOW`]; every other query value is masked.
+    pub url_query_allow: Vec<String>,
+    /// Whether [`DEFAULT_URL_QUERY_ALLOW`] applies (default `true`).
+    pub default_url_query_allow: bool,
 }
 
 impl Default for PolicyFile {
@@ -231,6 +237,8 @@ impl Default for PolicyFile {
             hash_salt: None,
             max_value_length: DEFAULT_MAX_VALUE_LENGTH,
             overrides: Vec::new(),
+            url_query_allow: Vec::new(),
+            default_url_query_allow: true,
         }
     }
 }
@@ -258,6 +266,8 @@ pub struct RedactionPolicy {
     pub(crate) overrides: Vec<(Override, KeyPatterns)>,
     pub(crate) scanner: Scanner,
     pub(crate) detectors: DetectorSet,
+    pub(crate) url_query_allow: QueryAllowList,
+    pub(crate) url_keys: KeyPatterns,
 }
 
 impl Default for RedactionPolicy {
@@ -335,6 +345,12 @@ impl RedactionPolicy {
     #[must_use]
     pub fn max_value_length(&self) -> usize {
         self.file.max_value_length
+    }
+
+    /// The query parameter names whose values URLs keep.
+    #[must_use]
+    pub fn url_query_allow(&self) -> &QueryAllowList {
+        &self.url_query_allow
     }
 
     /// The overrides.
@@ -457,6 +473,19 @@ impl RedactionPolicyBuilder {
         self
     }
 
+    /// Keeps the values of the query parameter `name` in URLs.
+    pub fn url_query_allow(mut self, name: impl Into<String>) -> Self {
+        self.file.url_query_allow.push(name.into());
+        self
+    }
+
+    /// Drops [`DEFAULT_URL_QUERY_ALLOW`]: only the names added with
+    /// [`RedactionPolicyBuilder::url_query_allow`] keep their values.
+    pub fn without_default_url_query_allow(mut self) -> Self {
+        self.file.default_url_query_allow = false;
+        self
+    }
+
     /// Adds a ticketed override.
     pub fn grant_override(mut self, grant: Override) -> Self {
         self.file.overrides.push(grant);
@@ -477,7 +506,8 @@ impl RedactionPolicyBuilder {
     /// [`PolicyError::InvalidPattern`] for a key pattern that does not parse,
     /// [`PolicyError::MissingTicket`], [`PolicyError::ZeroTtl`] and
     /// [`PolicyError::ExpiredOverride`] for overrides, [`PolicyError::MissingSalt`] for hash
-    /// replacement without a salt, [`PolicyError::ZeroMaxValueLength`].
+    /// replacement without a salt, [`PolicyError::ZeroMaxValueLength`],
+    /// [`PolicyError::InvalidQueryName`] for a `url_query_allow` entry.
     pub fn build_at(self, now: DateTime<Utc>) -> Result<RedactionPolicy, PolicyError> {
         let file = self.file;
         if file.max_value_length == 0 {
@@ -519,6 +549,18 @@ impl RedactionPolicyBuilder {
             &with_defaults(DEFAULT_TEXT_KEYS, file.default_text_keys, &file.text_keys),
         )?;
         let allowed = KeyPatterns::globs("allowed_keys", &file.allowed_keys, Anchoring::Prefix)?;
+        let url_query_allow = QueryAllowList::new(with_defaults(
+            DEFAULT_URL_QUERY_ALLOW,
+            file.default_url_query_allow,
+            &file.url_query_allow,
+        ))?;
+        let url_keys = KeyPatterns::suffixes(
+            "url_keys",
+            &crate::redactor::URL_KEYS
+                .iter()
+                .map(|k| (*k).to_owned())
+                .collect::<Vec<_>>(),
+        )?;
 
         let mut overrides = Vec::with_capacity(file.overrides.len());
         for grant in &file.overrides {
@@ -564,6 +606,8 @@ impl RedactionPolicyBuilder {
             overrides,
             scanner,
             detectors,
+            url_query_allow,
+            url_keys,
         })
     }
 }
@@ -650,6 +694,32 @@ mod tests {
             .build_at(noon())
             .unwrap_err();
         assert_eq!(err.code(), "redaction.policy.max_value_length_zero");
+    }
+
+    #[test]
+    fn url_query_allow_extends_the_default_and_rejects_bad_names() {
+        let clock = crate::ManualClock::new(noon());
+        let policy =
+            RedactionPolicy::from_json_with_clock(r#"{"url_query_allow": ["lang"]}"#, &clock)
+                .unwrap();
+        assert!(policy.url_query_allow().allows("lang"));
+        assert!(policy.url_query_allow().allows("page"));
+        assert!(!policy.url_query_allow().allows("q"));
+        let only = RedactionPolicy::from_json_with_clock(
+            r#"{"url_query_allow": ["lang"], "default_url_query_allow": false}"#,
+            &clock,
+        )
+        .unwrap();
+        assert_eq!(only.url_query_allow().names().collect::<Vec<_>>(), ["lang"]);
+        let err = RedactionPolicy::from_json_with_clock(r#"{"url_query_allow": ["a=b"]}"#, &clock)
+            .unwrap_err();
+        assert_eq!(err.code(), "redaction.policy.invalid_url_query_allow");
+        assert!(err.to_string().contains("\"a=b\""), "{err}");
+        let err = RedactionPolicy::builder()
+            .url_query_allow("")
+            .build_at(noon())
+            .unwrap_err();
+        assert_eq!(err.code(), "redaction.policy.invalid_url_query_allow");
     }
 
     #[test]

@@ -13,6 +13,13 @@ use crate::clock::{Clock, SystemClock};
 use crate::detector::{Finding, HASH_PREFIX, MASK, is_card_number, is_marker, marker_len_at};
 use crate::policy::{Mode, Override, RedactionPolicy, ReplacementKind};
 use crate::reason::{Reason, Report};
+use crate::url::{sanitize_query, sanitize_url};
+
+/// Attribute keys whose values are URLs (or, for `url.query`, a query string), matched as the
+/// whole key or its trailing segments, ignoring ASCII case: [`Redactor::redact_value`] and
+/// [`Redactor::redact_json`] sanitize their values like [`Redactor::redact_url`] (user-info
+/// and non-allow-listed query values masked) before the detectors run.
+pub const URL_KEYS: &[&str] = &["url", "url.full", "url.query", "http.target", "http.url"];
 
 /// What the key rules decide for a key, before any value is looked at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -177,7 +184,7 @@ impl Redactor {
             },
             Decision::Keep => {
                 let truncate = !self.policy.text.matches(key.as_bytes());
-                let (value, report) = self.redact_str(value, truncate);
+                let (value, report) = self.redact_kept(key.as_bytes(), value, truncate);
                 Redacted {
                     value: Some(value),
                     report,
@@ -220,6 +227,25 @@ impl Redactor {
         }
         let (out, report) = self.replace_findings(text, &mut findings);
         (Cow::Owned(out), report)
+    }
+
+    /// Redacts a URL or a request target (`https://u:p@host/p?a=1`, `/r?token=x&page=2`): the
+    /// user-info and the value of every query parameter not on the policy's
+    /// [`RedactionPolicy::url_query_allow`] list become `[redacted]` ([`crate::sanitize_url`],
+    /// reason `secret`); scheme, host and path stay, then the detectors run over the result
+    /// (a token in the path is still caught). Never truncated.
+    ///
+    /// ```
+    /// use stellaops_redaction::{RedactionPolicy, Redactor};
+    ///
+    /// let redactor = Redactor::new(RedactionPolicy::default());
+    /// let (url, report) = redactor.redact_url("https://app:pw@api.example/v1/items?page=2&sig=abc");
+    /// assert_eq!(url, "https://[redacted]@api.example/v1/items?page=2&sig=[redacted]");
+    /// assert!(report.scrubbed());
+    /// ```
+    #[must_use]
+    pub fn redact_url<'a>(&self, url: &'a str) -> (Cow<'a, str>, Report) {
+        self.redact_url_part(url, UrlPart::Url, false)
     }
 
     /// Redacts a JSON value in place, walking maps and arrays. Map keys are joined into dotted
@@ -321,7 +347,7 @@ impl Redactor {
         match value {
             Value::String(s) => {
                 let truncate = !self.policy.text.matches(path.as_bytes());
-                let (out, r) = self.redact_str(s, truncate);
+                let (out, r) = self.redact_kept(path.as_bytes(), s, truncate);
                 report.merge(r);
                 match out {
                     Cow::Borrowed(kept) => {
@@ -361,6 +387,66 @@ impl Redactor {
         };
         report.merge(replacement.1);
         *value = Value::String(replacement.0);
+    }
+
+    /// A kept string value: URL sanitizing for the [`URL_KEYS`], then [`Redactor::redact_str`].
+    fn redact_kept<'a>(
+        &self,
+        key: &[u8],
+        value: &'a str,
+        truncate: bool,
+    ) -> (Cow<'a, str>, Report) {
+        if !self.policy.url_keys.matches(key) {
+            return self.redact_str(value, truncate);
+        }
+        let part = if ends_with_segment(key, b"url.query") {
+            UrlPart::Query
+        } else {
+            UrlPart::Url
+        };
+        self.redact_url_part(value, part, truncate)
+    }
+
+    /// Sanitizes, runs the detectors (and the cut), and sanitizes the cut value again: a cut
+    /// inside a parameter leaves a name-only parameter that must be masked too, so a second
+    /// pass changes nothing.
+    fn redact_url_part<'a>(
+        &self,
+        value: &'a str,
+        part: UrlPart,
+        truncate: bool,
+    ) -> (Cow<'a, str>, Report) {
+        let allowed = &self.policy.url_query_allow;
+        let sanitize = |v: &'a str| match part {
+            UrlPart::Url => sanitize_url(v, allowed),
+            UrlPart::Query => sanitize_query(v, allowed),
+        };
+        let (out, mut report) = match sanitize(value) {
+            Cow::Borrowed(kept) => self.redact_str(kept, truncate),
+            Cow::Owned(sanitized) => {
+                let (out, mut report) = self.redact_str(&sanitized, truncate);
+                report.add(Reason::Secret);
+                let out = match out {
+                    Cow::Borrowed(same) if same.len() == sanitized.len() => sanitized,
+                    other => other.into_owned(),
+                };
+                (Cow::Owned(out), report)
+            }
+        };
+        if !report.reasons().contains(Reason::Length) {
+            return (out, report);
+        }
+        let again = match part {
+            UrlPart::Url => sanitize_url(&out, allowed),
+            UrlPart::Query => sanitize_query(&out, allowed),
+        };
+        match again {
+            Cow::Borrowed(_) => (out, report),
+            Cow::Owned(again) => {
+                report.add(Reason::Secret);
+                (Cow::Owned(again), report)
+            }
+        }
     }
 
     /// Detectors, then truncation (markers count as one character), then detectors again on
@@ -494,6 +580,24 @@ impl Redactor {
         out.push_str(&hex::encode(digest.as_slice()));
         out
     }
+}
+
+/// What a URL key holds.
+#[derive(Clone, Copy)]
+enum UrlPart {
+    /// A URL or a request target.
+    Url,
+    /// A query string (`url.query`).
+    Query,
+}
+
+/// Whether `key` is `segment` or ends with `.` + `segment` (ASCII case ignored).
+fn ends_with_segment(key: &[u8], segment: &[u8]) -> bool {
+    key.len().checked_sub(segment.len()).is_some_and(|start| {
+        key.get(start..)
+            .is_some_and(|tail| tail.eq_ignore_ascii_case(segment))
+            && (start == 0 || key.get(start - 1) == Some(&b'.'))
+    })
 }
 
 /// The dotted path of the key being visited, built without allocating for paths up to
@@ -771,6 +875,112 @@ mod tests {
         );
         assert!(report.reasons().contains(Reason::Pattern));
         assert!(report.reasons().contains(Reason::Pii));
+    }
+
+    #[test]
+    fn printed_card_numbers_go_in_text_and_nested_json() {
+        let r = redactor();
+        let (out, report) = r.redact_text("cards 5624 2962 4010 0148 and 3714-496353-98431 ok");
+        assert_eq!(out, "cards [redacted] and [redacted] ok");
+        assert_eq!(report.reasons().iter().collect::<Vec<_>>(), [Reason::Pii]);
+        let (out, _) = r.redact_text("ref 5624 2962 4010 0149 and 5624 2962-4010 0148");
+        assert_eq!(out, "ref 5624 2962 4010 0149 and 5624 2962-4010 0148");
+        let mut record = json!({
+            "payment": {"details": [{"note": "card 4111-1111-1111-1111-110 on file"}]},
+            "msg": "charged 3714 496353 98431",
+        });
+        r.redact_json(&mut record);
+        assert_eq!(
+            record,
+            json!({
+                "payment": {"details": [{"note": "card [redacted] on file"}]},
+                "msg": "charged [redacted]",
+            })
+        );
+    }
+
+    #[test]
+    fn credential_pairs_leave_no_second_half() {
+        let r = redactor();
+        let (out, _) = r.redact_text("credentials AKIAIOSFODNN7EXAMPLE:hunter2-Correct-Horse");
+        assert_eq!(out, "credentials [redacted]");
+        let (out, _) = r.redact_text("auth client_id=web:hunter2 and AKIAIOSFODNN7EXAMPLE/pw9");
+        assert_eq!(out, "auth client_id=[redacted] and [redacted]");
+        let mut record = json!({"log": {"message": "credentials svc:Tr0ub4dor&3 loaded"}});
+        r.redact_json(&mut record);
+        assert_eq!(
+            record,
+            json!({"log": {"message": "credentials [redacted] loaded"}})
+        );
+    }
+
+    #[test]
+    fn url_keys_are_sanitized_with_the_policy_allow_list() {
+        let r = redactor();
+        let v = r.redact_value("url.full", "https://u:p@host/a?token=x&page=2&lang=en");
+        assert_eq!(
+            v.value(),
+            Some("https://[redacted]@host/a?token=[redacted]&page=2&lang=[redacted]")
+        );
+        assert_eq!(
+            v.report().reasons().iter().collect::<Vec<_>>(),
+            [Reason::Secret]
+        );
+        assert_eq!(
+            r.redact_value("http.target", "/r?sig=x&order=asc").value(),
+            Some("/r?sig=[redacted]&order=asc")
+        );
+        assert_eq!(
+            r.redact_value("url.query", "limit=5&q=alice").value(),
+            Some("limit=5&q=[redacted]")
+        );
+        for key in ["url", "http.url", "span.attributes.HTTP.URL"] {
+            assert_eq!(
+                r.redact_value(key, "/x?a=1").value(),
+                Some("/x?a=[redacted]"),
+                "{key}"
+            );
+        }
+        assert_eq!(
+            r.redact_value("http.route", "/x?a=1").value(),
+            Some("/x?a=1")
+        );
+        let clean = r.redact_value("url.full", "https://host/a?page=2");
+        assert!(matches!(clean.into_value(), Some(Cow::Borrowed(_))));
+
+        let mut record = json!({"http": {"url": "https://h/p?code=abc&offset=3"}});
+        r.redact_json(&mut record);
+        assert_eq!(
+            record,
+            json!({"http": {"url": "https://h/p?code=[redacted]&offset=3"}})
+        );
+
+        let custom = Redactor::new(
+            RedactionPolicy::builder()
+                .without_default_url_query_allow()
+                .url_query_allow("lang")
+                .build()
+                .unwrap(),
+        );
+        let (out, _) = custom.redact_url("/a?lang=en&page=2");
+        assert_eq!(out, "/a?lang=en&page=[redacted]");
+        let (out, _) = r.redact_url("/reset/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln?page=1");
+        assert_eq!(out, "/reset/[redacted]?page=1", "detectors run on the path");
+    }
+
+    #[test]
+    fn cut_url_values_are_sanitized_again() {
+        let r = Redactor::new(
+            RedactionPolicy::builder()
+                .max_value_length(12)
+                .build()
+                .unwrap(),
+        );
+        let once = r.redact_value("url", "/a?page=1&tokenname=x");
+        assert_eq!(once.value(), Some("/a?page=1&[redacted]"));
+        let twice = r.redact_value("url", once.value().unwrap());
+        assert_eq!(twice.value(), once.value());
+        assert!(!twice.report().scrubbed());
     }
 
     #[test]
