@@ -18,6 +18,20 @@ const CLEAN_LINES: &[&str] = &[
     "ts=1732881600123 level=info msg=\"policy evaluated\" rule=deny-critical result=ok",
 ];
 
+/// URL attributes with nothing to mask: only allow-listed query parameters.
+const CLEAN_URLS: &[(&str, &str)] = &[
+    (
+        "url.full",
+        "https://registry.internal/v2/library/alpine/tags/list?page=2&order=asc",
+    ),
+    (
+        "http.target",
+        "/api/v1/scans?limit=50&offset=100&sort=created",
+    ),
+    ("url.query", "per_page=20&page=3"),
+    ("http.url", "https://scanner.internal/healthz"),
+];
+
 fn clean_record() -> serde_json::Value {
     serde_json::json!({
         "timestamp": "2025-11-29T12:00:00.123Z",
@@ -26,7 +40,7 @@ fn clean_record() -> serde_json::Value {
         "service": "scanner",
         "traceId": "4bf92f3577b34da6a3ce929d0e0e4736",
         "tenant": "acme-corp",
-        "http": {"method": "GET", "route": "/api/v1/scans/{id}", "status_code": 200},
+        "http": {"method": "GET", "route": "/api/v1/scans/{id}", "status_code": 200, "target": "/api/v1/scans?page=2"},
         "componentCount": 245,
         "tags": ["prod", "eu-west-1"]
     })
@@ -39,6 +53,13 @@ fn run_clean(redactor: &Redactor, record: &mut serde_json::Value, attrs: &mut Ve
         assert_eq!(out, *line);
         let value = redactor.redact_value("http.url", line);
         assert!(!value.report().scrubbed());
+    }
+    for (key, url) in CLEAN_URLS {
+        let value = redactor.redact_value(key, url);
+        assert!(!value.report().scrubbed());
+        let (out, report) = redactor.redact_url(url);
+        assert!(!report.scrubbed());
+        assert_eq!(out, *url);
     }
     assert!(!redactor.redact_json(record).scrubbed());
     assert!(!redactor.redact_attributes(attrs).scrubbed());

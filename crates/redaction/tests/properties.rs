@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
-use stellaops_redaction::{RedactionPolicy, Redactor};
+use stellaops_redaction::{QueryAllowList, RedactionPolicy, Redactor, sanitize_url};
 
 /// A secret in one detector format, and the part of it that must not appear in the output.
 #[derive(Clone, Debug)]
@@ -186,7 +186,104 @@ fn any_secret() -> impl Strategy<Value = Secret> {
                 secret(email.clone(), email)
             }),
         card(),
+        new_secret(),
     ]
+}
+
+/// A card number printed in one of the usual layouts (4-4-4-4, Amex 4-6-5, 4-4-4-4-3), with
+/// one separator kind throughout.
+fn printed_card() -> impl Strategy<Value = Secret> {
+    (
+        prop::sample::select(vec![&[4usize, 4, 4, 4][..], &[4, 6, 5], &[4, 4, 4, 4, 3]]),
+        2..=6u8,
+        prop::collection::vec(0..10u8, 18),
+        prop::sample::select(vec![" ", "-"]),
+    )
+        .prop_map(|(layout, first, rest, sep)| {
+            let len: usize = layout.iter().sum();
+            let mut digits = vec![first];
+            digits.extend(rest.into_iter().take(len - 2));
+            digits.push(luhn_complete(&digits));
+            let mut printed = String::new();
+            let mut at = 0;
+            for (i, group) in layout.iter().enumerate() {
+                if i > 0 {
+                    printed.push_str(sep);
+                }
+                printed.extend(digits[at..at + group].iter().map(|d| char::from(b'0' + d)));
+                at += group;
+            }
+            secret(printed.clone(), printed)
+        })
+}
+
+/// The second half of a credential pair: no whitespace, quotes or delimiters of the text.
+fn pair_second() -> impl Strategy<Value = String> {
+    token("A-Za-z0-9!$%*+^~._-", 6..=24)
+}
+
+/// A credential pair whose first half is recognised; the core is the second half.
+fn credential_pair() -> impl Strategy<Value = Secret> {
+    prop_oneof![
+        (
+            prop::sample::select(vec!["AKIA", "ASIA"]),
+            "[A-Z0-9]{16}",
+            prop::sample::select(vec![":", "/"]),
+            pair_second()
+        )
+            .prop_map(|(p, id, sep, second)| secret(format!("{p}{id}{sep}{second}"), second)),
+        (
+            prop::sample::select(vec!["credentials", "Credential", "CREDENTIALS"]),
+            "[a-z][a-z0-9_-]{2,12}",
+            prop::sample::select(vec![":", "/"]),
+            pair_second()
+        )
+            .prop_map(|(word, first, sep, second)| secret(
+                format!("{word} {first}{sep}{second}"),
+                second
+            )),
+        (
+            prop::sample::select(vec!["client_id", "clientId", "user", "username"]),
+            prop::sample::select(vec!["=", ": "]),
+            "[a-z][a-z0-9_-]{2,12}",
+            prop::sample::select(vec![":", "/"]),
+            pair_second()
+        )
+            .prop_map(|(key, kv, first, sep, second)| secret(
+                format!("{key}{kv}{first}{sep}{second}"),
+                second
+            )),
+    ]
+}
+
+/// A signed-URL or OAuth query parameter; the core is its value.
+fn query_secret() -> impl Strategy<Value = Secret> {
+    (
+        prop::sample::select(vec![
+            "sig",
+            "signature",
+            "X-Amz-Signature",
+            "X-Amz-Credential",
+            "X-Amz-Security-Token",
+            "X-Goog-Signature",
+            "x-goog-credential",
+            "code",
+            "client_secret",
+            "refresh_token",
+            "access_token",
+            "id_token",
+        ]),
+        prop::sample::select(vec!["/cb?", "https://api.example/v1/x?page=2&", "?a=1&"]),
+        token("A-Za-z0-9%._~+/-", 6..=40),
+        prop::sample::select(vec!["", "&state=1", "#frag"]),
+    )
+        .prop_map(|(name, before, value, after)| {
+            secret(format!("{before}{name}={value}{after}"), value)
+        })
+}
+
+fn new_secret() -> impl Strategy<Value = Secret> {
+    prop_oneof![printed_card(), credential_pair(), query_secret()]
 }
 
 /// Log-line-like filler: printable ASCII, or any printable Unicode.
@@ -397,6 +494,91 @@ proptest! {
         let _ = RedactionPolicy::from_json(&lossy);
     }
 
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn planted_card_pair_or_query_secret_never_survives(
+        before in filler(),
+        s in new_secret(),
+        after in filler(),
+        gap in prop::sample::select(vec![" ", "\n", "\t", " (", ", "]),
+    ) {
+        let text = format!("{before}{gap}{}{gap}{after}", s.text);
+        let (out, report) = default_redactor().redact_text(&text);
+        prop_assert!(!out.contains(&s.core), "{:?} survived in {:?}", s.core, out);
+        prop_assert!(report.scrubbed());
+    }
+
+    #[test]
+    fn sanitize_url_keeps_scheme_host_path_and_only_allowed_values(
+        scheme in prop::sample::select(vec!["https", "http", "s3", "postgres"]),
+        userinfo in proptest::option::of(("[a-z]{1,8}", proptest::option::of("[A-Za-z0-9!$*+.~-]{1,12}"))),
+        host in "[a-z][a-z0-9-]{0,10}(\\.[a-z]{2,6}){0,2}(:[0-9]{2,5})?",
+        path in "(/[A-Za-z0-9._~%-]{0,10}){0,4}",
+        params in prop::collection::vec((
+            prop::sample::select(vec!["page", "per_page", "limit", "offset", "sort", "order", "Page", "q", "token", "sig", "x", "lang", "code"]),
+            "[A-Za-z0-9%._~+/-]{1,20}",
+        ), 0..6),
+        bare in any::<bool>(),
+    ) {
+        let allowed = QueryAllowList::default();
+        let authority = match &userinfo {
+            Some((user, Some(pass))) => format!("{user}:{pass}@{host}"),
+            Some((user, None)) => format!("{user}@{host}"),
+            None => host.clone(),
+        };
+        let prefix = if bare { String::new() } else { format!("{scheme}://{authority}") };
+        let query: Vec<String> = params.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        let url = if query.is_empty() {
+            format!("{prefix}{path}")
+        } else {
+            format!("{prefix}{path}?{}", query.join("&"))
+        };
+        let out = sanitize_url(&url, &allowed);
+        let kept_prefix = if bare {
+            path.clone()
+        } else if userinfo.is_some() {
+            format!("{scheme}://[redacted]@{host}{path}")
+        } else {
+            format!("{scheme}://{host}{path}")
+        };
+        prop_assert!(out.starts_with(&kept_prefix), "{url} -> {out}");
+        let rest = &out[kept_prefix.len()..];
+        if params.is_empty() {
+            prop_assert_eq!(rest, "");
+        } else {
+            let got: Vec<&str> = rest.strip_prefix('?').unwrap_or(rest).split('&').collect();
+            prop_assert_eq!(got.len(), params.len(), "{} -> {}", url, out);
+            for ((name, value), param) in params.iter().zip(got) {
+                let expected = if allowed.allows(name) { value.as_str() } else { "[redacted]" };
+                prop_assert_eq!(param, format!("{name}={expected}"), "{} -> {}", url, out);
+            }
+        }
+        let again = sanitize_url(&out, &allowed);
+        prop_assert!(matches!(again, std::borrow::Cow::Borrowed(_)), "not idempotent: {out} -> {again}");
+    }
+
+    #[test]
+    fn clean_input_comes_back_borrowed(
+        words in "[a-z ,.()]{0,120}",
+        path in "(/[a-z0-9._-]{1,10}){0,4}",
+        page in 0..10_000u32,
+        order in prop::sample::select(vec!["asc", "desc"]),
+    ) {
+        let redactor = default_redactor();
+        let (out, report) = redactor.redact_text(&words);
+        prop_assert!(matches!(out, std::borrow::Cow::Borrowed(_)), "{words} -> {out}");
+        prop_assert!(!report.scrubbed());
+        let url = format!("https://registry.internal{path}?page={page}&order={order}");
+        prop_assert!(matches!(sanitize_url(&url, &QueryAllowList::default()), std::borrow::Cow::Borrowed(_)));
+        for key in ["url.full", "http.target", "http.url"] {
+            let value = redactor.redact_value(key, &url);
+            prop_assert!(matches!(value.into_value(), Some(std::borrow::Cow::Borrowed(_))), "{key}: {url}");
+        }
+    }
 }
 
 proptest! {

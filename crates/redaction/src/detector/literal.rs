@@ -255,8 +255,8 @@ pub(super) fn pair_after(t: &[u8], end: usize) -> Option<Range<usize>> {
         return None;
     }
     let second_end = run_end(t, end + 1, is_pair_byte);
-    let second = slice(t, end + 1..second_end);
-    (!second.is_empty() && !second.starts_with(b"/")).then_some(end..second_end)
+    (second_end > end + 1 && !slice(t, end..second_end).starts_with(b"://"))
+        .then_some(end..second_end)
 }
 
 /// `credential(s)` followed by spaces and a credential pair (`credentials ID:SECRET`,

@@ -178,8 +178,8 @@ pub(super) fn is_pair_byte(b: u8) -> bool {
 /// the separator's position. A URL (`s3://bucket/key`) or a path (`/etc/x`) is not a pair.
 pub(super) fn pair_split(token: &[u8]) -> Option<usize> {
     let sep = memchr::memchr2(b':', b'/', token)?;
-    let second = slice(token, sep + 1..token.len());
-    (sep > 0 && !second.is_empty() && !second.starts_with(b"/")).then_some(sep)
+    let rest = slice(token, sep..token.len());
+    (sep > 0 && rest.len() > 1 && !rest.starts_with(b"://")).then_some(sep)
 }
 
 /// `scheme://user:pass@host`: the `user:pass` part, when it holds a non-empty password.
