@@ -984,6 +984,53 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_examples_hold() {
+        let r = redactor();
+        for (text, expected) in [
+            (
+                "paid with 5624-2962-4010-0148, thanks",
+                "paid with [redacted], thanks",
+            ),
+            (
+                "credentials AKIAIOSFODNN7EXAMPLE:hunter2-Correct-Horse",
+                "credentials [redacted]",
+            ),
+            (
+                "loaded Credentials svc-build:Tr0ub4dor&3",
+                "loaded Credentials [redacted]",
+            ),
+            ("user=alice/hunter2", "user=[redacted]"),
+            (
+                "GET /cb?state=1&code=SplxlOBeZQQYbYS6WxSbIA#x",
+                "GET /cb?state=1&code=[redacted]#x",
+            ),
+            (
+                "/o/k?X-Goog-Credential=svc%2F2025&X-Goog-Signature=9f0a",
+                "/o/k?X-Goog-Credential=[redacted]&X-Goog-Signature=[redacted]",
+            ),
+            (
+                "order=asc exit_code=1 code=404",
+                "order=asc exit_code=1 code=404",
+            ),
+        ] {
+            assert_eq!(r.redact_text(text).0, expected, "{text}");
+        }
+        for (url, expected) in [
+            (
+                "https://u:p@host/a?token=x&page=2",
+                "https://[redacted]@host/a?token=[redacted]&page=2",
+            ),
+            ("/r?sig=abc&order=asc", "/r?sig=[redacted]&order=asc"),
+            (
+                "/search?q=alice@example.com&limit=5",
+                "/search?q=[redacted]&limit=5",
+            ),
+        ] {
+            assert_eq!(r.redact_url(url).0, expected, "{url}");
+        }
+    }
+
+    #[test]
     fn deep_paths_spill_to_the_heap_and_still_match() {
         let long = "k".repeat(300);
         let mut value = json!({ "outer": { long.clone(): { "password": "p" } } });

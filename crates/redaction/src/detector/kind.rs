@@ -21,7 +21,8 @@ pub enum Detector {
     Jwt,
     /// A PEM block whose label names a private key, through its `-----END …-----` line.
     PemPrivateKey,
-    /// An AWS access key id (`AKIA…`/`ASIA…`, 20 characters).
+    /// An AWS access key id (`AKIA…`/`ASIA…`, 20 characters), with the second half of a
+    /// credential pair after it (`AKIA…:secret`, `AKIA…/secret`).
     AwsAccessKeyId,
     /// An AWS secret access key: a 40-character base64 run within 256 bytes of an access
     /// key id. (`aws_secret_access_key=…` is also caught by [`Detector::KeyValueSecret`].)
@@ -38,14 +39,17 @@ pub enum Detector {
     GoogleApiKey,
     /// `key=value` and `key: value` in text where the key names a secret (`password`,
     /// `passwd`, `pwd`, `secret`, `token`, `api_key`, `access_key`, `private_key`,
-    /// `client_secret`, `authorization`, `cookie`, `session_id`, …): the value is masked.
+    /// `client_secret`, `authorization`, `cookie`, `session_id`, `signature`, `sig`, `code`,
+    /// …): the value is masked. Also credential pairs: `credentials first:second`, and
+    /// `client_id`/`user`/`username` values that are `first:second` or `first/second`.
     KeyValueSecret,
     /// Credentials in a URL: `scheme://user:pass@host` keeps scheme and host.
     UrlCredentials,
     /// An e-mail address (personal data).
     Email,
-    /// A payment card number: 13–19 digits, optionally grouped by spaces or dashes, starting
-    /// with 2–6 (the card networks' ranges) and passing the Luhn check (personal data).
+    /// A payment card number: 13–19 digits, optionally grouped by single spaces or single
+    /// dashes (one kind per number), starting with 2–6 (the card networks' ranges) and
+    /// passing the Luhn check (personal data).
     PaymentCard,
 }
 
