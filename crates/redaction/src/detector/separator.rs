@@ -102,7 +102,7 @@ pub(super) fn key_value(t: &[u8], sep: usize) -> Option<Range<usize>> {
     }
     let key_start = run_start(t, key_end, is_key_byte);
     let key = slice(t, key_start..key_end);
-    // A query parameter (`?sig=…`, `&code=…`): its value also ends at a `#` (the fragment).
+    // A query parameter (`?sig=…`, `&code=…`): its value ends differently (below).
     let query = matches!(at(t, key_start.wrapping_sub(1)), Some(b'?' | b'&'));
     let code = key.eq_ignore_ascii_case(CODE_KEY.as_bytes());
     let kind = if ends_with_any(key, SECRET_KEY_SUFFIXES)
@@ -140,11 +140,17 @@ pub(super) fn key_value(t: &[u8], sep: usize) -> Option<Range<usize>> {
         }
         i..end_trimmed
     } else {
-        let end = run_end(t, i, |b| {
-            !(b.is_ascii_whitespace()
-                || matches!(b, b'&' | b',' | b';' | b'"' | b'\'' | b'}')
-                || (query && b == b'#'))
-        });
+        // A query parameter's value runs to `&`, whitespace, `#` (the fragment) or a quote
+        // (the end of a quoted URL): `,` and `;` may be part of it.
+        let end = if query {
+            run_end(t, i, |b| {
+                !(b.is_ascii_whitespace() || matches!(b, b'&' | b'#' | b'"' | b'\''))
+            })
+        } else {
+            run_end(t, i, |b| {
+                !(b.is_ascii_whitespace() || matches!(b, b'&' | b',' | b';' | b'"' | b'\'' | b'}'))
+            })
+        };
         i..end
     };
     let text = slice(t, value.clone());

@@ -303,5 +303,13 @@ fn query_secrets_keep_the_name() {
         find("order=asc exit_code=1 status_code=200 code=404 code: E42 config=prod"),
         []
     );
+    assert_eq!(
+        only("GET /o?X-Amz-Signature=ab,c;d&x=1"),
+        ("ab,c;d".into(), Detector::KeyValueSecret)
+    );
+    assert_eq!(
+        only(r#"{"url":"/o?sig=abc","n":1}"#),
+        ("abc".into(), Detector::KeyValueSecret)
+    );
     assert_eq!(find("/cb?sig=[redacted]&code=[redacted]"), []);
 }
