@@ -80,5 +80,6 @@ pub use policy::{
     ReplacementKind,
 };
 pub use reason::{Reason, ReasonSet, Report};
-pub use redactor::{KeyDecision, Redacted, Redactor, URL_KEYS};
+pub use redactor::{KeyDecision, Redacted, Redactor};
+pub use url::URL_KEYS;
 pub use url::{DEFAULT_URL_QUERY_ALLOW, QueryAllowList, sanitize_query, sanitize_url};

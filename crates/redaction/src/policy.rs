@@ -556,7 +556,7 @@ impl RedactionPolicyBuilder {
         ))?;
         let url_keys = KeyPatterns::suffixes(
             "url_keys",
-            &crate::redactor::URL_KEYS
+            &crate::url::URL_KEYS
                 .iter()
                 .map(|k| (*k).to_owned())
                 .collect::<Vec<_>>(),

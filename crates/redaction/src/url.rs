@@ -9,6 +9,12 @@ use std::borrow::Cow;
 use crate::detector::{MASK, is_marker};
 use crate::error::PolicyError;
 
+/// Attribute keys whose values are URLs (or, for `url.query`, a query string), matched as the
+/// whole key or its trailing segments, ignoring ASCII case: [`Redactor::redact_value`](crate::Redactor::redact_value) and
+/// [`Redactor::redact_json`](crate::Redactor::redact_json) sanitize their values like [`Redactor::redact_url`](crate::Redactor::redact_url) (user-info
+/// and non-allow-listed query values masked) before the detectors run.
+pub const URL_KEYS: &[&str] = &["url", "url.full", "url.query", "http.target", "http.url"];
+
 /// Query parameter names whose values are kept by default: paging and ordering only. `q`
 /// (search terms) is not on the list: people paste tokens and e-mail addresses into it.
 pub const DEFAULT_URL_QUERY_ALLOW: &[&str] =
