@@ -13,7 +13,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::detector::{Finding, HASH_PREFIX, MASK, is_card_number, is_marker, marker_len_at};
 use crate::policy::{Mode, Override, RedactionPolicy, ReplacementKind};
 use crate::reason::{Reason, Report};
-use crate::url::{sanitize_query, sanitize_url};
+use crate::url::{QueryAllowList, sanitize_query, sanitize_url};
 
 /// What the key rules decide for a key, before any value is looked at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -411,11 +411,7 @@ impl Redactor {
         truncate: bool,
     ) -> (Cow<'a, str>, Report) {
         let allowed = &self.policy.url_query_allow;
-        let sanitize = |v: &'a str| match part {
-            UrlPart::Url => sanitize_url(v, allowed),
-            UrlPart::Query => sanitize_query(v, allowed),
-        };
-        let (out, mut report) = match sanitize(value) {
+        let (out, mut report) = match part.sanitize(value, allowed) {
             Cow::Borrowed(kept) => self.redact_str(kept, truncate),
             Cow::Owned(sanitized) => {
                 let (out, mut report) = self.redact_str(&sanitized, truncate);
@@ -430,11 +426,7 @@ impl Redactor {
         if !report.reasons().contains(Reason::Length) {
             return (out, report);
         }
-        let again = match part {
-            UrlPart::Url => sanitize_url(&out, allowed),
-            UrlPart::Query => sanitize_query(&out, allowed),
-        };
-        match again {
+        match part.sanitize(&out, allowed) {
             Cow::Borrowed(_) => (out, report),
             Cow::Owned(again) => {
                 report.add(Reason::Secret);
@@ -583,6 +575,16 @@ enum UrlPart {
     Url,
     /// A query string (`url.query`).
     Query,
+}
+
+impl UrlPart {
+    /// `value` with user-info and the non-allow-listed query values masked.
+    fn sanitize<'v>(self, value: &'v str, allowed: &QueryAllowList) -> Cow<'v, str> {
+        match self {
+            UrlPart::Url => sanitize_url(value, allowed),
+            UrlPart::Query => sanitize_query(value, allowed),
+        }
+    }
 }
 
 /// Whether `key` is `segment` or ends with `.` + `segment` (ASCII case ignored).

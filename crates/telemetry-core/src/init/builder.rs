@@ -310,6 +310,8 @@ impl TelemetryBuilder {
             trace_sampling_ratio,
             id_seed,
         } = self;
+        // The spool and the span path always read a clock; the log path keeps `None` so that
+        // without an injected clock it reads the system time directly.
         let shared_clock: Arc<dyn Clock> = clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
         let settings = Settings::resolve(&code)?;
         // Checked before any thread starts.
@@ -342,8 +344,8 @@ impl TelemetryBuilder {
             StdoutLogs {
                 enabled: stdout_logs,
                 sink: log_sink,
-                clock,
             },
+            clock,
         )?;
         // The log layer is also the level filter of the whole subscriber (its `enabled`), so
         // spans and events are filtered once, without per-layer filter state.

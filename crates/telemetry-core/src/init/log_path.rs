@@ -21,9 +21,6 @@ pub(super) struct StdoutLogs {
     pub(super) enabled: Option<bool>,
     /// The sink (default: standard output).
     pub(super) sink: Option<LogSink>,
-    /// The builder's clock for line and record timestamps (`None`: the system clock, read
-    /// directly).
-    pub(super) clock: Option<Arc<dyn Clock>>,
 }
 
 /// The running log path.
@@ -39,7 +36,8 @@ pub(super) struct LogPath {
 impl LogPath {
     /// Starts the log path: events pass at the profile's level (debug for tenants in
     /// forensic mode per `incidents`), are redacted with `redactor` and exported through
-    /// `logs`, and written as JSON lines per `stdout`.
+    /// `logs`, and written as JSON lines per `stdout`; lines and records are timestamped by
+    /// `clock` (`None`: the system clock, read directly without a dynamic call).
     ///
     /// # Errors
     /// [`InitError::Thread`] when the log processor's thread cannot start.
@@ -49,6 +47,7 @@ impl LogPath {
         incidents: &IncidentController,
         logs: &Arc<ExportWorker<LogEntry>>,
         stdout: StdoutLogs,
+        clock: Option<Arc<dyn Clock>>,
     ) -> Result<Self, InitError> {
         let level = DynamicLevel::new(settings.profile.log_level).with_incidents(incidents.clone());
         // One layer per event: level check, one redaction, the JSON line, one compact record
@@ -60,7 +59,7 @@ impl LogPath {
             logs.clone(),
         )
         .with_incidents(incidents.clone())
-        .with_clock(stdout.clock);
+        .with_clock(clock);
         if stdout.enabled.unwrap_or(true) {
             let sink = stdout.sink.unwrap_or_else(crate::logging::stdout_sink);
             log_layer = log_layer.with_stdout(sink);
